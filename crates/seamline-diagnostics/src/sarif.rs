@@ -69,9 +69,9 @@ fn message(d: &Diagnostic) -> String {
 fn location(d: &Diagnostic) -> Option<Value> {
     match &d.primary {
         Some(label) => Some(physical(label, 0)),
-        None => d.file().map(|file| {
-            json!({"physicalLocation": {"artifactLocation": {"uri": uri(file)}}})
-        }),
+        None => d
+            .file()
+            .map(|file| json!({"physicalLocation": {"artifactLocation": {"uri": uri(file)}}})),
     }
 }
 

@@ -70,11 +70,16 @@ fn report(d: &Diagnostic) -> Vec<Group<'_>> {
 }
 
 /// A snippet of the few lines around `label`, so rendering costs the same in a 13 MB file as in a small one.
-fn snippet<'a>(label: &'a Label, kind: AnnotationKind) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+fn snippet<'a>(
+    label: &'a Label,
+    kind: AnnotationKind,
+) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
     let source = &label.source;
     let text = source.text();
     let first = source.line_index(label.span.start);
-    let last = source.line_index(label.span.end.max(label.span.start)).min(first + MAX_LINES - 1);
+    let last = source
+        .line_index(label.span.end.max(label.span.start))
+        .min(first + MAX_LINES - 1);
     let start = source.line_range(first).start;
     let end = source.line_range(last).end;
     let window = &text[start..end];

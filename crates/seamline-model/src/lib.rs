@@ -1,0 +1,28 @@
+//! Typed views over the value tree: OpenAPI 3.0/3.1, AsyncAPI 2.6/3.0, JSON Schema event files, `$ref`
+//! resolution across files, the `seam.toml` manifest and `seam.lock`.
+//!
+//! Nothing here knows about rules or servers. Problems in the input are returned as data (syntax problems,
+//! reference problems, manifest problems); `Err` is kept for the system failing.
+
+mod contract;
+mod discover;
+mod document;
+mod lock;
+mod manifest;
+mod message;
+mod openapi;
+mod refs;
+mod workspace;
+
+pub use contract::{ContractKind, detect_kind};
+pub use discover::find_contract_files;
+pub use document::{DocId, Document};
+pub use lock::{Lock, LockedContract, sha256_hex};
+pub use manifest::{
+    ConsumedEvents, ConsumedHttp, LintConfig, Manifest, ManifestProblem, ManifestRead, MessageRef,
+    ProvidedContract, Published, Retry, Spanned, read_manifest,
+};
+pub use message::{Message, MessageSource, messages};
+pub use openapi::{HTTP_METHODS, Operation, Parameter, operations};
+pub use refs::{RefError, RefProblem, Target};
+pub use workspace::{Workspace, WorkspaceOptions};

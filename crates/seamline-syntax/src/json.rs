@@ -3,7 +3,11 @@
 use crate::node::finish_object;
 use crate::{Limits, Member, Node, ProblemKind, Span, SyntaxProblem, Value};
 
-pub(crate) fn parse(text: &str, limits: &Limits, problems: &mut Vec<SyntaxProblem>) -> Option<Node> {
+pub(crate) fn parse(
+    text: &str,
+    limits: &Limits,
+    problems: &mut Vec<SyntaxProblem>,
+) -> Option<Node> {
     let mut reader = Reader {
         bytes: text.as_bytes(),
         text,
@@ -20,7 +24,10 @@ pub(crate) fn parse(text: &str, limits: &Limits, problems: &mut Vec<SyntaxProble
     let root = reader.value().ok()?;
     reader.skip_ws();
     if reader.pos < reader.bytes.len() {
-        reader.error(reader.pos, "unexpected text after the end of the JSON value");
+        reader.error(
+            reader.pos,
+            "unexpected text after the end of the JSON value",
+        );
         return None;
     }
     Some(root)
@@ -137,7 +144,10 @@ impl Reader<'_, '_> {
                 self.skip_ws();
                 if self.bytes.get(self.pos) != Some(&b':') {
                     let found = self.found();
-                    return Err(self.error(self.pos, format!("expected `:` after the key, found {found}")));
+                    return Err(self.error(
+                        self.pos,
+                        format!("expected `:` after the key, found {found}"),
+                    ));
                 }
                 self.pos += 1;
                 self.skip_ws();

@@ -110,13 +110,19 @@ mod tests {
     #[test]
     fn escapes_follow_rfc_6901() {
         let root = doc(r#"{"a/b": {"m~n": [10, 20]}, "": 1}"#);
-        assert_eq!(root.pointer("/a~1b/m~0n/1").and_then(Node::as_i64), Some(20));
+        assert_eq!(
+            root.pointer("/a~1b/m~0n/1").and_then(Node::as_i64),
+            Some(20)
+        );
         assert_eq!(root.pointer("/").and_then(Node::as_i64), Some(1));
         assert!(root.pointer("/a~1b/m~0n/01").is_none());
         assert!(root.pointer("/a~1b/m~0n/-").is_none());
         assert!(root.pointer("a").is_none());
         assert_eq!(unescape_token("~01"), "~1");
-        assert_eq!(join_pointer("/paths", "/users/{id}"), "/paths/~1users~1{id}");
+        assert_eq!(
+            join_pointer("/paths", "/users/{id}"),
+            "/paths/~1users~1{id}"
+        );
     }
 
     #[test]

@@ -5,7 +5,11 @@ use toml::de::{DeTable, DeValue};
 use crate::node::finish_object;
 use crate::{Limits, Member, Node, ProblemKind, Span, SyntaxProblem, Value};
 
-pub(crate) fn parse(text: &str, limits: &Limits, problems: &mut Vec<SyntaxProblem>) -> Option<Node> {
+pub(crate) fn parse(
+    text: &str,
+    limits: &Limits,
+    problems: &mut Vec<SyntaxProblem>,
+) -> Option<Node> {
     let (table, errors) = DeTable::parse_recoverable(text);
     if !errors.is_empty() {
         for error in errors {
@@ -21,7 +25,10 @@ pub(crate) fn parse(text: &str, limits: &Limits, problems: &mut Vec<SyntaxProble
         return None;
     }
     let span = Span::new(0, text.len() as u32);
-    Some(Node::new(table_value(table.get_ref(), 1, limits, problems), span))
+    Some(Node::new(
+        table_value(table.get_ref(), 1, limits, problems),
+        span,
+    ))
 }
 
 fn convert(
@@ -64,7 +71,15 @@ fn convert(
         DeValue::Array(items) => Value::Array(
             items
                 .iter()
-                .map(|item| convert(item.get_ref(), to_span(item.span()), depth + 1, limits, problems))
+                .map(|item| {
+                    convert(
+                        item.get_ref(),
+                        to_span(item.span()),
+                        depth + 1,
+                        limits,
+                        problems,
+                    )
+                })
                 .collect(),
         ),
         DeValue::Table(table) => table_value(table, depth + 1, limits, problems),
@@ -83,7 +98,13 @@ fn table_value(
         .map(|(key, value)| Member {
             key: key.get_ref().as_ref().into(),
             key_span: to_span(key.span()),
-            value: convert(value.get_ref(), to_span(value.span()), depth, limits, problems),
+            value: convert(
+                value.get_ref(),
+                to_span(value.span()),
+                depth,
+                limits,
+                problems,
+            ),
         })
         .collect();
     // The TOML reader rejects duplicates itself; keep source order for readable output.

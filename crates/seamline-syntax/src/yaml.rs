@@ -43,9 +43,11 @@ pub(crate) fn parse(
                 } else {
                     ProblemKind::Syntax
                 };
-                builder
-                    .problems
-                    .push(SyntaxProblem::new(kind, point(source, at), err.info().to_owned()));
+                builder.problems.push(SyntaxProblem::new(
+                    kind,
+                    point(source, at),
+                    err.info().to_owned(),
+                ));
                 return None;
             }
         }
@@ -188,7 +190,10 @@ impl Builder<'_, '_> {
                         items,
                     } => {
                         let end = items.last().map_or(span.end, |n| n.span.end.max(start));
-                        (Node::new(Value::Array(items), Span::new(start, end)), anchor)
+                        (
+                            Node::new(Value::Array(items), Span::new(start, end)),
+                            anchor,
+                        )
                     }
                     Frame::Map {
                         start,

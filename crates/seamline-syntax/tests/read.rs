@@ -26,7 +26,10 @@ fn yaml_spans_point_at_the_exact_token() {
     let (_, key) = root.locate("/paths/~1pets~1{id}/get").unwrap();
     let key = key.unwrap();
     assert_eq!(&text[key.start as usize..key.end as usize], "get");
-    let tag = root.pointer("/tags").or_else(|| root.pointer("/paths/~1pets~1{id}/get/tags/1")).unwrap();
+    let tag = root
+        .pointer("/tags")
+        .or_else(|| root.pointer("/paths/~1pets~1{id}/get/tags/1"))
+        .unwrap();
     assert_eq!(slice(&parsed, tag), "'b'");
 }
 
@@ -73,7 +76,11 @@ fn duplicate_keys_are_reported_with_both_places_and_the_last_wins() {
         (Format::Yaml, "a: 1\nb: 2\na: 3\n"),
     ] {
         let parsed = read(format, text);
-        assert_eq!(kinds(&parsed), vec![ProblemKind::DuplicateKey], "{format:?}");
+        assert_eq!(
+            kinds(&parsed),
+            vec![ProblemKind::DuplicateKey],
+            "{format:?}"
+        );
         let problem = &parsed.problems[0];
         let (first, _) = problem.related.clone().unwrap();
         assert!(first.start < problem.span.start);
@@ -89,9 +96,16 @@ fn depth_and_size_limits_are_problems_not_crashes() {
     for format in [Format::Json, Format::Yaml] {
         let parsed = read(format, &deep);
         assert!(parsed.root.is_none());
-        assert!(kinds(&parsed).contains(&ProblemKind::TooDeep), "{format:?}: {:?}", parsed.problems);
+        assert!(
+            kinds(&parsed).contains(&ProblemKind::TooDeep),
+            "{format:?}: {:?}",
+            parsed.problems
+        );
     }
-    let limits = Limits { max_bytes: 4, ..Limits::default() };
+    let limits = Limits {
+        max_bytes: 4,
+        ..Limits::default()
+    };
     let parsed = parse("t", b"{\"a\": 1}", Format::Json, &limits);
     assert_eq!(kinds(&parsed), vec![ProblemKind::TooLarge]);
 }
@@ -116,7 +130,10 @@ fn json_syntax_errors_say_what_was_expected_and_where() {
 
 #[test]
 fn json_strings_numbers_and_escapes() {
-    let parsed = read(Format::Json, r#"{"s": "a\u00e9\ud83d\ude00\n", "i": -12, "f": 1.5e2, "big": 123456789012345678901}"#);
+    let parsed = read(
+        Format::Json,
+        r#"{"s": "a\u00e9\ud83d\ude00\n", "i": -12, "f": 1.5e2, "big": 123456789012345678901}"#,
+    );
     let root = parsed.root.unwrap();
     assert_eq!(root.get("s").unwrap().as_str(), Some("a\u{e9}\u{1f600}\n"));
     assert_eq!(root.get("i").unwrap().as_i64(), Some(-12));
@@ -132,7 +149,11 @@ fn toml_keeps_spans_of_keys_and_values() {
     let root = parsed.root.as_ref().unwrap();
     let name = root.pointer("/service/name").unwrap();
     assert_eq!(slice(&parsed, name), "\"order-service\"");
-    assert_eq!(root.pointer("/consumes/http/0/timeout_ms").and_then(Node::as_i64), Some(2000));
+    assert_eq!(
+        root.pointer("/consumes/http/0/timeout_ms")
+            .and_then(Node::as_i64),
+        Some(2000)
+    );
     let (_, key) = root.locate("/consumes/http/0/service").unwrap();
     assert_eq!(parsed.source.line_col(key.unwrap().start).line, 5);
 

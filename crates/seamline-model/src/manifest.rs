@@ -1,0 +1,532 @@
+//! `seam.toml`: the service, the contracts it provides, and what it consumes and publishes.
+//!
+//! Decoded by hand from the spanned tree so every problem points at its key, unknown keys are errors with a
+//! suggestion, and nothing is silently ignored.
+
+use std::path::{Path, PathBuf};
+
+use seamline_syntax::{Format, Limits, Node, SourceFile, Span, join_pointer, parse};
+
+use crate::message::split_version;
+
+/// A value and the JSON Pointer of where it was written in the manifest.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Spanned<T> {
+    pub value: T,
+    pub pointer: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct Manifest {
+    pub path: PathBuf,
+    pub source: SourceFile,
+    pub root: Node,
+    pub name: Spanned<String>,
+    pub owner: Option<Spanned<String>>,
+    pub provides_http: Vec<ProvidedContract>,
+    pub provides_events: Vec<ProvidedContract>,
+    pub consumes_http: Vec<ConsumedHttp>,
+    pub consumes_events: Vec<ConsumedEvents>,
+    pub publishes: Vec<Published>,
+    pub lint: LintConfig,
+}
+
+#[derive(Debug, Clone)]
+pub struct ProvidedContract {
+    pub pointer: String,
+    pub name: Spanned<String>,
+    pub spec: Spanned<String>,
+    pub broker: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumedHttp {
+    pub pointer: String,
+    pub service: Spanned<String>,
+    pub contract: Spanned<String>,
+    /// Where the vendored copy lives, when not at the default place.
+    pub spec: Option<Spanned<String>>,
+    pub operations: Vec<Spanned<String>>,
+    pub timeout_ms: Option<Spanned<u64>>,
+    pub retry: Option<Retry>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Retry {
+    pub pointer: String,
+    pub attempts: Option<Spanned<u64>>,
+    pub backoff: Option<Spanned<String>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ConsumedEvents {
+    pub pointer: String,
+    pub service: Spanned<String>,
+    pub contract: Spanned<String>,
+    pub spec: Option<Spanned<String>>,
+    pub messages: Vec<Spanned<MessageRef>>,
+    pub dead_letter: Option<Spanned<String>>,
+}
+
+/// `inventory.stock_reserved@2`: a message name and, optionally, its major version.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MessageRef {
+    pub name: String,
+    pub version: Option<u32>,
+}
+
+impl MessageRef {
+    pub fn parse(text: &str) -> MessageRef {
+        let (name, version) = match text.rsplit_once('@') {
+            Some((name, v)) => match v.parse() {
+                Ok(v) => (name, Some(v)),
+                Err(_) => (text, None),
+            },
+            None => split_version(text),
+        };
+        MessageRef {
+            name: name.to_owned(),
+            version,
+        }
+    }
+}
+
+impl std::fmt::Display for MessageRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.version {
+            Some(v) => write!(f, "{}@{v}", self.name),
+            None => f.write_str(&self.name),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Published {
+    pub pointer: String,
+    pub message: Spanned<MessageRef>,
+    pub after: Option<Spanned<MessageRef>>,
+}
+
+/// `[lint]`: which rules run and how severe they are.
+#[derive(Debug, Clone, Default)]
+pub struct LintConfig {
+    pub select: Vec<Spanned<String>>,
+    pub ignore: Vec<Spanned<String>>,
+    /// Rule (name or code) and its severity (`error`, `warning`, `info` or `off`).
+    pub severity: Vec<(Spanned<String>, Spanned<String>)>,
+}
+
+/// A problem in the manifest, located by span.
+#[derive(Debug, Clone)]
+pub struct ManifestProblem {
+    pub span: Span,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+/// The manifest as read: the decoded manifest when there were no problems, and the problems.
+#[derive(Debug)]
+pub struct ManifestRead {
+    pub source: SourceFile,
+    pub manifest: Option<Manifest>,
+    pub problems: Vec<ManifestProblem>,
+}
+
+/// Reads and checks `seam.toml`. `Err` only when the file cannot be read.
+pub fn read_manifest(path: &Path, shown_as: &str) -> std::io::Result<ManifestRead> {
+    let bytes = std::fs::read(path)?;
+    let parsed = parse(shown_as, &bytes, Format::Toml, &Limits::default());
+    let mut problems: Vec<ManifestProblem> = parsed
+        .problems
+        .iter()
+        .map(|p| ManifestProblem {
+            span: p.span,
+            message: p.message.clone(),
+            help: None,
+        })
+        .collect();
+    let manifest = parsed.root.as_ref().and_then(|root| {
+        let mut cx = Cx {
+            root,
+            problems: &mut problems,
+        };
+        let decoded = cx.manifest(path, &parsed.source);
+        decoded.filter(|_| problems.is_empty())
+    });
+    Ok(ManifestRead {
+        source: parsed.source,
+        manifest,
+        problems,
+    })
+}
+
+const TOP: &[&str] = &["service", "provides", "consumes", "publishes", "lint"];
+const SERVICE: &[&str] = &["name", "owner", "description"];
+const PROVIDES: &[&str] = &["http", "events"];
+const PROVIDED: &[&str] = &["name", "spec", "broker"];
+const CONSUMES: &[&str] = &["http", "events"];
+const CONSUMED_HTTP: &[&str] = &[
+    "service",
+    "contract",
+    "spec",
+    "operations",
+    "timeout_ms",
+    "retry",
+];
+const RETRY: &[&str] = &["attempts", "backoff"];
+const CONSUMED_EVENTS: &[&str] = &["service", "contract", "spec", "messages", "dead_letter"];
+const PUBLISHES: &[&str] = &["message", "after"];
+const LINT: &[&str] = &["select", "ignore", "severity"];
+
+struct Cx<'a, 'p> {
+    root: &'a Node,
+    problems: &'p mut Vec<ManifestProblem>,
+}
+
+impl<'a> Cx<'a, '_> {
+    fn report(&mut self, span: Span, message: impl Into<String>, help: Option<String>) {
+        self.problems.push(ManifestProblem {
+            span,
+            message: message.into(),
+            help,
+        });
+    }
+
+    fn at(&self, pointer: &str) -> Option<&'a Node> {
+        self.root.pointer(pointer)
+    }
+
+    /// The table at `pointer`, with unknown keys reported.
+    fn table(&mut self, pointer: &str, allowed: &[&str]) -> Option<&'a Node> {
+        let node = self.at(pointer)?;
+        if node.as_object().is_none() {
+            self.report(
+                node.span,
+                format!("`{}` must be a table", last(pointer)),
+                None,
+            );
+            return None;
+        }
+        for m in node.entries() {
+            if !allowed.contains(&&*m.key) {
+                let help = suggest(&m.key, allowed)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("known keys here: {}", allowed.join(", "))));
+                self.report(m.key_span, format!("unknown key `{}`", m.key), help);
+            }
+        }
+        Some(node)
+    }
+
+    fn string(&mut self, table: &str, key: &str, required: bool) -> Option<Spanned<String>> {
+        let pointer = join_pointer(table, key);
+        match self.at(&pointer) {
+            Some(node) => match node.as_str() {
+                Some(s) if !s.trim().is_empty() => Some(Spanned {
+                    value: s.to_owned(),
+                    pointer,
+                }),
+                _ => {
+                    self.report(
+                        node.span,
+                        format!("`{key}` must be a non-empty string"),
+                        None,
+                    );
+                    None
+                }
+            },
+            None => {
+                if required {
+                    let span = self.at(table).map_or(Span::default(), |t| t.span);
+                    let span = Span::new(span.start, span.start);
+                    self.report(
+                        self.key_span(table).unwrap_or(span),
+                        format!("missing `{key}` in `{}`", describe(table)),
+                        Some(format!("add `{key} = \"...\"`")),
+                    );
+                }
+                None
+            }
+        }
+    }
+
+    fn key_span(&self, pointer: &str) -> Option<Span> {
+        self.root.locate(pointer).and_then(|(_, k)| k)
+    }
+
+    fn number(&mut self, table: &str, key: &str) -> Option<Spanned<u64>> {
+        let pointer = join_pointer(table, key);
+        let node = self.at(&pointer)?;
+        match node.as_i64().and_then(|i| u64::try_from(i).ok()) {
+            Some(value) => Some(Spanned { value, pointer }),
+            None => {
+                self.report(
+                    node.span,
+                    format!("`{key}` must be a whole number of zero or more"),
+                    None,
+                );
+                None
+            }
+        }
+    }
+
+    fn strings(&mut self, table: &str, key: &str) -> Vec<Spanned<String>> {
+        let pointer = join_pointer(table, key);
+        let Some(node) = self.at(&pointer) else {
+            return Vec::new();
+        };
+        let Some(items) = node.as_array() else {
+            self.report(
+                node.span,
+                format!("`{key}` must be an array of strings"),
+                None,
+            );
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for (i, item) in items.iter().enumerate() {
+            match item.as_str() {
+                Some(s) => out.push(Spanned {
+                    value: s.to_owned(),
+                    pointer: format!("{pointer}/{i}"),
+                }),
+                None => self.report(item.span, format!("`{key}` must hold strings only"), None),
+            }
+        }
+        out
+    }
+
+    /// Pointers of the tables of an array of tables (`[[consumes.http]]`).
+    fn tables(&mut self, pointer: &str) -> Vec<String> {
+        let Some(node) = self.at(pointer) else {
+            return Vec::new();
+        };
+        match node.as_array() {
+            Some(items) => (0..items.len()).map(|i| format!("{pointer}/{i}")).collect(),
+            None => {
+                self.report(
+                    node.span,
+                    format!("`{}` must be an array of tables", describe(pointer)),
+                    Some(format!("write each entry as `[[{}]]`", describe(pointer))),
+                );
+                Vec::new()
+            }
+        }
+    }
+
+    fn manifest(&mut self, path: &Path, source: &SourceFile) -> Option<Manifest> {
+        self.table("", TOP);
+        if self.at("/service").is_none() {
+            self.report(
+                Span::new(0, 0),
+                "missing the `[service]` table",
+                Some("add `[service]` with `name = \"...\"`".to_owned()),
+            );
+            return None;
+        }
+        self.table("/service", SERVICE);
+        let name = self.string("/service", "name", true);
+        let owner = self.string("/service", "owner", false);
+        if self.at("/provides").is_some() {
+            self.table("/provides", PROVIDES);
+        }
+        if self.at("/consumes").is_some() {
+            self.table("/consumes", CONSUMES);
+        }
+        let provides_http = self.provided("/provides/http");
+        let provides_events = self.provided("/provides/events");
+        let consumes_http = self
+            .tables("/consumes/http")
+            .into_iter()
+            .filter_map(|p| self.consumed_http(&p))
+            .collect();
+        let consumes_events = self
+            .tables("/consumes/events")
+            .into_iter()
+            .filter_map(|p| self.consumed_events(&p))
+            .collect();
+        let publishes = self
+            .tables("/publishes")
+            .into_iter()
+            .filter_map(|p| self.published(&p))
+            .collect();
+        let lint = self.lint();
+        Some(Manifest {
+            path: path.to_owned(),
+            source: source.clone(),
+            root: self.root.clone(),
+            name: name?,
+            owner,
+            provides_http,
+            provides_events,
+            consumes_http,
+            consumes_events,
+            publishes,
+            lint,
+        })
+    }
+
+    fn provided(&mut self, pointer: &str) -> Vec<ProvidedContract> {
+        let mut out = Vec::new();
+        for p in self.tables(pointer) {
+            if self.table(&p, PROVIDED).is_none() {
+                continue;
+            }
+            let (name, spec) = (self.string(&p, "name", true), self.string(&p, "spec", true));
+            let broker = self.string(&p, "broker", false);
+            if let (Some(name), Some(spec)) = (name, spec) {
+                out.push(ProvidedContract {
+                    pointer: p,
+                    name,
+                    spec,
+                    broker,
+                });
+            }
+        }
+        out
+    }
+
+    fn consumed_http(&mut self, p: &str) -> Option<ConsumedHttp> {
+        self.table(p, CONSUMED_HTTP)?;
+        let service = self.string(p, "service", true);
+        let contract = self.string(p, "contract", true);
+        let spec = self.string(p, "spec", false);
+        let operations = self.strings(p, "operations");
+        let timeout_ms = self.number(p, "timeout_ms");
+        let retry_ptr = join_pointer(p, "retry");
+        let retry = match self.table(&retry_ptr, RETRY) {
+            Some(_) => {
+                let attempts = self.number(&retry_ptr, "attempts");
+                let backoff = self.string(&retry_ptr, "backoff", false);
+                if let Some(b) = &backoff {
+                    const BACKOFFS: &[&str] = &["exponential", "constant", "none"];
+                    if !BACKOFFS.contains(&b.value.as_str()) {
+                        let span = self.at(&b.pointer).map_or(Span::default(), |n| n.span);
+                        self.report(
+                            span,
+                            format!("unknown backoff `{}`", b.value),
+                            Some(format!("use one of: {}", BACKOFFS.join(", "))),
+                        );
+                    }
+                }
+                Some(Retry {
+                    pointer: retry_ptr,
+                    attempts,
+                    backoff,
+                })
+            }
+            None => None,
+        };
+        Some(ConsumedHttp {
+            pointer: p.to_owned(),
+            service: service?,
+            contract: contract?,
+            spec,
+            operations,
+            timeout_ms,
+            retry,
+        })
+    }
+
+    fn consumed_events(&mut self, p: &str) -> Option<ConsumedEvents> {
+        self.table(p, CONSUMED_EVENTS)?;
+        let service = self.string(p, "service", true);
+        let contract = self.string(p, "contract", true);
+        let spec = self.string(p, "spec", false);
+        let messages = self
+            .strings(p, "messages")
+            .into_iter()
+            .map(|s| Spanned {
+                value: MessageRef::parse(&s.value),
+                pointer: s.pointer,
+            })
+            .collect();
+        let dead_letter = self.string(p, "dead_letter", false);
+        Some(ConsumedEvents {
+            pointer: p.to_owned(),
+            service: service?,
+            contract: contract?,
+            spec,
+            messages,
+            dead_letter,
+        })
+    }
+
+    fn published(&mut self, p: &str) -> Option<Published> {
+        self.table(p, PUBLISHES)?;
+        let to_ref = |s: Spanned<String>| Spanned {
+            value: MessageRef::parse(&s.value),
+            pointer: s.pointer,
+        };
+        let message = self.string(p, "message", true).map(to_ref);
+        let after = self.string(p, "after", false).map(to_ref);
+        Some(Published {
+            pointer: p.to_owned(),
+            message: message?,
+            after,
+        })
+    }
+
+    fn lint(&mut self) -> LintConfig {
+        if self.table("/lint", LINT).is_none() {
+            return LintConfig::default();
+        }
+        let select = self.strings("/lint", "select");
+        let ignore = self.strings("/lint", "ignore");
+        let mut severity = Vec::new();
+        if let Some(table) = self.at("/lint/severity") {
+            for m in table.entries() {
+                let pointer = join_pointer("/lint/severity", &m.key);
+                match m.value.as_str() {
+                    Some(level @ ("error" | "warning" | "info" | "off")) => severity.push((
+                        Spanned {
+                            value: m.key.to_string(),
+                            pointer: pointer.clone(),
+                        },
+                        Spanned {
+                            value: level.to_owned(),
+                            pointer,
+                        },
+                    )),
+                    _ => self.report(
+                        m.value.span,
+                        format!("unknown severity for `{}`", m.key),
+                        Some("use one of: error, warning, info, off".to_owned()),
+                    ),
+                }
+            }
+        }
+        LintConfig {
+            select,
+            ignore,
+            severity,
+        }
+    }
+}
+
+fn last(pointer: &str) -> &str {
+    pointer.rsplit('/').next().unwrap_or(pointer)
+}
+
+/// `/consumes/http/0` shown as `consumes.http`.
+fn describe(pointer: &str) -> String {
+    let parts: Vec<&str> = pointer
+        .split('/')
+        .filter(|p| !p.is_empty() && !p.bytes().all(|b| b.is_ascii_digit()))
+        .collect();
+    if parts.is_empty() {
+        "seam.toml".to_owned()
+    } else {
+        parts.join(".")
+    }
+}
+
+/// The closest known word, when it is close enough to be a likely typo.
+pub(crate) fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+    known
+        .iter()
+        .map(|k| (strsim::jaro_winkler(word, k), *k))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k)
+}
