@@ -122,6 +122,12 @@ impl Diagnostic {
         self
     }
 
+    /// Sets the help line, for diagnostics built in place.
+    pub fn set_help(&mut self, help: impl Into<String>) -> &mut Self {
+        self.help = Some(help.into());
+        self
+    }
+
     /// The file the finding is in, as shown to the user.
     pub fn file(&self) -> Option<&str> {
         self.primary

@@ -20,9 +20,9 @@ pub use document::{DocId, Document};
 pub use lock::{Lock, LockedContract, sha256_hex};
 pub use manifest::{
     ConsumedEvents, ConsumedHttp, LintConfig, Manifest, ManifestProblem, ManifestRead, MessageRef,
-    ProvidedContract, Published, Retry, Spanned, read_manifest,
+    ProvidedContract, Published, Retry, Spanned, read_manifest, suggest,
 };
 pub use message::{Message, MessageSource, messages};
-pub use openapi::{HTTP_METHODS, Operation, Parameter, operations};
+pub use openapi::{HTTP_METHODS, Operation, Parameter, Response, is_error_status, operations};
 pub use refs::{RefError, RefProblem, Target};
 pub use workspace::{Workspace, WorkspaceOptions};

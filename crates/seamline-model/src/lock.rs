@@ -2,11 +2,13 @@
 
 use std::path::Path;
 
-use seamline_syntax::{Format, Limits, parse};
+use seamline_syntax::{Format, Limits, Node, SourceFile, parse};
 use sha2::{Digest, Sha256};
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Lock {
+    pub source: SourceFile,
+    pub root: Node,
     pub contracts: Vec<LockedContract>,
 }
 
@@ -24,9 +26,9 @@ pub struct LockedContract {
 
 impl Lock {
     /// Reads a lock file. `Err` carries a message for a file that cannot be read or has the wrong shape.
-    pub fn read(path: &Path) -> Result<Lock, String> {
+    pub fn read(path: &Path, shown_as: &str) -> Result<Lock, String> {
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-        let parsed = parse("seam.lock", &bytes, Format::Toml, &Limits::default());
+        let parsed = parse(shown_as, &bytes, Format::Toml, &Limits::default());
         if let Some(problem) = parsed.problems.first() {
             let at = parsed.source.line_col(problem.span.start);
             return Err(format!("line {}: {}", at.line, problem.message));
@@ -55,7 +57,11 @@ impl Lock {
                 pointer: format!("/contract/{i}"),
             });
         }
-        Ok(Lock { contracts })
+        Ok(Lock {
+            source: parsed.source,
+            root,
+            contracts,
+        })
     }
 
     pub fn find(&self, service: &str, contract: &str) -> Option<&LockedContract> {

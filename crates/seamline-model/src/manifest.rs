@@ -522,7 +522,7 @@ fn describe(pointer: &str) -> String {
 }
 
 /// The closest known word, when it is close enough to be a likely typo.
-pub(crate) fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
+pub fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|k| (strsim::jaro_winkler(word, k), *k))

@@ -23,6 +23,19 @@ pub struct Operation<'a> {
     pub parameters: Vec<Parameter<'a>>,
 }
 
+/// A response of an operation, with its `$ref` followed.
+#[derive(Debug, Clone)]
+pub struct Response<'a> {
+    /// `200`, `4XX`, `default`.
+    pub status: &'a str,
+    /// Pointer of the response as written in the operation.
+    pub written: String,
+    /// Where the response object is, after `$ref`s.
+    pub doc: DocId,
+    pub pointer: String,
+    pub node: &'a Node,
+}
+
 #[derive(Debug, Clone)]
 pub struct Parameter<'a> {
     pub name: &'a str,
@@ -49,9 +62,8 @@ impl<'a> Operation<'a> {
             .find(|p| p.location == "header" && p.name.eq_ignore_ascii_case(name))
     }
 
-    /// Each response: status code (or `default`), the pointer of the response as written, and the resolved
-    /// response object with the document it lives in.
-    pub fn responses(&self, ws: &'a Workspace) -> Vec<(&'a str, String, DocId, &'a Node)> {
+    /// Each response, in document order.
+    pub fn responses(&self, ws: &'a Workspace) -> Vec<Response<'a>> {
         let mut out = Vec::new();
         let Some(responses) = self.node.get("responses") else {
             return out;
@@ -59,8 +71,14 @@ impl<'a> Operation<'a> {
         let base = join_pointer(&self.pointer, "responses");
         for m in responses.entries() {
             let pointer = join_pointer(&base, &m.key);
-            if let Some((doc, _, node)) = ws.deref(self.doc, &pointer) {
-                out.push((&*m.key, pointer, doc, node));
+            if let Some((doc, resolved, node)) = ws.deref(self.doc, &pointer) {
+                out.push(Response {
+                    status: &m.key,
+                    written: pointer,
+                    doc,
+                    pointer: resolved,
+                    node,
+                });
             }
         }
         out
@@ -124,4 +142,9 @@ fn parameters<'a>(ws: &'a Workspace, doc: DocId, pointer: &str) -> Vec<Parameter
             })
         })
         .collect()
+}
+
+/// Whether a response key is for errors: `4xx`, `5xx`, their `4XX`/`5XX` ranges, or `default`.
+pub fn is_error_status(status: &str) -> bool {
+    status == "default" || status.starts_with('4') || status.starts_with('5')
 }

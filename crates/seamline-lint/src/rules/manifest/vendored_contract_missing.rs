@@ -1,0 +1,55 @@
+use seamline_diagnostics::Severity;
+
+use crate::{Context, Report, Rule};
+
+pub(crate) static RULE: Rule = Rule {
+    code: "SEAM-D004",
+    name: "vendored-contract-missing",
+    summary: "a consumed contract is not vendored under `contracts/vendor/`",
+    severity: Severity::Error,
+    docs: r##"
+## What it does
+Checks that the contract of every `[[consumes.*]]` entry is in the repository: at `spec` when the entry gives
+one, else at `contracts/vendor/<service>/<contract>.yaml` (or `.yml`, `.json`).
+
+## Why is this bad?
+The contract of the other side is the integration context: without a local copy, neither the developer nor an
+AI assistant in this repository can read it, and nothing can check this service's use of it.
+
+## Example
+```text
+contracts/vendor/payment-service/payment-api.yaml
+```
+`seam pull` fetches and locks vendored contracts from the registry.
+"##,
+    check,
+};
+
+fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
+    let Some(manifest) = ctx.manifest else { return };
+    let entries = manifest
+        .consumes_http
+        .iter()
+        .map(|c| (&c.service, &c.contract, &c.spec))
+        .chain(
+            manifest
+                .consumes_events
+                .iter()
+                .map(|c| (&c.service, &c.contract, &c.spec)),
+        );
+    for (service, contract, spec) in entries {
+        let Some(path) = ctx.vendored_path(
+            &service.value,
+            &contract.value,
+            spec.as_ref().map(|s| s.value.as_str()),
+        ) else {
+            continue;
+        };
+        if !path.is_file() {
+            let shown = ctx.ws.display_name(&path);
+            report
+                .manifest(&contract.pointer, false, format!("the contract `{}` of {} is not vendored at `{shown}`", contract.value, service.value))
+                .set_help("copy the provider's contract there (or run `seam pull`), or set `spec` to where it is");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Inline suppressions, each with a reason:
+//!
+//! - in any contract, an `x-seam-ignore` member maps rule names to reasons and silences those rules for the
+//!   object that holds it and everything below: `x-seam-ignore: {operation-timeout-missing: "batch job"}`;
+//! - in YAML and TOML, a comment `# seam-ignore <rule>: <reason>` silences the rule on its own line, or, on a
+//!   line by itself, on the next line that holds something.
+
+use seamline_diagnostics::Diagnostic;
+use seamline_syntax::{Node, SourceFile, Span, Value, join_pointer};
+
+use crate::Context;
+use crate::engine::matches_rule;
+use crate::rules::ALL;
+
+/// One suppression as written, valid or not.
+pub(crate) struct Suppression {
+    pub file: String,
+    pub rule: String,
+    pub reason: String,
+    pub scope: Scope,
+    /// Where it is written, for reporting a malformed one.
+    pub span: Span,
+    pub source: SourceFile,
+}
+
+pub(crate) enum Scope {
+    /// Diagnostics whose pointer is this one or below it.
+    Pointer(String),
+    /// Diagnostics that start on this 1-based line.
+    Line(u32),
+}
+
+impl Suppression {
+    pub(crate) fn problem(&self) -> Option<String> {
+        if !ALL.iter().any(|r| matches_rule(r, &self.rule)) {
+            return Some(format!("`{}` is not a rule", self.rule));
+        }
+        if self.reason.trim().is_empty() {
+            return Some(format!(
+                "the suppression of `{}` gives no reason",
+                self.rule
+            ));
+        }
+        None
+    }
+
+    fn covers(&self, d: &Diagnostic) -> bool {
+        if d.file() != Some(self.file.as_str())
+            || !ALL
+                .iter()
+                .any(|r| r.name == d.rule && matches_rule(r, &self.rule))
+        {
+            return false;
+        }
+        match &self.scope {
+            Scope::Pointer(prefix) => d.pointer.as_deref().is_some_and(|p| {
+                p == prefix
+                    || (p.starts_with(prefix.as_str())
+                        && p.as_bytes().get(prefix.len()) == Some(&b'/'))
+            }),
+            Scope::Line(line) => d.primary.as_ref().is_some_and(|l| l.start().line == *line),
+        }
+    }
+}
+
+/// Every suppression written in the documents and the manifest.
+pub(crate) fn collect(ctx: &Context<'_>) -> Vec<Suppression> {
+    let mut out = Vec::new();
+    for (_, doc) in ctx.ws.docs() {
+        if let Some(root) = &doc.root {
+            extension_suppressions(root, &mut String::new(), &doc.source, &mut out);
+        }
+        comment_suppressions(&doc.source, &mut out);
+    }
+    if let Some(manifest) = ctx.manifest {
+        comment_suppressions(&manifest.source, &mut out);
+    }
+    out
+}
+
+/// Drops the diagnostics that a valid suppression covers.
+pub(crate) fn apply(ctx: &Context<'_>, diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let valid: Vec<Suppression> = collect(ctx)
+        .into_iter()
+        .filter(|s| s.problem().is_none())
+        .collect();
+    if valid.is_empty() {
+        return diagnostics;
+    }
+    diagnostics
+        .into_iter()
+        .filter(|d| !valid.iter().any(|s| s.covers(d)))
+        .collect()
+}
+
+fn extension_suppressions(
+    node: &Node,
+    pointer: &mut String,
+    source: &SourceFile,
+    out: &mut Vec<Suppression>,
+) {
+    match &node.value {
+        Value::Object(o) => {
+            if let Some(member) = o.member("x-seam-ignore") {
+                let entries: Vec<_> = member.value.entries().collect();
+                if entries.is_empty() {
+                    out.push(Suppression {
+                        file: source.name().to_owned(),
+                        rule: String::new(),
+                        reason: String::new(),
+                        scope: Scope::Pointer(pointer.clone()),
+                        span: member.key_span,
+                        source: source.clone(),
+                    });
+                }
+                for entry in entries {
+                    out.push(Suppression {
+                        file: source.name().to_owned(),
+                        rule: entry.key.to_string(),
+                        reason: entry.value.as_str().unwrap_or_default().to_owned(),
+                        scope: Scope::Pointer(pointer.clone()),
+                        span: entry.key_span,
+                        source: source.clone(),
+                    });
+                }
+            }
+            for m in &o.members {
+                let len = pointer.len();
+                *pointer = join_pointer(pointer, &m.key);
+                extension_suppressions(&m.value, pointer, source, out);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                extension_suppressions(item, pointer, source, out);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
+const MARKER: &str = "seam-ignore";
+
+fn comment_suppressions(source: &SourceFile, out: &mut Vec<Suppression>) {
+    let text = source.text();
+    if !text.contains(MARKER) {
+        return;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    for (index, line) in lines.iter().enumerate() {
+        let Some(hash) = line.find('#') else { continue };
+        let comment = line[hash + 1..].trim_start();
+        let Some(rest) = comment.strip_prefix(MARKER) else {
+            continue;
+        };
+        let (rule, reason) = match rest.trim_start().split_once(':') {
+            Some((rule, reason)) => (rule.trim(), reason.trim()),
+            None => (rest.trim(), ""),
+        };
+        let own_line = line[..hash].trim().is_empty();
+        let target = if own_line {
+            (index + 1..lines.len())
+                .find(|&i| {
+                    let t = lines[i].trim();
+                    !t.is_empty() && !t.starts_with('#')
+                })
+                .unwrap_or(index)
+        } else {
+            index
+        };
+        let start = source.line_range(index).start + hash;
+        out.push(Suppression {
+            file: source.name().to_owned(),
+            rule: rule.to_owned(),
+            reason: reason.to_owned(),
+            scope: Scope::Line(target as u32 + 1),
+            span: Span::new(start as u32, source.line_range(index).end as u32),
+            source: source.clone(),
+        });
+    }
+}
