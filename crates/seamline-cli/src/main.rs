@@ -1,1 +1,40 @@
-fn main() {}
+//! `seam`: the only crate that prints and chooses exit codes.
+//!
+//! Exit codes: 0 clean, 1 findings at or above `--fail-on`, 2 usage or input error.
+
+mod args;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::args::{Cli, Command};
+
+/// The outcome of a command, mapped to the exit-code contract.
+pub(crate) enum Status {
+    Clean,
+    Findings,
+    InputError,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Lint(args) => commands::lint::run(&cli.global, args),
+        Command::Check(args) => commands::check::run(&cli.global, args),
+        Command::Init(args) => commands::init::run(args),
+        Command::Rules(args) => commands::rules::run(&cli.global, args),
+        Command::Completions(args) => commands::completions::run(args),
+    };
+    match result {
+        Ok(Status::Clean) => ExitCode::from(0),
+        Ok(Status::Findings) => ExitCode::from(1),
+        Ok(Status::InputError) => ExitCode::from(2),
+        Err(err) => {
+            anstream::eprintln!("error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}

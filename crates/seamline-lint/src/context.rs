@@ -73,7 +73,8 @@ impl Context<'_> {
     }
 
     /// Where the vendored copy of a consumed contract is: the `spec` given, or the first of
-    /// `contracts/vendor/<service>/<contract>.{yaml,yml,json}` that exists (the `.yaml` one when none does).
+    /// `contracts/vendor/<service>/<contract>[.asyncapi|.openapi|.schema].{yaml,yml,json}` that exists (plain
+    /// `<contract>.yaml` when none does).
     pub fn vendored_path(
         &self,
         service: &str,
@@ -95,9 +96,11 @@ pub(crate) fn vendored_path(
         return root.join(spec);
     }
     let dir = root.join("contracts").join("vendor").join(service);
-    ["yaml", "yml", "json"]
+    ["", ".asyncapi", ".openapi", ".schema"]
         .iter()
-        .map(|ext| dir.join(format!("{contract}.{ext}")))
+        .flat_map(|kind| {
+            ["yaml", "yml", "json"].map(|ext| dir.join(format!("{contract}{kind}.{ext}")))
+        })
         .find(|p| p.is_file())
         .unwrap_or_else(|| dir.join(format!("{contract}.yaml")))
 }

@@ -64,7 +64,7 @@ pub fn lint(paths: &[PathBuf], options: &LintOptions) -> LintOutcome {
         } else {
             let mut outcome = LintOutcome::default();
             outcome.input_errors.push(
-                Diagnostic::new("SEAM-X000", "input-missing", Severity::Error, "no such file or folder")
+                Diagnostic::new("SEAM-I001", "input-missing", Severity::Error, "no such file or folder")
                     .with_path(path.to_string_lossy())
                     .with_help("check the path; `seam lint` with no path lints the service in the current folder"),
             );
@@ -134,7 +134,7 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
         Err(err) => {
             outcome.input_errors.push(
                 Diagnostic::new(
-                    "SEAM-X000",
+                    "SEAM-I001",
                     "input-missing",
                     Severity::Error,
                     format!("cannot read the manifest: {err}"),
@@ -147,7 +147,7 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
     if !read.problems.is_empty() {
         for p in &read.problems {
             let mut d =
-                Diagnostic::new("SEAM-X001", "manifest-invalid", Severity::Error, &p.message)
+                Diagnostic::new("SEAM-I002", "manifest-invalid", Severity::Error, &p.message)
                     .with_primary(Label::new(&read.source, p.span));
             if let Some(help) = &p.help {
                 d = d.with_help(help);
@@ -235,7 +235,7 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
                 .map_or((None, None), |(n, k)| (Some(n), k));
             let span = key.or(node.map(|n| n.span)).unwrap_or_default();
             let mut d = Diagnostic::new(
-                "SEAM-X001",
+                "SEAM-I002",
                 "manifest-invalid",
                 Severity::Error,
                 format!("unknown rule `{}`", entry.value),

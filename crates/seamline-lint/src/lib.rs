@@ -2,6 +2,7 @@
 //! [`rules::ALL`] is the one registry: adding a rule means adding a file and a line there.
 
 mod context;
+pub mod docs;
 mod engine;
 mod rule;
 pub mod rules;

@@ -182,7 +182,8 @@ impl Workspace {
     pub fn display_name(&self, path: &Path) -> String {
         let base = std::fs::canonicalize(&self.options.display_base)
             .unwrap_or_else(|_| self.options.display_base.clone());
-        let shown = path.strip_prefix(&base).unwrap_or(path);
+        let absolute = absolute(path);
+        let shown = absolute.strip_prefix(&base).unwrap_or(&absolute);
         shown.to_string_lossy().replace('\\', "/")
     }
 }

@@ -108,7 +108,8 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
 /// closest (fewest errors, then deepest), which is what the author most likely meant.
 fn most_specific(error: ValidationError<'_>) -> (String, String) {
     let pointer = error.instance_path().as_str().to_owned();
-    let fallback = |e: &ValidationError<'_>| e.masked_with("this value").to_string();
+    let fallback =
+        |e: &ValidationError<'_>| lowercase_first(&e.masked_with("this value").to_string());
     match error.kind() {
         ValidationErrorKind::OneOfNotValid { context } | ValidationErrorKind::AnyOf { context } => {
             let best = context
@@ -151,6 +152,32 @@ fn most_specific(error: ValidationError<'_>) -> (String, String) {
         _ => {
             let message = fallback(&error);
             (pointer, message)
+        }
+    }
+}
+
+/// The validator's messages start with a capital; ours do not.
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_vendored_meta_schema_compiles() {
+        for kind in [
+            ContractKind::OpenApi30,
+            ContractKind::OpenApi31,
+            ContractKind::AsyncApi2,
+            ContractKind::AsyncApi3,
+        ] {
+            assert!(validator(kind).is_some(), "{kind:?}");
         }
     }
 }

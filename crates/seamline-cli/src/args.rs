@@ -1,0 +1,161 @@
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const EXAMPLES: &str = "\
+Examples:
+  seam lint                               lint the service in this folder (seam.toml and its contracts)
+  seam lint api/openapi.yaml              lint one contract
+  seam lint --format sarif > seam.sarif   SARIF 2.1.0 for GitHub code scanning
+  seam check                              what CI runs: lint with CI defaults
+  seam init                               write seam.toml from the contracts found here
+  seam rules error-response-not-problem-json
+                                          explain a rule
+  seam completions bash > /etc/bash_completion.d/seam
+
+Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.";
+
+/// Contract-first toolkit for distributed systems: each service repository carries its integration context,
+/// and CI checks it.
+#[derive(Debug, Parser)]
+#[command(name = "seam", version, after_help = EXAMPLES, propagate_version = true)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// Output format.
+    #[arg(long, global = true, value_enum)]
+    pub format: Option<Format>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, global = true, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// When to color the text output.
+    #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
+    pub color: ColorChoice,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
+    /// rustc-style: file:line:column, the source line and a caret.
+    Text,
+    /// One JSON document (schema in docs/json-output.md).
+    Json,
+    /// A table for pull-request comments.
+    Markdown,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
+    /// GitHub Actions workflow commands (annotations on the pull request).
+    Github,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum FailOn {
+    Error,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Check contracts and the manifest against the rules.
+    #[command(after_help = "Examples:
+  seam lint                        the service in this folder
+  seam lint services/order         another service (a folder with seam.toml)
+  seam lint openapi.yaml           one contract, without a manifest
+  seam lint --select SEAM-E --ignore error-schema-inconsistent")]
+    Lint(LintArgs),
+    /// Everything CI needs in one call. For now: lint of this service, with CI defaults.
+    #[command(after_help = "Examples:
+  seam check                       in CI, at the root of a service repository
+  seam check --format sarif        for code scanning")]
+    Check(CheckArgs),
+    /// Write seam.toml from the contracts found in this folder.
+    #[command(after_help = "Examples:
+  seam init                        write ./seam.toml
+  seam init --dir services/order --force")]
+    Init(InitArgs),
+    /// List the rules, or explain one.
+    #[command(after_help = "Examples:
+  seam rules                       every rule with its code and summary
+  seam rules SEAM-E001             the documentation of one rule
+  seam rules --write-docs docs/rules")]
+    Rules(RulesArgs),
+    /// Print a shell completion script.
+    #[command(after_help = "Examples:
+  seam completions bash > ~/.local/share/bash-completion/completions/seam
+  seam completions zsh > ~/.zfunc/_seam
+  seam completions fish > ~/.config/fish/completions/seam.fish")]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintArgs {
+    /// Services (folders with seam.toml), folders of contracts, or contract files. Default: this folder.
+    pub paths: Vec<PathBuf>,
+    #[command(flatten)]
+    pub common: LintCommon,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct LintCommon {
+    /// Only these rules (names, codes, or code prefixes such as SEAM-E); repeatable.
+    #[arg(long, value_delimiter = ',')]
+    pub select: Vec<String>,
+    /// Skip these rules; repeatable.
+    #[arg(long, value_delimiter = ',')]
+    pub ignore: Vec<String>,
+    /// Accept `$ref`s to http(s) URLs instead of refusing them (they are not fetched).
+    #[arg(long)]
+    pub allow_remote_refs: bool,
+    /// References may not leave this folder. Default: the nearest folder with `.git`.
+    #[arg(long)]
+    pub root: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub common: LintCommon,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InitArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Replace an existing seam.toml.
+    #[arg(long)]
+    pub force: bool,
+    /// The service name. Default: the folder's name.
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RulesArgs {
+    /// A rule name or code to explain.
+    pub rule: Option<String>,
+    /// Write one Markdown page per rule, and an index, into this folder.
+    #[arg(long, value_name = "DIR")]
+    pub write_docs: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CompletionsArgs {
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,5 @@
+pub(crate) mod check;
+pub(crate) mod completions;
+pub(crate) mod init;
+pub(crate) mod lint;
+pub(crate) mod rules;

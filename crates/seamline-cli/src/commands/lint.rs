@@ -1,0 +1,50 @@
+use std::path::PathBuf;
+
+use seamline_lint::{LintOptions, LintOutcome};
+
+use crate::Status;
+use crate::args::{FailOn, Format, Global, LintArgs, LintCommon};
+use crate::output::{emit, emit_input_errors};
+
+pub(crate) fn run(global: &Global, args: &LintArgs) -> anyhow::Result<Status> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        args.paths.clone()
+    };
+    let outcome = seamline_lint::lint(&paths, &options(&args.common)?);
+    finish(global, Format::Text, FailOn::Error, outcome)
+}
+
+pub(crate) fn options(common: &LintCommon) -> anyhow::Result<LintOptions> {
+    for name in common.select.iter().chain(&common.ignore) {
+        let known = seamline_lint::rules::ALL.iter().any(|r| {
+            r.name == name
+                || r.code == name
+                || (name.starts_with("SEAM-") && r.code.starts_with(name.as_str()))
+        });
+        if !known {
+            anyhow::bail!("unknown rule `{name}` (see `seam rules`)");
+        }
+    }
+    Ok(LintOptions {
+        allow_remote_refs: common.allow_remote_refs,
+        root: common.root.clone(),
+        display_base: std::env::current_dir()?,
+        select: common.select.clone(),
+        ignore: common.ignore.clone(),
+    })
+}
+
+pub(crate) fn finish(
+    global: &Global,
+    format: Format,
+    fail_on: FailOn,
+    outcome: LintOutcome,
+) -> anyhow::Result<Status> {
+    if !outcome.input_errors.is_empty() {
+        emit_input_errors(global, &outcome.input_errors);
+        return Ok(Status::InputError);
+    }
+    emit(global, format, fail_on, &outcome.diagnostics)
+}
