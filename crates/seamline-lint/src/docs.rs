@@ -34,6 +34,7 @@ pub fn pages() -> Vec<(String, String)> {
         ));
         out.push((format!("{}.md", rule.name), page(rule)));
     }
+    index.push_str(CONFIGURING);
     out.push(("README.md".to_owned(), index));
     out
 }
@@ -45,3 +46,41 @@ fn capitalize(text: &str) -> String {
         None => String::new(),
     }
 }
+
+const CONFIGURING: &str = r##"
+## Choosing rules
+
+In `seam.toml`:
+
+```toml
+[lint]
+select = ["SEAM-E", "dependency-timeout-missing"]   # run only these: names, codes or code prefixes
+ignore = ["error-schema-inconsistent"]              # never run these
+severity = { operation-timeout-missing = "error", message-id-missing = "off" }
+```
+
+On the command line, `--select` and `--ignore` add to these. An unknown rule name is an input error.
+
+## Suppressing one finding
+
+A suppression always names the rule and gives a reason; one that does not suppresses nothing and is reported by
+`suppression-invalid`.
+
+- In any contract, YAML or JSON: an `x-seam-ignore` member maps rule names to reasons, and covers the object that
+  holds it and everything below it:
+
+  ```yaml
+  /reports:
+    post:
+      x-seam-ignore:
+        operation-timeout-missing: "report generation streams; the client sets its own deadline"
+  ```
+
+- In YAML and TOML: a comment `# seam-ignore <rule>: <reason>` covers its own line or, alone on a line, the next
+  line that holds something:
+
+  ```toml
+  # seam-ignore dependency-retry-missing: the ledger call must never be repeated
+  [[consumes.http]]
+  ```
+"##;

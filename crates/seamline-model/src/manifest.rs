@@ -238,7 +238,6 @@ impl<'a> Cx<'a, '_> {
             None => {
                 if required {
                     let span = self.at(table).map_or(Span::default(), |t| t.span);
-                    let span = Span::new(span.start, span.start);
                     self.report(
                         self.key_span(table).unwrap_or(span),
                         format!("missing `{key}` in `{}`", describe(table)),

@@ -4,6 +4,7 @@ use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, ValidationError, Validator};
 use seamline_diagnostics::Severity;
 use seamline_model::ContractKind;
+use seamline_syntax::join_pointer;
 
 use crate::{Context, Report, Rule};
 
@@ -98,15 +99,23 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
         }
         found.sort();
         found.dedup();
-        for (pointer, message) in found {
-            report.at(c.doc, &pointer, false, message);
+        for (pointer, message, prefer_key) in found {
+            // A finding about the whole document goes under its version field rather than under every line.
+            let version = ["/openapi", "/asyncapi"]
+                .into_iter()
+                .find(|p| pointer.is_empty() && ctx.ws.doc(c.doc).node(p).is_some());
+            match version {
+                Some(version) => report.at(c.doc, version, true, message),
+                None => report.at(c.doc, &pointer, prefer_key, message),
+            };
         }
     }
 }
 
-/// The pointer and message of an error; for `oneOf`/`anyOf` failures, the error of the alternative that came
-/// closest (fewest errors, then deepest), which is what the author most likely meant.
-fn most_specific(error: ValidationError<'_>) -> (String, String) {
+/// The pointer and message of an error, and whether the caret belongs under the member's key; for
+/// `oneOf`/`anyOf` failures, the error of the alternative that came closest (fewest errors, then deepest), which is
+/// what the author most likely meant.
+fn most_specific(error: ValidationError<'_>) -> (String, String, bool) {
     let pointer = error.instance_path().as_str().to_owned();
     let fallback =
         |e: &ValidationError<'_>| lowercase_first(&e.masked_with("this value").to_string());
@@ -137,22 +146,36 @@ fn most_specific(error: ValidationError<'_>) -> (String, String) {
                 Some(inner) => {
                     let message = fallback(inner);
                     let inner_pointer = inner.instance_path().as_str().to_owned();
-                    (
-                        if inner_pointer.is_empty() {
-                            pointer
-                        } else {
-                            inner_pointer
-                        },
-                        message,
-                    )
+                    let base = if inner_pointer.is_empty() {
+                        pointer
+                    } else {
+                        inner_pointer
+                    };
+                    let (pointer, prefer_key) = place(inner, base);
+                    (pointer, message, prefer_key)
                 }
-                None => (pointer, fallback(&error)),
+                None => (pointer, fallback(&error), false),
             }
         }
         _ => {
             let message = fallback(&error);
-            (pointer, message)
+            let (pointer, prefer_key) = place(&error, pointer);
+            (pointer, message, prefer_key)
         }
+    }
+}
+
+/// Where an error about the value at `pointer` is best shown: an unexpected member at its key (rather than
+/// under the whole object that holds it), a missing member at the key of the object that lacks it.
+fn place(error: &ValidationError<'_>, pointer: String) -> (String, bool) {
+    match error.kind() {
+        ValidationErrorKind::AdditionalProperties { unexpected }
+        | ValidationErrorKind::UnevaluatedProperties { unexpected } => match unexpected.first() {
+            Some(key) => (join_pointer(&pointer, key), true),
+            None => (pointer, false),
+        },
+        ValidationErrorKind::Required { .. } => (pointer, true),
+        _ => (pointer, false),
     }
 }
 
