@@ -52,7 +52,7 @@ fn report(d: &Diagnostic) -> Vec<Group<'_>> {
         .id(d.code.as_str());
     let mut group = Group::with_title(title);
     match &d.primary {
-        Some(label) => group = group.element(snippet(label, AnnotationKind::Primary)),
+        Some(label) => group = with_snippet(group, label, AnnotationKind::Primary),
         None => {
             if let Some(path) = &d.path {
                 group = group.element(annotate_snippets::Origin::path(path.as_str()));
@@ -60,7 +60,7 @@ fn report(d: &Diagnostic) -> Vec<Group<'_>> {
         }
     }
     for label in &d.secondary {
-        group = group.element(snippet(label, AnnotationKind::Context));
+        group = with_snippet(group, label, AnnotationKind::Context);
     }
     group = group.element(Level::NOTE.message(format!("rule: {}", d.rule)));
     if let Some(help) = &d.help {
@@ -70,18 +70,42 @@ fn report(d: &Diagnostic) -> Vec<Group<'_>> {
 }
 
 /// A snippet of the few lines around `label`, so rendering costs the same in a 13 MB file as in a small one.
+/// A line longer than [`MAX_LINE`] (a minified document) is cut to the part around the label.
+fn with_snippet<'a>(group: Group<'a>, label: &'a Label, kind: AnnotationKind) -> Group<'a> {
+    let (snippet, cut) = snippet(label, kind);
+    if !cut {
+        return group.element(snippet);
+    }
+    // The renderer counts columns from the start of the text it is given; on a cut line, say where it really is.
+    let at = label.start();
+    group
+        .element(
+            annotate_snippets::Origin::path(label.source.name())
+                .line(at.line as usize)
+                .char_column(at.column as usize),
+        )
+        .element(snippet)
+}
+
 fn snippet<'a>(
     label: &'a Label,
     kind: AnnotationKind,
-) -> Snippet<'a, annotate_snippets::Annotation<'a>> {
+) -> (Snippet<'a, annotate_snippets::Annotation<'a>>, bool) {
     let source = &label.source;
     let text = source.text();
     let first = source.line_index(label.span.start);
     let last = source
         .line_index(label.span.end.max(label.span.start))
         .min(first + MAX_LINES - 1);
-    let start = source.line_range(first).start;
-    let end = source.line_range(last).end;
+    let mut start = source.line_range(first).start;
+    let mut end = source.line_range(last).end;
+    let cut = end - start > MAX_LINE;
+    if cut {
+        let at = label.span.start as usize;
+        start = floor_char_boundary(text, at.saturating_sub(CONTEXT).max(start));
+        let until = (label.span.end as usize).min(at + MAX_LINE - CONTEXT);
+        end = floor_char_boundary(text, (until + CONTEXT).min(end)).max(start);
+    }
     let window = &text[start..end];
     let rel_start = (label.span.start as usize).clamp(start, end) - start;
     let rel_end = (label.span.end as usize).clamp(start + rel_start, end) - start;
@@ -89,9 +113,25 @@ fn snippet<'a>(
     if let Some(message) = &label.message {
         annotation = annotation.label(message.as_str());
     }
-    Snippet::source(window)
+    let snippet = Snippet::source(window)
         .line_start(first + 1)
-        .path(source.name())
         .fold(false)
-        .annotation(annotation)
+        .annotation(annotation);
+    if cut {
+        (snippet, true)
+    } else {
+        (snippet.path(source.name()), false)
+    }
+}
+
+/// Longest line shown whole, in bytes.
+const MAX_LINE: usize = 240;
+/// Bytes shown before and after the label on a line that is cut.
+const CONTEXT: usize = 60;
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while at > 0 && !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
 }

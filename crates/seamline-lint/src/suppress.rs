@@ -32,6 +32,9 @@ pub(crate) enum Scope {
 
 impl Suppression {
     pub(crate) fn problem(&self) -> Option<String> {
+        if self.rule.trim().is_empty() {
+            return Some("the suppression names no rule".to_owned());
+        }
         if !ALL.iter().any(|r| matches_rule(r, &self.rule)) {
             return Some(format!("`{}` is not a rule", self.rule));
         }
@@ -124,7 +127,7 @@ fn extension_suppressions(
                     });
                 }
             }
-            for m in &o.members {
+            for m in o.members() {
                 let len = pointer.len();
                 *pointer = join_pointer(pointer, &m.key);
                 extension_suppressions(&m.value, pointer, source, out);
@@ -153,9 +156,13 @@ fn comment_suppressions(source: &SourceFile, out: &mut Vec<Suppression>) {
     }
     let lines: Vec<&str> = text.lines().collect();
     for (index, line) in lines.iter().enumerate() {
-        let Some(hash) = line.find('#') else { continue };
-        let comment = line[hash + 1..].trim_start();
-        let Some(rest) = comment.strip_prefix(MARKER) else {
+        // The `#` that starts the suppression, which need not be the line's first: `$ref: "#/a"  # seam-ignore ...`.
+        // A comment starts the line or follows a blank.
+        let Some((hash, rest)) = line.match_indices('#').find_map(|(hash, _)| {
+            let starts_comment = line[..hash].is_empty() || line[..hash].ends_with([' ', '\t']);
+            let rest = line[hash + 1..].trim_start().strip_prefix(MARKER)?;
+            starts_comment.then_some((hash, rest))
+        }) else {
             continue;
         };
         let (rule, reason) = match rest.trim_start().split_once(':') {
@@ -173,13 +180,20 @@ fn comment_suppressions(source: &SourceFile, out: &mut Vec<Suppression>) {
         } else {
             index
         };
-        let start = source.line_range(index).start + hash;
+        let line_start = source.line_range(index).start;
+        // Under the rule's name, or under the whole comment when it names none. `rest` ends the line.
+        let (start, end) = if rule.is_empty() {
+            (line_start + hash, source.line_range(index).end)
+        } else {
+            let at = line_start + line.len() - rest.trim_start().len();
+            (at, at + rule.len())
+        };
         out.push(Suppression {
             file: source.name().to_owned(),
             rule: rule.to_owned(),
             reason: reason.to_owned(),
             scope: Scope::Line(target as u32 + 1),
-            span: Span::new(start as u32, source.line_range(index).end as u32),
+            span: Span::new(start as u32, end as u32),
             source: source.clone(),
         });
     }

@@ -118,10 +118,11 @@ fn asyncapi_messages<'a>(ws: &'a Workspace, doc: DocId, root: &'a Node) -> Vec<M
         let (name, suffix_version) = split_version(written);
         let mut payload = ws.deref(mdoc, &join_pointer(&mptr, "payload"));
         // AsyncAPI 3 multi-format schema: {schemaFormat, schema}
-        if let Some((pdoc, pptr, pnode)) = &payload {
-            if pnode.get("schemaFormat").is_some() && pnode.get("schema").is_some() {
-                payload = ws.deref(*pdoc, &join_pointer(pptr, "schema"));
-            }
+        if let Some((pdoc, pptr, pnode)) = &payload
+            && pnode.get("schemaFormat").is_some()
+            && pnode.get("schema").is_some()
+        {
+            payload = ws.deref(*pdoc, &join_pointer(pptr, "schema"));
         }
         let version = explicit_version(node)
             .or(suffix_version)
@@ -143,7 +144,7 @@ fn asyncapi_messages<'a>(ws: &'a Workspace, doc: DocId, root: &'a Node) -> Vec<M
 fn schema_messages<'a>(ws: &'a Workspace, doc: DocId, root: &'a Node) -> Vec<Message<'a>> {
     let defs = root.get("$defs").or_else(|| root.get("definitions"));
     let is_map =
-        root.get("properties").is_none() && defs.is_some_and(|d| !d.entries().next().is_none());
+        root.get("properties").is_none() && defs.is_some_and(|d| d.entries().next().is_some());
     if is_map {
         let base = if root.get("$defs").is_some() {
             "/$defs"
@@ -243,10 +244,10 @@ fn payload_version(payload: &Node) -> Option<u32> {
 /// Splits a version suffix off a name: `stock_reserved@2`, `stock_reserved.v2`, `stock_reserved_v2`,
 /// `stock-reserved-v2`, `StockReservedV2`.
 pub(crate) fn split_version(name: &str) -> (&str, Option<u32>) {
-    if let Some((base, v)) = name.rsplit_once('@') {
-        if let Ok(n) = v.trim_start_matches('v').parse() {
-            return (base, Some(n));
-        }
+    if let Some((base, v)) = name.rsplit_once('@')
+        && let Ok(n) = v.trim_start_matches('v').parse()
+    {
+        return (base, Some(n));
     }
     let digits_start = name.trim_end_matches(|c: char| c.is_ascii_digit()).len();
     if digits_start == name.len() || digits_start == 0 {
@@ -257,16 +258,16 @@ pub(crate) fn split_version(name: &str) -> (&str, Option<u32>) {
     };
     let head = &name[..digits_start];
     for sep in [".v", "_v", "-v", "/v", ".V", "_V", "-V"] {
-        if let Some(base) = head.strip_suffix(&sep[..]) {
-            if !base.is_empty() {
-                return (base, Some(n));
-            }
-        }
-    }
-    if let Some(base) = head.strip_suffix('V') {
-        if base.chars().last().is_some_and(|c| c.is_ascii_lowercase()) {
+        if let Some(base) = head.strip_suffix(sep)
+            && !base.is_empty()
+        {
             return (base, Some(n));
         }
+    }
+    if let Some(base) = head.strip_suffix('V')
+        && base.chars().last().is_some_and(|c| c.is_ascii_lowercase())
+    {
+        return (base, Some(n));
     }
     (name, None)
 }

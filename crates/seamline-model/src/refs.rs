@@ -67,7 +67,7 @@ pub(crate) fn for_each_ref(node: &Node, f: &mut dyn FnMut(&str, &Node)) {
 fn walk(node: &Node, pointer: &mut String, f: &mut dyn FnMut(&str, &Node)) {
     match &node.value {
         Value::Object(o) => {
-            for m in &o.members {
+            for m in o.members() {
                 let len = pointer.len();
                 *pointer = join_pointer(pointer, &m.key);
                 if &*m.key == "$ref" {

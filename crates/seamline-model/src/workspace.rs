@@ -47,6 +47,9 @@ impl Workspace {
     /// The document for `path`, reading it the first time. A file that cannot be read still gets a document,
     /// with `io_error` set.
     pub fn load(&mut self, path: &Path) -> DocId {
+        if let Some(&id) = self.by_path.get(&normalize(path)) {
+            return id;
+        }
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| absolute(path));
         if let Some(&id) = self.by_path.get(&canonical) {
             return id;
@@ -78,6 +81,28 @@ impl Workspace {
         id
     }
 
+    /// Adds a document from memory under `path` (absolute), as if that file held `bytes`. Used for files read
+    /// from elsewhere than the working tree (a git revision, a registry) and by the fuzzer.
+    pub fn add_virtual(&mut self, path: &Path, bytes: &[u8]) -> DocId {
+        let path = normalize(path);
+        if let Some(&id) = self.by_path.get(&path) {
+            return id;
+        }
+        let name = self.display_name(&path);
+        let format = Format::detect(&name, bytes);
+        let parsed = parse(&name, bytes, format, &self.options.limits);
+        let id = DocId(self.docs.len());
+        self.docs.push(Document {
+            path: path.clone(),
+            source: parsed.source,
+            root: parsed.root,
+            problems: parsed.problems,
+            io_error: None,
+        });
+        self.by_path.insert(path, id);
+        id
+    }
+
     /// Reads `path` and every file its references reach, transitively.
     pub fn load_with_refs(&mut self, path: &Path) -> DocId {
         let first = self.load(path);
@@ -101,7 +126,9 @@ impl Workspace {
                 });
             }
             for file in files {
-                if file.is_file() {
+                if let Some(&known) = self.by_path.get(&file) {
+                    queue.push_back(known);
+                } else if file.is_file() {
                     queue.push_back(self.load(&file));
                 }
             }

@@ -1,3 +1,6 @@
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
 use crate::Span;
 
 /// A value and the span of its text.
@@ -19,9 +22,22 @@ pub enum Value {
 }
 
 /// An object's members in source order. Keys are unique: the reader reports duplicates and keeps the last.
-#[derive(Debug, Clone, PartialEq, Default)]
+///
+/// Large objects (an OpenAPI document's `paths` or `components.schemas` may hold thousands of members) get a
+/// hash index on first lookup, so following `$ref`s and pointers stays linear in the size of the document.
+#[derive(Debug, Clone, Default)]
 pub struct Object {
-    pub members: Vec<Member>,
+    members: Vec<Member>,
+    index: OnceLock<HashMap<Box<str>, u32>>,
+}
+
+/// Objects up to this size are searched member by member, which is faster than hashing.
+const INDEX_FROM: usize = 16;
+
+impl PartialEq for Object {
+    fn eq(&self, other: &Self) -> bool {
+        self.members == other.members
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -32,12 +48,34 @@ pub struct Member {
 }
 
 impl Object {
+    /// An object of `members`, whose keys must be unique.
+    pub fn new(members: Vec<Member>) -> Self {
+        Object {
+            members,
+            index: OnceLock::new(),
+        }
+    }
+
+    pub fn members(&self) -> &[Member] {
+        &self.members
+    }
+
     pub fn get(&self, key: &str) -> Option<&Node> {
         self.member(key).map(|m| &m.value)
     }
 
     pub fn member(&self, key: &str) -> Option<&Member> {
-        self.members.iter().find(|m| &*m.key == key)
+        if self.members.len() < INDEX_FROM {
+            return self.members.iter().find(|m| &*m.key == key);
+        }
+        let index = self.index.get_or_init(|| {
+            self.members
+                .iter()
+                .enumerate()
+                .map(|(i, m)| (m.key.clone(), i as u32))
+                .collect()
+        });
+        index.get(key).map(|&i| &self.members[i as usize])
     }
 
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Node)> {
@@ -147,7 +185,7 @@ pub(crate) fn finish_object(
     problems: &mut Vec<crate::SyntaxProblem>,
 ) -> Object {
     if members.len() < 2 {
-        return Object { members };
+        return Object::new(members);
     }
     let mut order: Vec<usize> = (0..members.len()).collect();
     order.sort_by(|&a, &b| members[a].key.cmp(&members[b].key).then(a.cmp(&b)));
@@ -174,5 +212,5 @@ pub(crate) fn finish_object(
             keep
         });
     }
-    Object { members }
+    Object::new(members)
 }

@@ -39,7 +39,12 @@ struct SourceInner {
     name: String,
     text: String,
     line_starts: Vec<u32>,
+    /// For text that is not all ASCII: the character count at every [`CHECKPOINT`]th byte, so a column in a
+    /// minified multi-megabyte line costs a few kilobytes of counting, not the whole line.
+    char_checkpoints: Option<Vec<u32>>,
 }
+
+const CHECKPOINT: usize = 4096;
 
 impl SourceFile {
     pub fn new(name: impl Into<String>, text: String) -> Self {
@@ -50,11 +55,27 @@ impl SourceFile {
                 .filter(|&(_, b)| b == b'\n')
                 .map(|(i, _)| i as u32 + 1),
         );
+        let char_checkpoints = (!text.is_ascii()).then(|| {
+            let mut checkpoints = Vec::with_capacity(text.len() / CHECKPOINT + 1);
+            let mut chars = 0u32;
+            let mut previous = 0;
+            for at in (0..text.len()).step_by(CHECKPOINT) {
+                // Continuation bytes are the ones that do not start a character.
+                chars += text.as_bytes()[previous..at]
+                    .iter()
+                    .filter(|&&b| (b as i8) >= -0x40)
+                    .count() as u32;
+                checkpoints.push(chars);
+                previous = at;
+            }
+            checkpoints
+        });
         SourceFile {
             inner: Arc::new(SourceInner {
                 name: name.into(),
                 text,
                 line_starts,
+                char_checkpoints,
             }),
         }
     }
@@ -97,14 +118,27 @@ impl SourceFile {
         let offset = (offset as usize).min(self.inner.text.len());
         let index = self.line_index(offset as u32);
         let start = self.inner.line_starts[index] as usize;
-        let column = self
-            .inner
-            .text
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count());
+        let column = self.chars_before(offset) - self.chars_before(start);
         LineCol {
             line: index as u32 + 1,
             column: column as u32 + 1,
+        }
+    }
+
+    /// How many characters the text holds before byte `offset`.
+    fn chars_before(&self, offset: usize) -> usize {
+        let bytes = self.inner.text.as_bytes();
+        match &self.inner.char_checkpoints {
+            None => offset,
+            Some(checkpoints) => {
+                let slot = offset / CHECKPOINT;
+                let base = checkpoints.get(slot).copied().unwrap_or(0) as usize;
+                let from = (slot * CHECKPOINT).min(offset);
+                base + bytes[from..offset]
+                    .iter()
+                    .filter(|&&b| (b as i8) >= -0x40)
+                    .count()
+            }
         }
     }
 
@@ -115,6 +149,9 @@ impl SourceFile {
             return self.inner.text.len() as u32;
         };
         let rest = &self.inner.text[start as usize..];
+        if self.inner.char_checkpoints.is_none() {
+            return start + char_col.min(rest.len()) as u32;
+        }
         let bytes = rest
             .char_indices()
             .nth(char_col)

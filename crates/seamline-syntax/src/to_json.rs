@@ -12,7 +12,7 @@ impl Node {
             Value::String(s) => serde_json::Value::String(s.to_string()),
             Value::Array(items) => items.iter().map(Node::to_json).collect(),
             Value::Object(o) => serde_json::Value::Object(
-                o.members
+                o.members()
                     .iter()
                     .map(|m| (m.key.to_string(), m.value.to_json()))
                     .collect(),

@@ -277,15 +277,12 @@ impl Builder<'_, '_> {
 /// Resolves a scalar with the YAML 1.2 core schema; quoted scalars and `!!str` are always strings.
 fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     let string = || Value::String(text.into());
-    if let Some(tag) = tag {
-        if tag.is_yaml_core_schema() || tag.handle == "!!" {
-            return match tag.suffix.as_str() {
-                "str" => string(),
-                "null" => Value::Null,
-                "bool" | "int" | "float" => plain(text).unwrap_or_else(string),
-                _ => plain(text).unwrap_or_else(string),
-            };
-        }
+    if let Some(tag) = tag.filter(|t| t.is_yaml_core_schema() || t.handle == "!!") {
+        return match tag.suffix.as_str() {
+            "str" => string(),
+            "null" => Value::Null,
+            _ => plain(text).unwrap_or_else(string),
+        };
     }
     if style != ScalarStyle::Plain {
         return string();

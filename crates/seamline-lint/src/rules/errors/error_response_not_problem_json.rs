@@ -1,3 +1,5 @@
+use std::collections::HashSet;
+
 use seamline_diagnostics::Severity;
 use seamline_model::Workspace;
 use seamline_syntax::{Node, join_pointer};
@@ -37,6 +39,8 @@ with `Problem` declaring `type`, `title`, `status`, `detail` and, optionally, `i
 const MEMBERS: [&str; 4] = ["type", "title", "status", "detail"];
 
 fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
+    // A problem schema shared by many responses is reported once, not once per response that uses it.
+    let mut schemas_seen = HashSet::new();
     for doc in ctx.provided_openapi() {
         for (op, response) in error_responses(ctx.ws, doc) {
             let Some(problem) = problem_content(ctx.ws, &response) else {
@@ -68,7 +72,11 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
                         problem.doc,
                         &problem.media_pointer,
                         true,
-                        format!("the problem body of `{}` has no schema", response.status),
+                        format!(
+                            "the problem body of error response `{}` of {} has no schema",
+                            response.status,
+                            op.display()
+                        ),
                     )
                     .set_help("add `schema: {$ref: \"#/components/schemas/Problem\"}`");
                 continue;
@@ -79,7 +87,7 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
                 .copied()
                 .filter(|m| !declared.iter().any(|d| d == m))
                 .collect();
-            if !missing.is_empty() {
+            if !missing.is_empty() && schemas_seen.insert((sdoc, sptr.clone())) {
                 report
                     .at(sdoc, &sptr, true, format!(
                         "the problem schema lacks the RFC 9457 member{} {}",

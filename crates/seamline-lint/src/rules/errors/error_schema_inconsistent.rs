@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use seamline_diagnostics::{Label, Severity};
 use seamline_syntax::join_pointer;
@@ -66,6 +66,7 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     // The most used schema is the service's error model; on a tie, the first one written.
     let canonical = uses
         .iter()
+        .rev() // among the uses of the canonical schema, show the first
         .max_by_key(|(identity, ..)| {
             (
                 counts[identity.as_str()],
@@ -76,8 +77,10 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     let Some((canonical, cdoc, cptr)) = canonical else {
         return;
     };
+    // A response shared by several operations (`$ref: "#/components/responses/..."`) is one place to fix.
+    let mut reported = HashSet::new();
     for (identity, doc, pointer) in &uses {
-        if *identity == canonical {
+        if *identity == canonical || !reported.insert((*doc, pointer.as_str())) {
             continue;
         }
         let d = ctx.ws.doc(cdoc);

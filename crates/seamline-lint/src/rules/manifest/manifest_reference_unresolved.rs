@@ -62,10 +62,12 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
             .iter()
             .find(|c| ctx.ws.doc(c.doc).path == canonical)
             .map(|c| c.kind);
+        // A file that does not parse, or whose kind is not known, is syntax-error's or
+        // contract-version-unsupported's finding: its kind cannot be judged here.
         let fits = match kind {
+            None | Some(ContractKind::Unknown) => true,
             Some(k) if http => k.is_openapi(),
             Some(k) => k.is_events(),
-            None => true,
         };
         if !fits {
             let expected = if http {
@@ -167,9 +169,13 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
                 .set_help("declare the message in the contract under `[[provides.events]]`");
         }
         if let Some(after) = &published.after {
+            // Either side without a version stands for every version: consuming `inventory.stock_reserved`
+            // consumes `inventory.stock_reserved@2` too.
             if !consumed_messages.iter().any(|k| {
                 k.name == after.value.name
-                    && (after.value.version.is_none() || k.version == after.value.version)
+                    && (after.value.version.is_none()
+                        || k.version.is_none()
+                        || k.version == after.value.version)
             }) {
                 report
                     .manifest(

@@ -44,8 +44,13 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     let lock = match lock {
         Ok(lock) => lock,
         Err(message) => {
+            // Shown like every other file, relative to where seam runs, not as a bare `seam.lock`.
+            let shown = ctx.service_root.as_deref().map_or_else(
+                || "seam.lock".to_owned(),
+                |root| ctx.ws.display_name(&root.join("seam.lock")),
+            );
             report
-                .file("seam.lock", format!("cannot read seam.lock: {message}"))
+                .file(&shown, format!("cannot read seam.lock: {message}"))
                 .set_help("run `seam pull` to write it again");
             return;
         }

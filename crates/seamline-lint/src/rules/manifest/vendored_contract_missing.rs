@@ -47,8 +47,10 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
         };
         if !path.is_file() {
             let shown = ctx.ws.display_name(&path);
+            // A `spec` that names no file is the value to fix; otherwise the contract is.
+            let pointer = spec.as_ref().map_or(&contract.pointer, |s| &s.pointer);
             report
-                .manifest(&contract.pointer, false, format!("the contract `{}` of {} is not vendored at `{shown}`", contract.value, service.value))
+                .manifest(pointer, false, format!("the contract `{}` of {} is not vendored at `{shown}`", contract.value, service.value))
                 .set_help("copy the provider's contract there (or run `seam pull`), or set `spec` to where it is");
         }
     }

@@ -46,8 +46,10 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
                 .payload
                 .as_ref()
                 .map_or((m.doc, m.pointer.as_str()), |(d, p, _)| (*d, p.as_str()));
+            let keys = ["properties"].into_iter().chain(super::NAME_KEYS);
+            let pointer = super::anchor(ctx.ws, pdoc, pptr, &keys.collect::<Vec<_>>());
             report
-                .at(pdoc, pptr, true, format!("message `{}` declares no message id", m.id()))
+                .at(pdoc, &pointer, true, format!("message `{}` declares no message id", m.id()))
                 .set_help("add an `event_id` (or `message_id`) property, required, holding a unique id per message");
         }
     }

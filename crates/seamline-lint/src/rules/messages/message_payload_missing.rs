@@ -49,10 +49,11 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
             match &m.payload {
                 Some((_, _, payload)) if says_something(payload) => {}
                 Some((pdoc, pptr, _)) => {
+                    let pointer = super::anchor(ctx.ws, *pdoc, pptr, &super::NAME_KEYS);
                     report
                         .at(
                             *pdoc,
-                            pptr,
+                            &pointer,
                             true,
                             format!("the payload schema of `{}` describes nothing", m.id()),
                         )

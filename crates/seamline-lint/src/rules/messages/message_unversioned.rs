@@ -37,10 +37,11 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     for doc in ctx.provided_events() {
         for m in messages(ctx.ws, doc) {
             if m.version.is_none() {
+                let pointer = super::anchor(ctx.ws, m.doc, &m.pointer, &super::NAME_KEYS);
                 report
                     .at(
                         m.doc,
-                        &m.pointer,
+                        &pointer,
                         true,
                         format!("message `{}` states no version", m.name),
                     )

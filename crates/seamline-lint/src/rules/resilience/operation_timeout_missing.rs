@@ -39,10 +39,12 @@ fn valid(node: &Node) -> bool {
 fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     for doc in ctx.provided_openapi() {
         let document_default = ctx.ws.doc(doc).node("/x-timeout-ms");
-        if let Some(node) = document_default.filter(|n| !valid(n)) {
-            report.at_span(
-                &ctx.ws.doc(doc).source,
-                node.span,
+        if document_default.is_some_and(|n| !valid(n)) {
+            // With its pointer, so that an `x-seam-ignore` at the top of the document covers it too.
+            report.at(
+                doc,
+                "/x-timeout-ms",
+                false,
                 "`x-timeout-ms` must be a positive whole number of milliseconds",
             );
         }

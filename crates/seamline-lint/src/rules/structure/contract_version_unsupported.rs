@@ -31,17 +31,34 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
         if doc.root.is_none() {
             continue;
         }
-        let message = match c.kind {
-            ContractKind::Swagger2 => "Swagger 2.0 is not supported; only OpenAPI 3.0 and 3.1 are",
-            ContractKind::Unknown => {
-                "not a contract Seamline can read (OpenAPI 3.0/3.1, AsyncAPI 2.x/3.0, JSON Schema)"
-            }
-            _ => continue,
-        };
+        if !matches!(c.kind, ContractKind::Swagger2 | ContractKind::Unknown) {
+            continue;
+        }
         let pointer = ["/swagger", "/openapi", "/asyncapi"]
             .into_iter()
             .find(|p| doc.node(p).is_some())
             .unwrap_or("");
+        // The version as written, to name it: `openapi: 4.0.0` is a contract, just not one of a known version.
+        let written = doc.node(pointer).and_then(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_f64().map(|f| f.to_string()))
+        });
+        let message = match (c.kind, pointer, written) {
+            (ContractKind::Swagger2, ..) => {
+                "Swagger 2.0 is not supported; only OpenAPI 3.0 and 3.1 are".to_owned()
+            }
+            (_, "/openapi", Some(v)) => {
+                format!("OpenAPI `{v}` is not supported; only OpenAPI 3.0 and 3.1 are")
+            }
+            (_, "/asyncapi", Some(v)) => {
+                format!("AsyncAPI `{v}` is not supported; only AsyncAPI 2.x and 3.0 are")
+            }
+            _ => {
+                "not a contract Seamline can read (OpenAPI 3.0/3.1, AsyncAPI 2.x/3.0, JSON Schema)"
+                    .to_owned()
+            }
+        };
         report
             .at(c.doc, pointer, false, message)
             .set_help("convert the document to OpenAPI 3.1 or AsyncAPI 3.0");
