@@ -175,22 +175,14 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
             });
         }
     }
-    let consumed = manifest
-        .consumes_http
-        .iter()
-        .map(|c| (&c.service, &c.contract, &c.spec))
-        .chain(
-            manifest
-                .consumes_events
-                .iter()
-                .map(|c| (&c.service, &c.contract, &c.spec)),
-        );
-    for (service, contract, spec) in consumed {
+
+    for c in manifest.consumed_contracts() {
+        let (service, contract, spec) = (c.service, c.contract, c.spec);
         let path = vendored_path(
             dir,
             &service.value,
             &contract.value,
-            spec.as_ref().map(|s| s.value.as_str()),
+            spec.map(|s| s.value.as_str()),
         );
         if path.is_file() {
             let doc = ws.load_with_refs(&path);

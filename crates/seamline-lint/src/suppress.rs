@@ -6,7 +6,7 @@
 //!   line by itself, on the next line that holds something.
 
 use seamline_diagnostics::Diagnostic;
-use seamline_syntax::{Node, SourceFile, Span, Value, join_pointer};
+use seamline_syntax::{Node, SourceFile, Span};
 
 use crate::Context;
 use crate::engine::matches_rule;
@@ -71,7 +71,7 @@ pub(crate) fn collect(ctx: &Context<'_>) -> Vec<Suppression> {
     let mut out = Vec::new();
     for (_, doc) in ctx.ws.docs() {
         if let Some(root) = &doc.root {
-            extension_suppressions(root, &mut String::new(), &doc.source, &mut out);
+            extension_suppressions(root, &doc.source, &mut out);
         }
         comment_suppressions(&doc.source, &mut out);
     }
@@ -96,55 +96,28 @@ pub(crate) fn apply(ctx: &Context<'_>, diagnostics: Vec<Diagnostic>) -> Vec<Diag
         .collect()
 }
 
-fn extension_suppressions(
-    node: &Node,
-    pointer: &mut String,
-    source: &SourceFile,
-    out: &mut Vec<Suppression>,
-) {
-    match &node.value {
-        Value::Object(o) => {
-            if let Some(member) = o.member("x-seam-ignore") {
-                let entries: Vec<_> = member.value.entries().collect();
-                if entries.is_empty() {
-                    out.push(Suppression {
-                        file: source.name().to_owned(),
-                        rule: String::new(),
-                        reason: String::new(),
-                        scope: Scope::Pointer(pointer.clone()),
-                        span: member.key_span,
-                        source: source.clone(),
-                    });
-                }
-                for entry in entries {
-                    out.push(Suppression {
-                        file: source.name().to_owned(),
-                        rule: entry.key.to_string(),
-                        reason: entry.value.as_str().unwrap_or_default().to_owned(),
-                        scope: Scope::Pointer(pointer.clone()),
-                        span: entry.key_span,
-                        source: source.clone(),
-                    });
-                }
-            }
-            for m in o.members() {
-                let len = pointer.len();
-                *pointer = join_pointer(pointer, &m.key);
-                extension_suppressions(&m.value, pointer, source, out);
-                pointer.truncate(len);
-            }
+fn extension_suppressions(root: &Node, source: &SourceFile, out: &mut Vec<Suppression>) {
+    root.visit(&mut |pointer, node| {
+        let Some(member) = node.as_object().and_then(|o| o.member("x-seam-ignore")) else {
+            return;
+        };
+        let suppression = |rule: String, reason: String, span| Suppression {
+            file: source.name().to_owned(),
+            rule,
+            reason,
+            scope: Scope::Pointer(pointer.to_owned()),
+            span,
+            source: source.clone(),
+        };
+        let entries: Vec<_> = member.value.entries().collect();
+        if entries.is_empty() {
+            out.push(suppression(String::new(), String::new(), member.key_span));
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                extension_suppressions(item, pointer, source, out);
-                pointer.truncate(len);
-            }
+        for entry in entries {
+            let reason = entry.value.as_str().unwrap_or_default().to_owned();
+            out.push(suppression(entry.key.to_string(), reason, entry.key_span));
         }
-        _ => {}
-    }
+    });
 }
 
 const MARKER: &str = "seam-ignore";

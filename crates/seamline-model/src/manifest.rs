@@ -31,6 +31,32 @@ pub struct Manifest {
     pub lint: LintConfig,
 }
 
+/// A contract this service consumes, HTTP or events: whose, which, and where its vendored copy is when the
+/// manifest says.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsumedContract<'a> {
+    pub service: &'a Spanned<String>,
+    pub contract: &'a Spanned<String>,
+    pub spec: Option<&'a Spanned<String>>,
+}
+
+impl Manifest {
+    /// Every consumed contract, the HTTP ones first, in manifest order.
+    pub fn consumed_contracts(&self) -> impl Iterator<Item = ConsumedContract<'_>> {
+        let http = self.consumes_http.iter().map(|c| ConsumedContract {
+            service: &c.service,
+            contract: &c.contract,
+            spec: c.spec.as_ref(),
+        });
+        let events = self.consumes_events.iter().map(|c| ConsumedContract {
+            service: &c.service,
+            contract: &c.contract,
+            spec: c.spec.as_ref(),
+        });
+        http.chain(events)
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ProvidedContract {
     pub pointer: String,

@@ -3,7 +3,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::fmt;
 
-use seamline_syntax::{Node, Span, Value, join_pointer};
+use seamline_syntax::{Node, Span, join_pointer};
 
 use crate::document::DocId;
 use crate::workspace::Workspace;
@@ -60,35 +60,11 @@ pub struct RefProblem {
 
 /// Calls `f(pointer_of_ref_value, value)` for every `$ref` member under `node`, whatever its value.
 pub(crate) fn for_each_ref(node: &Node, f: &mut dyn FnMut(&str, &Node)) {
-    let mut pointer = String::new();
-    walk(node, &mut pointer, f);
-}
-
-fn walk(node: &Node, pointer: &mut String, f: &mut dyn FnMut(&str, &Node)) {
-    match &node.value {
-        Value::Object(o) => {
-            for m in o.members() {
-                let len = pointer.len();
-                *pointer = join_pointer(pointer, &m.key);
-                if &*m.key == "$ref" {
-                    f(pointer, &m.value);
-                } else {
-                    walk(&m.value, pointer, f);
-                }
-                pointer.truncate(len);
-            }
+    node.visit(&mut |pointer, n| {
+        if let Some(r) = n.get("$ref") {
+            f(&join_pointer(pointer, "$ref"), r);
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push('/');
-                pointer.push_str(&i.to_string());
-                walk(item, pointer, f);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
 }
 
 pub(crate) fn split(reference: &str) -> (&str, &str) {

@@ -96,6 +96,38 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Calls `f(pointer, node)` for this node and every node below it, in document order.
+    pub fn visit(&self, f: &mut dyn FnMut(&str, &Node)) {
+        visit(self, &mut String::new(), f);
+    }
+}
+
+fn visit(node: &Node, pointer: &mut String, f: &mut dyn FnMut(&str, &Node)) {
+    f(pointer, node);
+    match &node.value {
+        Value::Object(o) => {
+            for m in o.members() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&escape_token(&m.key));
+                visit(&m.value, pointer, f);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                let len = pointer.len();
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                visit(item, pointer, f);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

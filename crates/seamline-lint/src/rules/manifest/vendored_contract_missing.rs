@@ -27,21 +27,13 @@ contracts/vendor/payment-service/payment-api.yaml
 
 fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
     let Some(manifest) = ctx.manifest else { return };
-    let entries = manifest
-        .consumes_http
-        .iter()
-        .map(|c| (&c.service, &c.contract, &c.spec))
-        .chain(
-            manifest
-                .consumes_events
-                .iter()
-                .map(|c| (&c.service, &c.contract, &c.spec)),
-        );
-    for (service, contract, spec) in entries {
+
+    for c in manifest.consumed_contracts() {
+        let (service, contract, spec) = (c.service, c.contract, c.spec);
         let Some(path) = ctx.vendored_path(
             &service.value,
             &contract.value,
-            spec.as_ref().map(|s| s.value.as_str()),
+            spec.map(|s| s.value.as_str()),
         ) else {
             continue;
         };
