@@ -125,7 +125,7 @@ impl Builder<'_, '_> {
             }
             Event::Scalar(text, style, anchor, tag) => {
                 let value = resolve_scalar(&text, style, tag.as_deref());
-                let node = Node::new(value, span);
+                let node = Node::new(value, tight(self.source.text(), span, style));
                 self.complete(node, anchor, Some(text.as_ref().into()))
             }
             Event::Alias(id) => {
@@ -272,6 +272,46 @@ impl Builder<'_, '_> {
         }
         Flow::Go
     }
+}
+
+/// The scalar's span without what the scanner may have taken after it (spaces, a trailing comment): a quoted
+/// scalar ends at its closing quote, a plain one at its last non-blank character.
+fn tight(text: &str, span: Span, style: ScalarStyle) -> Span {
+    let (start, end) = (span.start as usize, (span.end as usize).min(text.len()));
+    let Some(raw) = text.get(start..end) else {
+        return span;
+    };
+    let bytes = raw.as_bytes();
+    let len = match style {
+        ScalarStyle::DoubleQuoted if bytes.first() == Some(&b'"') => {
+            let mut i = 1;
+            loop {
+                match bytes.get(i) {
+                    None => break bytes.len(),
+                    Some(b'\\') => i += 2,
+                    Some(b'"') => break i + 1,
+                    Some(_) => i += 1,
+                }
+            }
+        }
+        ScalarStyle::SingleQuoted if bytes.first() == Some(&b'\'') => {
+            let mut i = 1;
+            loop {
+                match (bytes.get(i), bytes.get(i + 1)) {
+                    (None, _) => break bytes.len(),
+                    (Some(b'\''), Some(b'\'')) => i += 2,
+                    (Some(b'\''), _) => break i + 1,
+                    _ => i += 1,
+                }
+            }
+        }
+        ScalarStyle::Plain => {
+            let without_comment = raw.find(" #").map_or(raw, |at| &raw[..at]);
+            without_comment.trim_end().len()
+        }
+        _ => return span,
+    };
+    Span::new(span.start, span.start + len.min(bytes.len()) as u32)
 }
 
 /// Resolves a scalar with the YAML 1.2 core schema; quoted scalars and `!!str` are always strings.

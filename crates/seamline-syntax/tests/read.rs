@@ -168,3 +168,14 @@ fn multiple_yaml_documents_are_reported() {
     assert_eq!(kinds(&parsed), vec![ProblemKind::Unsupported]);
     assert!(parsed.root.unwrap().get("a").is_some());
 }
+
+#[test]
+fn scalar_spans_stop_before_trailing_comments() {
+    let text = "a: \"x \\\" y\"  # note \"q\"\nb: 'it''s'   # it's\nc: plain words   # c\nd: 12\n";
+    let parsed = read(Format::Yaml, text);
+    let root = parsed.root.as_ref().unwrap();
+    assert_eq!(slice(&parsed, root.get("a").unwrap()), "\"x \\\" y\"");
+    assert_eq!(slice(&parsed, root.get("b").unwrap()), "'it''s'");
+    assert_eq!(slice(&parsed, root.get("c").unwrap()), "plain words");
+    assert_eq!(slice(&parsed, root.get("d").unwrap()), "12");
+}
