@@ -3,7 +3,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use seamline_syntax::{Format, Limits, Node, Value, join_pointer, parse};
+use seamline_syntax::{Format, Limits, Node, parse};
 
 fuzz_target!(|data: &[u8]| {
     let limits = Limits { max_alias_nodes: 10_000, ..Limits::default() };
@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = parsed.source.line_col(p.span.start);
         }
         if let Some(root) = &parsed.root {
-            walk(root, root, &mut String::new(), text);
+            walk(root, text);
         }
     }
 });
@@ -26,28 +26,13 @@ fn check_span(text: &str, start: u32, end: u32) {
     assert!(text.is_char_boundary(start) && text.is_char_boundary(end), "span {start}..{end} splits a character");
 }
 
-fn walk(root: &Node, node: &Node, pointer: &mut String, text: &str) {
-    check_span(text, node.span.start, node.span.end);
-    let found = root.pointer(pointer).expect("every node is reachable by its pointer");
-    assert!(std::ptr::eq(found, node) || found == node);
-    match &node.value {
-        Value::Object(o) => {
-            for m in &o.members {
-                check_span(text, m.key_span.start, m.key_span.end);
-                let len = pointer.len();
-                *pointer = join_pointer(pointer, &m.key);
-                walk(root, &m.value, pointer, text);
-                pointer.truncate(len);
-            }
+fn walk(root: &Node, text: &str) {
+    root.visit(&mut |pointer, node| {
+        check_span(text, node.span.start, node.span.end);
+        let found = root.pointer(pointer).expect("every node is reachable by its pointer");
+        assert!(std::ptr::eq(found, node), "pointer {pointer} finds another node");
+        for m in node.entries() {
+            check_span(text, m.key_span.start, m.key_span.end);
         }
-        Value::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                let len = pointer.len();
-                pointer.push_str(&format!("/{i}"));
-                walk(root, item, pointer, text);
-                pointer.truncate(len);
-            }
-        }
-        _ => {}
-    }
+    });
 }

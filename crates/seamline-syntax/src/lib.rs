@@ -63,9 +63,10 @@ pub fn parse(name: &str, bytes: &[u8], format: Format, limits: &Limits) -> Parse
         Err(err) => {
             let lossy = String::from_utf8_lossy(bytes).into_owned();
             let at = err.valid_up_to() as u32;
+            // In the lossy text the bad bytes became U+FFFD, three bytes long.
             problems.push(SyntaxProblem::new(
                 ProblemKind::InvalidUtf8,
-                Span::new(at, at + 1),
+                Span::new(at, at + '\u{FFFD}'.len_utf8() as u32),
                 "the file is not valid UTF-8",
             ));
             return Parsed {
