@@ -15,8 +15,9 @@ const SKIP: &[&str] = &[
     "build",
 ];
 
-/// Contract files below `dir`, sorted by path: OpenAPI and AsyncAPI documents anywhere, and JSON Schema
-/// files that declare `$schema` (so configuration files are not mistaken for contracts). Vendored copies of
+/// Contract files below `dir`, sorted by path: OpenAPI, Swagger and AsyncAPI documents anywhere (of any version,
+/// so unsupported ones can be reported), and JSON Schema files that declare `$schema` (so configuration files
+/// are not mistaken for contracts). Vendored copies of
 /// other services' contracts are skipped.
 pub fn find_contract_files(dir: &Path) -> Vec<(PathBuf, ContractKind)> {
     let mut out = Vec::new();
@@ -58,7 +59,10 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, ContractKind)>) {
         let kind = detect_kind(&root);
         let keep = match kind {
             ContractKind::JsonSchema => root.get("$schema").is_some(),
-            ContractKind::Unknown => false,
+            // An `openapi: 4.0` document is a contract this version cannot read: keep it so lint says so.
+            ContractKind::Unknown => ["openapi", "asyncapi"]
+                .iter()
+                .any(|k| root.get(k).is_some()),
             _ => true,
         };
         if keep {

@@ -38,16 +38,17 @@ pub(crate) fn parse(
                 let m = err.marker();
                 let at = source.offset_of(m.line(), m.col());
                 // saphyr guards its own recursion; that is our depth limit seen from the other side.
-                let kind = if err.info().contains("recursion limit") {
-                    ProblemKind::TooDeep
+                let (kind, message) = if err.info().contains("recursion limit") {
+                    (
+                        ProblemKind::TooDeep,
+                        "nesting too deep for the YAML reader".to_owned(),
+                    )
                 } else {
-                    ProblemKind::Syntax
+                    (ProblemKind::Syntax, err.info().to_owned())
                 };
-                builder.problems.push(SyntaxProblem::new(
-                    kind,
-                    point(source, at),
-                    err.info().to_owned(),
-                ));
+                builder
+                    .problems
+                    .push(SyntaxProblem::new(kind, point(source, at), message));
                 return None;
             }
         }
