@@ -2,7 +2,8 @@ use std::path::{Path, PathBuf};
 
 use seamline_diagnostics::Label;
 use seamline_model::{
-    ContractKind, DocId, Lock, Manifest, ManifestRead, RefProblem, Workspace, detect_kind,
+    ConsumedContract, ContractKind, DocId, Lock, Manifest, ManifestRead, RefProblem, Workspace,
+    detect_kind,
 };
 
 /// Why a contract is being linted.
@@ -75,25 +76,16 @@ impl Context<'_> {
     /// Where the vendored copy of a consumed contract is: the `spec` given, or the first of
     /// `contracts/vendor/<service>/<contract>[.asyncapi|.openapi|.schema].{yaml,yml,json}` that exists (plain
     /// `<contract>.yaml` when none does).
-    pub fn vendored_path(
-        &self,
-        service: &str,
-        contract: &str,
-        spec: Option<&str>,
-    ) -> Option<PathBuf> {
+    pub fn vendored_path(&self, consumed: ConsumedContract<'_>) -> Option<PathBuf> {
         let root = self.service_root.as_deref()?;
-        Some(vendored_path(root, service, contract, spec))
+        Some(vendored_path(root, consumed))
     }
 }
 
-pub(crate) fn vendored_path(
-    root: &Path,
-    service: &str,
-    contract: &str,
-    spec: Option<&str>,
-) -> PathBuf {
-    if let Some(spec) = spec {
-        return root.join(spec);
+pub(crate) fn vendored_path(root: &Path, consumed: ConsumedContract<'_>) -> PathBuf {
+    let (service, contract) = (&consumed.service.value, &consumed.contract.value);
+    if let Some(spec) = consumed.spec {
+        return root.join(&spec.value);
     }
     let dir = root.join("contracts").join("vendor").join(service);
     ["", ".asyncapi", ".openapi", ".schema"]

@@ -177,13 +177,8 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
     }
 
     for c in manifest.consumed_contracts() {
-        let (service, contract, spec) = (c.service, c.contract, c.spec);
-        let path = vendored_path(
-            dir,
-            &service.value,
-            &contract.value,
-            spec.map(|s| s.value.as_str()),
-        );
+        let (service, contract) = (c.service, c.contract);
+        let path = vendored_path(dir, c);
         if path.is_file() {
             let doc = ws.load_with_refs(&path);
             contracts.push(LoadedContract {

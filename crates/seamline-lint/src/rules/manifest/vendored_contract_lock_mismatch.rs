@@ -58,12 +58,8 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
 
     let mut used = vec![false; lock.contracts.len()];
     for c in manifest.consumed_contracts() {
-        let (service, contract, spec) = (c.service, c.contract, c.spec);
-        let Some(path) = ctx.vendored_path(
-            &service.value,
-            &contract.value,
-            spec.map(|s| s.value.as_str()),
-        ) else {
+        let (service, contract) = (c.service, c.contract);
+        let Some(path) = ctx.vendored_path(c) else {
             continue;
         };
         let Ok(bytes) = std::fs::read(&path) else {

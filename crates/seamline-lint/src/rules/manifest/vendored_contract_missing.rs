@@ -30,11 +30,7 @@ fn check(ctx: &Context<'_>, report: &mut Report<'_>) {
 
     for c in manifest.consumed_contracts() {
         let (service, contract, spec) = (c.service, c.contract, c.spec);
-        let Some(path) = ctx.vendored_path(
-            &service.value,
-            &contract.value,
-            spec.map(|s| s.value.as_str()),
-        ) else {
+        let Some(path) = ctx.vendored_path(c) else {
             continue;
         };
         if !path.is_file() {
