@@ -55,6 +55,8 @@ pub(crate) enum Format {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum FailOn {
+    /// Errors; for `seam diff`, breaking changes.
+    #[value(alias = "breaking")]
     Error,
     Warning,
     Info,
@@ -81,6 +83,16 @@ pub(crate) enum Command {
   seam check                       in CI, at the root of a service repository
   seam check --format sarif        for code scanning")]
     Check(CheckArgs),
+    /// Classified changes between two versions of a contract.
+    #[command(after_help = "Examples:
+  seam diff old.yaml new.yaml                 two files
+  seam diff main:contracts/api.yaml contracts/api.yaml
+                                              a git revision against the working tree
+  seam diff --against origin/main             every contract of this service against a revision
+  seam diff old/ new/                         two folders, files paired by relative path
+
+Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 usage or input error.")]
+    Diff(DiffArgs),
     /// Write seam.toml from the contracts found in this folder.
     #[command(after_help = "Examples:
   seam init                        write ./seam.toml
@@ -131,6 +143,20 @@ pub(crate) struct CheckArgs {
     pub dir: PathBuf,
     #[command(flatten)]
     pub common: LintCommon,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The old version: a file, a folder, or REV:path (read with git, never checked out).
+    pub old: Option<String>,
+    /// The new version: a file, a folder, or REV:path.
+    pub new: Option<String>,
+    /// Compare every contract this service provides (seam.toml) with the same file at this git revision.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["old", "new"])]
+    pub against: Option<String>,
+    /// Treat adding an optional property to an open object as breaking, as schema registries do.
+    #[arg(long)]
+    pub strict_open_content: bool,
 }
 
 #[derive(Debug, Args)]

@@ -24,6 +24,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Lint(args) => commands::lint::run(&cli.global, args),
         Command::Check(args) => commands::check::run(&cli.global, args),
+        Command::Diff(args) => commands::diff::run(&cli.global, args),
         Command::Init(args) => commands::init::run(args),
         Command::Rules(args) => commands::rules::run(&cli.global, args),
         Command::Completions(args) => commands::completions::run(args),

@@ -41,6 +41,9 @@ pub struct Parameter<'a> {
     pub name: &'a str,
     pub location: &'a str,
     pub node: &'a Node,
+    /// Where the parameter object is, after `$ref`s.
+    pub doc: DocId,
+    pub pointer: String,
 }
 
 impl<'a> Operation<'a> {
@@ -134,11 +137,13 @@ fn parameters<'a>(ws: &'a Workspace, doc: DocId, pointer: &str) -> Vec<Parameter
     };
     (0..list.as_array().map_or(0, <[Node]>::len))
         .filter_map(|i| {
-            let (_, _, node) = ws.deref(doc, &format!("{pointer}/{i}"))?;
+            let (doc, pointer, node) = ws.deref(doc, &format!("{pointer}/{i}"))?;
             Some(Parameter {
                 name: node.get("name")?.as_str()?,
                 location: node.get("in")?.as_str()?,
                 node,
+                doc,
+                pointer,
             })
         })
         .collect()

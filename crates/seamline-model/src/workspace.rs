@@ -136,6 +136,21 @@ impl Workspace {
         first
     }
 
+    /// The files that `$ref`s in document `doc` name (local ones, inside the repository), whether or not they exist.
+    pub fn referenced_files(&self, doc: DocId) -> Vec<PathBuf> {
+        let mut files = Vec::new();
+        if let Some(root) = &self.docs[doc.0].root {
+            refs::for_each_ref(root, &mut |_, value| {
+                if let Ok(Some(file)) = self.file_of(doc, value.as_str().unwrap_or_default())
+                    && !files.contains(&file)
+                {
+                    files.push(file);
+                }
+            });
+        }
+        files
+    }
+
     /// The file a reference names, or `None` for a reference within the same document.
     pub(crate) fn file_of(
         &self,

@@ -1,0 +1,118 @@
+//! Event contracts: messages by name and major version, their payloads as what consumers read.
+
+use seamline_model::messages;
+use seamline_syntax::Node;
+
+use crate::checks;
+use crate::schema::{At, Flow, SchemaDiff};
+use crate::{Change, DiffOptions, Level, Side};
+
+pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: &mut Vec<Change>) {
+    let old_messages = messages(old.ws, old.doc);
+    let new_messages = messages(new.ws, new.doc);
+    for o in &old_messages {
+        let subject = o.id();
+        match new_messages
+            .iter()
+            .find(|n| n.name == o.name && n.version == o.version)
+        {
+            Some(n) => {
+                for (what, (op, np)) in [
+                    ("payload", (&o.payload, &n.payload)),
+                    ("headers", (&o.headers, &n.headers)),
+                ] {
+                    if let (Some((od, optr, _)), Some((nd, nptr, _))) = (op, np) {
+                        let mut diff = SchemaDiff::new(
+                            old,
+                            new,
+                            options,
+                            subject.clone(),
+                            Flow::Response,
+                            out,
+                        );
+                        let path = if what == "payload" {
+                            String::new()
+                        } else {
+                            "headers".to_owned()
+                        };
+                        diff.compare(
+                            &At {
+                                doc: *od,
+                                pointer: optr.clone(),
+                            },
+                            &At {
+                                doc: *nd,
+                                pointer: nptr.clone(),
+                            },
+                            &path,
+                            0,
+                        );
+                    }
+                }
+            }
+            None => out.push(Change {
+                check: &checks::MESSAGE_REMOVED,
+                level: Level::Breaking,
+                subject,
+                path: String::new(),
+                message: "removed; its consumers receive nothing".to_owned(),
+                old: old.label(o.doc, &o.pointer),
+                new: None,
+            }),
+        }
+    }
+    for n in &new_messages {
+        if old_messages
+            .iter()
+            .any(|o| o.name == n.name && o.version == n.version)
+        {
+            continue;
+        }
+        let beside = old_messages.iter().any(|o| o.name == n.name);
+        let (check, message) = if beside {
+            (
+                &checks::MESSAGE_VERSION_ADDED,
+                "new major version beside the existing one",
+            )
+        } else {
+            (&checks::MESSAGE_ADDED, "added")
+        };
+        out.push(Change {
+            check,
+            level: Level::Info,
+            subject: n.id(),
+            path: String::new(),
+            message: message.to_owned(),
+            old: None,
+            new: new.label(n.doc, &n.pointer),
+        });
+    }
+    let channels = |side: Side<'_>| -> Vec<(String, String)> {
+        side.ws
+            .doc(side.doc)
+            .node("/channels")
+            .into_iter()
+            .flat_map(Node::entries)
+            .map(|m| {
+                (
+                    m.key.to_string(),
+                    seamline_syntax::join_pointer("/channels", &m.key),
+                )
+            })
+            .collect()
+    };
+    let new_channels = channels(new);
+    for (name, pointer) in channels(old) {
+        if !new_channels.iter().any(|(n, _)| *n == name) {
+            out.push(Change {
+                check: &checks::CHANNEL_REMOVED,
+                level: Level::Breaking,
+                subject: format!("channel `{name}`"),
+                path: String::new(),
+                message: "removed".to_owned(),
+                old: old.label(old.doc, &pointer),
+                new: None,
+            });
+        }
+    }
+}

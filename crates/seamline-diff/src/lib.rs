@@ -1,0 +1,86 @@
+//! Changes between two versions of a contract, each classified the way a careful reviewer would: by which side
+//! writes and which side reads the part that changed.
+//!
+//! - In an HTTP request the client writes and the server reads: a new required field breaks clients.
+//! - In an HTTP response the server writes and the client reads: a removed field breaks readers.
+//! - An event is written by its producer and read by its consumers, like a response.
+//!
+//! Findings are [`seamline_diagnostics::Diagnostic`]s (breaking = error, warning, info), so every renderer of
+//! the lint works for diffs too. The check catalogue is [`checks::ALL`].
+
+pub mod checks;
+mod events;
+mod openapi;
+mod report;
+mod schema;
+
+pub use report::{Change, Level, Side};
+
+use seamline_model::{ContractKind, DocId, Workspace, detect_kind};
+
+/// Settings of one comparison.
+#[derive(Debug, Clone, Default)]
+pub struct DiffOptions {
+    /// Today's date (`YYYY-MM-DD`) for `x-sunset` decisions; the system's date when absent.
+    pub today: Option<String>,
+    /// Whether adding an optional property to an object that allows other properties is breaking. Schema
+    /// registries say yes (`strict`): a reader may already interpret an undeclared property of that name. The
+    /// default (`lenient`) says no: such a reader is rare, and the rule forbids the most common safe change.
+    pub strict_open_content: bool,
+}
+
+impl DiffOptions {
+    pub(crate) fn today(&self) -> String {
+        self.today.clone().unwrap_or_else(today_utc)
+    }
+}
+
+/// The current UTC date as `YYYY-MM-DD` (civil-from-days, after Howard Hinnant's algorithm).
+fn today_utc() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let z = secs.div_euclid(86_400) + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
+/// Compares document `old` of workspace `old_ws` with document `new` of `new_ws`.
+pub fn diff_documents(
+    old_ws: &Workspace,
+    old: DocId,
+    new_ws: &Workspace,
+    new: DocId,
+    options: &DiffOptions,
+) -> Vec<Change> {
+    let old_side = Side {
+        ws: old_ws,
+        doc: old,
+    };
+    let new_side = Side {
+        ws: new_ws,
+        doc: new,
+    };
+    let kind = |s: &Side<'_>| {
+        s.ws.doc(s.doc)
+            .root
+            .as_ref()
+            .map_or(ContractKind::Unknown, detect_kind)
+    };
+    let (old_kind, new_kind) = (kind(&old_side), kind(&new_side));
+    let mut out = Vec::new();
+    if old_kind.is_openapi() && new_kind.is_openapi() {
+        openapi::compare(old_side, new_side, options, &mut out);
+    } else if old_kind.is_events() && new_kind.is_events() {
+        events::compare(old_side, new_side, options, &mut out);
+    }
+    out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
+    out
+}
