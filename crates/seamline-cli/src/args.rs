@@ -90,6 +90,8 @@ pub(crate) enum Command {
                                               a git revision against the working tree
   seam diff --against origin/main             every contract of this service against a revision
   seam diff old/ new/                         two folders, files paired by relative path
+  seam diff main:api.yaml api.yaml --consumer ../order-service/seam.toml --contract payment-service/payment-api
+                                              breaks / safe for that consumer, judged on what it uses
 
 Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 usage or input error.")]
     Diff(DiffArgs),
@@ -157,6 +159,13 @@ pub(crate) struct DiffArgs {
     /// Treat adding an optional property to an open object as breaking, as schema registries do.
     #[arg(long)]
     pub strict_open_content: bool,
+    /// A consumer's seam.toml; repeatable. Each gets a verdict (breaks / safe) from the changes to what it uses,
+    /// and the exit code follows the verdicts.
+    #[arg(long = "consumer", value_name = "SEAM_TOML")]
+    pub consumers: Vec<PathBuf>,
+    /// Which contract is being compared, as consumers name it: SERVICE/CONTRACT. Default: found in ./seam.toml.
+    #[arg(long, value_name = "SERVICE/CONTRACT")]
+    pub contract: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -5,13 +5,14 @@ use seamline_syntax::Node;
 
 use crate::checks;
 use crate::schema::{At, Flow, SchemaDiff};
-use crate::{Change, DiffOptions, Level, Side};
+use crate::{Change, DiffOptions, Level, Side, Usage};
 
 pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: &mut Vec<Change>) {
     let old_messages = messages(old.ws, old.doc);
     let new_messages = messages(new.ws, new.doc);
     for o in &old_messages {
         let subject = o.id();
+        let start = out.len();
         match new_messages
             .iter()
             .find(|n| n.name == o.name && n.version == o.version)
@@ -51,6 +52,7 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                 }
             }
             None => out.push(Change {
+                usage: Usage::Everyone,
                 check: &checks::MESSAGE_REMOVED,
                 level: Level::Breaking,
                 subject,
@@ -59,6 +61,12 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                 old: old.label(o.doc, &o.pointer),
                 new: None,
             }),
+        }
+        for change in &mut out[start..] {
+            change.usage = Usage::Message {
+                name: o.name.clone(),
+                version: o.version,
+            };
         }
     }
     for n in &new_messages {
@@ -78,6 +86,10 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
             (&checks::MESSAGE_ADDED, "added")
         };
         out.push(Change {
+            usage: Usage::Message {
+                name: n.name.clone(),
+                version: n.version,
+            },
             check,
             level: Level::Info,
             subject: n.id(),
@@ -105,6 +117,7 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
     for (name, pointer) in channels(old) {
         if !new_channels.iter().any(|(n, _)| *n == name) {
             out.push(Change {
+                usage: Usage::Everyone,
                 check: &checks::CHANNEL_REMOVED,
                 level: Level::Breaking,
                 subject: format!("channel `{name}`"),

@@ -13,8 +13,10 @@ mod events;
 mod openapi;
 mod report;
 mod schema;
+mod usage;
 
-pub use report::{Change, Level, Side};
+pub use report::{Change, Level, Side, Usage};
+pub use usage::{ConsumerVerdict, verdict};
 
 use seamline_model::{ContractKind, DocId, Workspace, detect_kind};
 

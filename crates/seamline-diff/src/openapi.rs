@@ -7,7 +7,7 @@ use seamline_syntax::{Node, join_pointer};
 
 use crate::checks::{self, Check};
 use crate::schema::{At, Flow, SchemaDiff};
-use crate::{Change, DiffOptions, Level, Side};
+use crate::{Change, DiffOptions, Level, Side, Usage};
 
 /// `/orders/{id}` and `/orders/{orderId}` are the same path to a client.
 fn normalize(path: &str) -> String {
@@ -51,6 +51,7 @@ impl Cx<'_, '_> {
         new: Option<(DocId, &str)>,
     ) {
         self.out.push(Change {
+            usage: Usage::Everyone,
             check,
             level,
             subject: subject.to_owned(),
@@ -89,6 +90,10 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
     };
     for o in &old_ops {
         let subject = format!("{} {}", o.method.to_uppercase(), o.path);
+        let start = cx.out.len();
+        let usage = Usage::Operation {
+            id: o.operation_id().map(str::to_owned),
+        };
         match new_by_key.get(&key(o)) {
             Some(n) => operation(&mut cx, &subject, o, n),
             None => {
@@ -131,6 +136,9 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                 }
             }
         }
+        for change in &mut cx.out[start..] {
+            change.usage = usage.clone();
+        }
     }
     for n in &new_ops {
         if old_by_key.contains_key(&key(n)) {
@@ -152,6 +160,11 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                 None,
                 Some((n.doc, &n.pointer)),
             );
+            if let Some(change) = cx.out.last_mut() {
+                change.usage = Usage::Operation {
+                    id: n.operation_id().map(str::to_owned),
+                };
+            }
         }
     }
 }

@@ -48,9 +48,22 @@ impl Side<'_> {
     }
 }
 
+/// What a change touches, in the terms a consumer's `seam.toml` uses to say what it uses.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Usage {
+    /// An HTTP operation, by operationId when it has one.
+    Operation { id: Option<String> },
+    /// An event message, by name and major version.
+    Message { name: String, version: Option<u32> },
+    /// Something every consumer of the contract depends on (a channel, the document itself).
+    #[default]
+    Everyone,
+}
+
 /// A classified change.
 #[derive(Debug, Clone)]
 pub struct Change {
+    pub usage: Usage,
     pub check: &'static Check,
     pub level: Level,
     /// What changed, as a reader names it: `GET /orders/{id}`, `inventory.stock_reserved@2`.

@@ -6,7 +6,7 @@ use seamline_model::DocId;
 use seamline_syntax::{Node, join_pointer};
 
 use crate::checks::{self, Check};
-use crate::{Change, DiffOptions, Level, Side};
+use crate::{Change, DiffOptions, Level, Side, Usage};
 
 /// Which way the data described by the schema travels, seen from the party that did not change.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +79,7 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
         new: Option<(DocId, &str)>,
     ) {
         self.out.push(Change {
+            usage: Usage::Everyone,
             check,
             level,
             subject: self.subject.clone(),

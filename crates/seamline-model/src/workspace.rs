@@ -84,11 +84,17 @@ impl Workspace {
     /// Adds a document from memory under `path` (absolute), as if that file held `bytes`. Used for files read
     /// from elsewhere than the working tree (a git revision, a registry) and by the fuzzer.
     pub fn add_virtual(&mut self, path: &Path, bytes: &[u8]) -> DocId {
+        let name = self.display_name(&normalize(path));
+        self.add_virtual_as(path, &name, bytes)
+    }
+
+    /// Like [`Workspace::add_virtual`], shown as `name` (such as `main:contracts/api.yaml`).
+    pub fn add_virtual_as(&mut self, path: &Path, name: &str, bytes: &[u8]) -> DocId {
         let path = normalize(path);
         if let Some(&id) = self.by_path.get(&path) {
             return id;
         }
-        let name = self.display_name(&path);
+        let name = name.to_owned();
         let format = Format::detect(&name, bytes);
         let parsed = parse(&name, bytes, format, &self.options.limits);
         let id = DocId(self.docs.len());

@@ -2,13 +2,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diff::{DiffOptions, diff_documents};
+use seamline_diff::{ConsumerVerdict, DiffOptions, Level, diff_documents, verdict};
 use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
 use seamline_syntax::Limits;
 
 use crate::Status;
 use crate::args::{DiffArgs, FailOn, Format, Global};
-use crate::output::emit;
+use crate::output::{emit, write_stdout};
+
+/// A pair to compare and, when known, the contract's name as consumers know it (service, contract).
+struct Pair {
+    old: Source,
+    new: Source,
+    contract: Option<(String, String)>,
+}
 
 /// One side of a comparison, as the user named it.
 enum Source {
@@ -41,7 +48,16 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         ..DiffOptions::default()
     };
     let cwd = std::env::current_dir()?;
-    let pairs: Vec<(Source, Source)> = match (&args.against, &args.old, &args.new) {
+    let given_contract = match &args.contract {
+        Some(text) => match text.split_once('/') {
+            Some((service, contract)) if !service.is_empty() && !contract.is_empty() => {
+                Some((service.to_owned(), contract.to_owned()))
+            }
+            _ => bail!("--contract takes SERVICE/CONTRACT, such as payment-service/payment-api"),
+        },
+        None => None,
+    };
+    let pairs: Vec<Pair> = match (&args.against, &args.old, &args.new) {
         (Some(rev), _, _) => against(&cwd, rev)?,
         (None, Some(old), Some(new)) => {
             let (old, new) = (Source::parse(old), Source::parse(new));
@@ -49,26 +65,118 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
                 (Source::Path(a), Source::Path(b)) if a.is_dir() && b.is_dir() => {
                     folder_pairs(a, b)
                 }
-                _ => vec![(old, new)],
+                _ => {
+                    let contract = given_contract.clone().or_else(|| provided_name(&cwd, &new));
+                    vec![Pair { old, new, contract }]
+                }
             }
         }
         _ => bail!("give OLD and NEW, or --against REV (see `seam diff --help`)"),
     };
+    let consumers = args
+        .consumers
+        .iter()
+        .map(|path| {
+            let read = read_manifest(path, &path.to_string_lossy())
+                .with_context(|| format!("reading {}", path.display()))?;
+            read.manifest.ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} has problems; run `seam lint` there to see them",
+                    path.display()
+                )
+            })
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut diagnostics = Vec::new();
-    for (old, new) in pairs {
+    let mut verdicts: Vec<(String, ConsumerVerdict, Vec<String>)> = Vec::new();
+    for pair in pairs {
         let mut old_ws = workspace(&cwd);
         let mut new_ws = workspace(&cwd);
-        let Some(old_doc) = load(&mut old_ws, &old)? else {
+        let Some(old_doc) = load(&mut old_ws, &pair.old)? else {
             continue;
         };
-        let Some(new_doc) = load(&mut new_ws, &new)? else {
+        let Some(new_doc) = load(&mut new_ws, &pair.new)? else {
             continue;
         };
-        for change in diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options) {
-            diagnostics.push(change.to_diagnostic());
+        let changes = diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options);
+        if !consumers.is_empty() {
+            let Some((service, contract)) = &pair.contract else {
+                bail!(
+                    "with --consumer, name the contract with --contract SERVICE/CONTRACT (no seam.toml here provides it)"
+                );
+            };
+            for consumer in &consumers {
+                if let Some(v) = verdict(&changes, consumer, service, contract) {
+                    let reasons = v
+                        .relevant
+                        .iter()
+                        .filter(|&&i| changes[i].level == Level::Breaking)
+                        .map(|&i| changes[i].to_diagnostic().message)
+                        .collect();
+                    verdicts.push((format!("{service}/{contract}"), v, reasons));
+                }
+            }
         }
+        diagnostics.extend(changes.iter().map(|c| c.to_diagnostic()));
     }
-    emit(global, Format::Text, FailOn::Error, &diagnostics)
+    if consumers.is_empty() {
+        return emit(global, Format::Text, FailOn::Error, &diagnostics);
+    }
+    if global.format == Some(Format::Json) {
+        let mut doc: serde_json::Value =
+            serde_json::from_str(&seamline_diagnostics::render_json(&diagnostics))?;
+        doc["consumers"] = verdicts
+            .iter()
+            .map(|(contract, v, reasons)| {
+                serde_json::json!({
+                    "consumer": v.consumer,
+                    "contract": contract,
+                    "verdict": if v.breaks { "breaks" } else { "safe" },
+                    "relevant_changes": v.relevant.len(),
+                    "breaking": reasons,
+                })
+            })
+            .collect();
+        write_stdout(global.color, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
+    } else {
+        // The changes print as usual; the exit status follows the verdicts instead.
+        emit(global, Format::Text, FailOn::Error, &diagnostics)?;
+        let mut text = String::from("\nconsumers:\n");
+        for (contract, v, reasons) in &verdicts {
+            let word = if v.breaks { "breaks" } else { "safe" };
+            text.push_str(&format!(
+                "  {:<24} {word:<7} {contract}: {} change(s) to what it uses\n",
+                v.consumer,
+                v.relevant.len()
+            ));
+            for reason in reasons {
+                text.push_str(&format!("      {reason}\n"));
+            }
+        }
+        if verdicts.is_empty() {
+            text.push_str("  none of the given consumers uses this contract\n");
+        }
+        write_stdout(global.color, &text)?;
+    }
+    Ok(if verdicts.iter().any(|(_, v, _)| v.breaks) {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+/// The (service, contract) name of `new` when ./seam.toml provides it.
+fn provided_name(dir: &Path, new: &Source) -> Option<(String, String)> {
+    let Source::Path(path) = new else { return None };
+    let read = read_manifest(&dir.join("seam.toml"), "seam.toml").ok()?;
+    let manifest = read.manifest?;
+    let wanted = std::fs::canonicalize(path).ok()?;
+    manifest
+        .provides_http
+        .iter()
+        .chain(&manifest.provides_events)
+        .find(|p| std::fs::canonicalize(dir.join(&p.spec.value)).ok().as_ref() == Some(&wanted))
+        .map(|p| (manifest.name.value.clone(), p.name.value.clone()))
 }
 
 fn workspace(cwd: &Path) -> Workspace {
@@ -86,7 +194,7 @@ fn workspace(cwd: &Path) -> Workspace {
 }
 
 /// Files of two folders, paired by their path relative to each folder.
-fn folder_pairs(old: &Path, new: &Path) -> Vec<(Source, Source)> {
+fn folder_pairs(old: &Path, new: &Path) -> Vec<Pair> {
     let relative = |dir: &Path| -> Vec<PathBuf> {
         find_contract_files(dir)
             .into_iter()
@@ -97,12 +205,16 @@ fn folder_pairs(old: &Path, new: &Path) -> Vec<(Source, Source)> {
     relative(old)
         .into_iter()
         .filter(|r| new_files.contains(r))
-        .map(|r| (Source::Path(old.join(&r)), Source::Path(new.join(&r))))
+        .map(|r| Pair {
+            old: Source::Path(old.join(&r)),
+            new: Source::Path(new.join(&r)),
+            contract: None,
+        })
         .collect()
 }
 
 /// Every contract the service in `dir` provides, against the same path at `rev`.
-fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<(Source, Source)>> {
+fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<Pair>> {
     let manifest_path = dir.join("seam.toml");
     let read = read_manifest(&manifest_path, "seam.toml")
         .with_context(|| format!("reading {}", manifest_path.display()))?;
@@ -115,13 +227,14 @@ fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<(Source, Source)>> {
         .chain(&manifest.provides_events)
         .map(|p| {
             let path = PathBuf::from(&p.spec.value);
-            (
-                Source::Git {
+            Pair {
+                old: Source::Git {
                     rev: rev.to_owned(),
                     path: path.clone(),
                 },
-                Source::Path(path),
-            )
+                new: Source::Path(path),
+                contract: Some((manifest.name.value.clone(), p.name.value.clone())),
+            }
         })
         .collect())
 }
@@ -141,14 +254,16 @@ fn load(ws: &mut Workspace, source: &Source) -> anyhow::Result<Option<DocId>> {
             let Some(bytes) = git_show(rev, path)? else {
                 return Ok(None);
             };
-            let first = ws.add_virtual(&absolute, &bytes);
+            let shown = |ws: &Workspace, file: &Path| format!("{rev}:{}", ws.display_name(file));
+            let first = ws.add_virtual_as(&absolute, &shown(ws, &absolute), &bytes);
             let mut queue = vec![first];
             while let Some(doc) = queue.pop() {
                 for file in ws.referenced_files(doc) {
                     let relative = pathdiff(&file);
                     if let Some(bytes) = git_show(rev, &relative)? {
                         let before = ws.docs().count();
-                        let id = ws.add_virtual(&file, &bytes);
+                        let name = shown(ws, &file);
+                        let id = ws.add_virtual_as(&file, &name, &bytes);
                         if ws.docs().count() > before {
                             queue.push(id);
                         }

@@ -1,0 +1,186 @@
+//! `seam diff` as a user runs it: files, git revisions read without a checkout, --against, consumer verdicts.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn seam(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("seam runs")
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let status = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .expect("git runs");
+    assert!(status.success(), "git {args:?}");
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+const OLD_API: &str = "openapi: 3.1.0
+info: {title: payments, version: '1'}
+paths:
+  /payments:
+    post:
+      operationId: createPayment
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: 'schemas.yaml#/PaymentRequest'}
+      responses:
+        '201': {description: created}
+  /payments/{id}:
+    get:
+      operationId: getPayment
+      responses:
+        '200': {description: ok}
+";
+
+const OLD_SCHEMAS: &str = "PaymentRequest:
+  type: object
+  properties:
+    amount: {type: integer}
+";
+
+/// A git repository with the payment service at its first commit, then a breaking change in the working tree:
+/// `createPayment` now requires `currency` (in the referenced file) while `getPayment` is untouched.
+fn repo() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    git(p, &["init", "-q", "-b", "main"]);
+    std::fs::write(p.join("api.yaml"), OLD_API).unwrap();
+    std::fs::write(p.join("schemas.yaml"), OLD_SCHEMAS).unwrap();
+    std::fs::write(
+        p.join("seam.toml"),
+        "[service]\nname = \"payment-service\"\n\n[[provides.http]]\nname = \"payment-api\"\nspec = \"api.yaml\"\n",
+    )
+    .unwrap();
+    git(p, &["add", "."]);
+    git(p, &["commit", "-q", "-m", "first"]);
+    std::fs::write(
+        p.join("schemas.yaml"),
+        "PaymentRequest:\n  type: object\n  required: [currency]\n  properties:\n    amount: {type: integer}\n    currency: {type: string}\n",
+    )
+    .unwrap();
+    dir
+}
+
+#[test]
+fn a_revision_is_read_from_git_with_its_references() {
+    let dir = repo();
+    let out = seam(
+        dir.path(),
+        &["diff", "HEAD:api.yaml", "api.yaml", "--color", "never"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let text = stdout(&out);
+    assert!(text.contains("error[SEAM-C002]: POST /payments request body application/json.currency: added as required"), "{text}");
+    assert!(text.contains("--> schemas.yaml:6:5"), "{text}");
+    assert!(
+        text.contains("::: HEAD:schemas.yaml:1:1"),
+        "the old side is named by its revision: {text}"
+    );
+    // The working tree was not touched.
+    assert!(
+        std::fs::read_to_string(dir.path().join("schemas.yaml"))
+            .unwrap()
+            .contains("currency")
+    );
+    let same = seam(dir.path(), &["diff", "HEAD:api.yaml", "HEAD:api.yaml"]);
+    assert_eq!(same.status.code(), Some(0));
+    assert_eq!(stdout(&same), "no findings\n");
+}
+
+#[test]
+fn against_compares_every_provided_contract() {
+    let dir = repo();
+    let out = seam(
+        dir.path(),
+        &["diff", "--against", "HEAD", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
+    assert_eq!(doc["diagnostics"][0]["rule"], "property-added");
+    let missing_rev = seam(dir.path(), &["diff", "--against", "no-such-branch"]);
+    assert_eq!(missing_rev.status.code(), Some(2));
+}
+
+#[test]
+fn consumers_get_verdicts_on_what_they_use() {
+    let dir = repo();
+    let reads_only = dir.path().join("reader.toml");
+    std::fs::write(
+        &reads_only,
+        "[service]\nname = \"report-service\"\n\n[[consumes.http]]\nservice = \"payment-service\"\ncontract = \"payment-api\"\noperations = [\"getPayment\"]\n",
+    )
+    .unwrap();
+    let pays = dir.path().join("payer.toml");
+    std::fs::write(
+        &pays,
+        "[service]\nname = \"order-service\"\n\n[[consumes.http]]\nservice = \"payment-service\"\ncontract = \"payment-api\"\noperations = [\"createPayment\"]\n",
+    )
+    .unwrap();
+    let safe = seam(
+        dir.path(),
+        &[
+            "diff",
+            "HEAD:api.yaml",
+            "api.yaml",
+            "--consumer",
+            "reader.toml",
+        ],
+    );
+    assert_eq!(safe.status.code(), Some(0), "{}", stdout(&safe));
+    assert!(
+        stdout(&safe).contains("report-service           safe"),
+        "{}",
+        stdout(&safe)
+    );
+    let both = seam(
+        dir.path(),
+        &[
+            "diff",
+            "HEAD:api.yaml",
+            "api.yaml",
+            "--consumer",
+            "reader.toml",
+            "--consumer",
+            "payer.toml",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(both.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
+    let verdicts: Vec<(String, String)> = doc["consumers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["consumer"].as_str().unwrap().to_owned(),
+                c["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("report-service".to_owned(), "safe".to_owned()),
+            ("order-service".to_owned(), "breaks".to_owned())
+        ]
+    );
+}
