@@ -184,3 +184,91 @@ fn consumers_get_verdicts_on_what_they_use() {
         ]
     );
 }
+
+fn with_policy(dir: &Path, policy: &str) {
+    let manifest = dir.join("seam.toml");
+    let mut text = std::fs::read_to_string(&manifest).unwrap();
+    text.push_str(policy);
+    std::fs::write(manifest, text).unwrap();
+}
+
+fn head(dir: &Path) -> String {
+    let out = Command::new("git")
+        .args(["rev-parse", "HEAD"])
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
+#[test]
+fn the_diff_policy_overrides_ignores_and_accepts() {
+    let dir = repo();
+    with_policy(
+        dir.path(),
+        "\n[diff]\nlevels = { property-added = \"warning\" }\n",
+    );
+    let out = seam(
+        dir.path(),
+        &["diff", "--against", "HEAD", "--color", "never"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(
+        stdout(&out).starts_with("warning[SEAM-C002]"),
+        "{}",
+        stdout(&out)
+    );
+
+    let dir = repo();
+    with_policy(
+        dir.path(),
+        "\n[[diff.ignore]]\ncheck = \"property-added\"\nsubject = \"POST /payments\"\nreason = \"currency defaults on the client\"\nuntil = \"2999-01-01\"\n",
+    );
+    let hidden = seam(dir.path(), &["diff", "--against", "HEAD"]);
+    assert_eq!(hidden.status.code(), Some(0));
+    assert_eq!(stdout(&hidden), "no findings\n");
+
+    let dir = repo();
+    with_policy(
+        dir.path(),
+        "\n[[diff.ignore]]\ncheck = \"property-added\"\nreason = \"temporary\"\nuntil = \"2020-01-01\"\n",
+    );
+    let expired = seam(
+        dir.path(),
+        &["diff", "--against", "HEAD", "--color", "never"],
+    );
+    assert_eq!(expired.status.code(), Some(1));
+    let text = stdout(&expired);
+    assert!(
+        text.contains("the ignore of `property-added` expired on 2020-01-01"),
+        "{text}"
+    );
+    assert!(text.contains("error[SEAM-C002]"), "{text}");
+
+    let dir = repo();
+    let sha = head(dir.path());
+    with_policy(
+        dir.path(),
+        &format!(
+            "\n[[diff.accept]]\nbase = \"{}\"\nreason = \"currency launch, consumers told\"\n",
+            &sha[..10]
+        ),
+    );
+    let accepted = seam(
+        dir.path(),
+        &["diff", "--against", "HEAD", "--color", "never"],
+    );
+    assert_eq!(accepted.status.code(), Some(0), "{}", stdout(&accepted));
+    assert!(
+        stdout(&accepted).contains("(accepted for base"),
+        "{}",
+        stdout(&accepted)
+    );
+    // The acceptance is for that base only: another base judges afresh.
+    git(
+        dir.path(),
+        &["commit", "-q", "--allow-empty", "-m", "second"],
+    );
+    let later = seam(dir.path(), &["diff", "--against", "HEAD"]);
+    assert_eq!(later.status.code(), Some(1));
+}

@@ -88,4 +88,7 @@ checks! {
     MESSAGE_VERSION_ADDED = "SEAM-C203", "message-version-added",
         "info: a new major version beside the old one is the first step of a migration";
     CHANNEL_REMOVED = "SEAM-C204", "channel-removed", "breaking for consumers subscribed to it";
+    // The policy itself.
+    IGNORE_EXPIRED = "SEAM-C301", "diff-ignore-expired",
+        "warning: a `[[diff.ignore]]` entry is past its `until` date and no longer hides its change";
 }

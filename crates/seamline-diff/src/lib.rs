@@ -11,10 +11,12 @@
 pub mod checks;
 mod events;
 mod openapi;
+mod policy;
 mod report;
 mod schema;
 mod usage;
 
+pub use policy::apply_policy;
 pub use report::{Change, Level, Side, Usage};
 pub use usage::{ConsumerVerdict, verdict};
 
@@ -32,7 +34,8 @@ pub struct DiffOptions {
 }
 
 impl DiffOptions {
-    pub(crate) fn today(&self) -> String {
+    /// `today`, or the system's date.
+    pub fn today(&self) -> String {
         self.today.clone().unwrap_or_else(today_utc)
     }
 }

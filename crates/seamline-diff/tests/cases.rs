@@ -141,8 +141,14 @@ fn the_example_service_diffed_with_itself_has_no_changes() {
 
 #[test]
 fn every_check_is_documented() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/diff.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/diff.md"))
+            .unwrap();
     for check in seamline_diff::checks::ALL {
-        assert!(doc.contains(&format!("| {} | `{}` |", check.code, check.id)), "docs/diff.md lacks {}", check.id);
+        assert!(
+            doc.contains(&format!("| {} | `{}` |", check.code, check.id)),
+            "docs/diff.md lacks {}",
+            check.id
+        );
     }
 }

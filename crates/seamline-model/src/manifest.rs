@@ -29,6 +29,7 @@ pub struct Manifest {
     pub consumes_events: Vec<ConsumedEvents>,
     pub publishes: Vec<Published>,
     pub lint: LintConfig,
+    pub diff: DiffConfig,
 }
 
 /// A contract this service consumes, HTTP or events: whose, which, and where its vendored copy is when the
@@ -142,6 +143,39 @@ pub struct LintConfig {
     pub severity: Vec<(Spanned<String>, Spanned<String>)>,
 }
 
+/// `[diff]`: how breaking-change detection judges this service's contracts.
+#[derive(Debug, Clone, Default)]
+pub struct DiffConfig {
+    /// Adding an optional property to an open object is breaking (the schema registries' rule).
+    pub strict_open_content: bool,
+    /// Check id and the level it gets (`breaking`, `warning`, `info` or `off`).
+    pub levels: Vec<(Spanned<String>, Spanned<String>)>,
+    pub ignore: Vec<DiffIgnore>,
+    pub accept: Vec<DiffAccept>,
+}
+
+/// A known change not to report: a check, optionally where, why, and until when.
+#[derive(Debug, Clone)]
+pub struct DiffIgnore {
+    pub pointer: String,
+    pub check: Spanned<String>,
+    /// Only changes whose subject starts with this (`GET /orders`, `inventory.stock_reserved@1`).
+    pub subject: Option<Spanned<String>>,
+    pub reason: Spanned<String>,
+    /// `YYYY-MM-DD`; from the day after, the entry no longer applies.
+    pub until: Option<Spanned<String>>,
+}
+
+/// Breaking changes accepted while comparing against one base revision: what a "breaking change approved" label
+/// on a pull request says, kept in the repository with its reason.
+#[derive(Debug, Clone)]
+pub struct DiffAccept {
+    pub pointer: String,
+    /// The base revision (a commit id or a prefix of one) the acceptance is for.
+    pub base: Spanned<String>,
+    pub reason: Spanned<String>,
+}
+
 /// A problem in the manifest, located by span.
 #[derive(Debug, Clone)]
 pub struct ManifestProblem {
@@ -186,7 +220,17 @@ pub fn read_manifest(path: &Path, shown_as: &str) -> std::io::Result<ManifestRea
     })
 }
 
-const TOP: &[&str] = &["service", "provides", "consumes", "publishes", "lint"];
+const TOP: &[&str] = &[
+    "service",
+    "provides",
+    "consumes",
+    "publishes",
+    "lint",
+    "diff",
+];
+const DIFF: &[&str] = &["open_content", "levels", "ignore", "accept"];
+const DIFF_IGNORE: &[&str] = &["check", "subject", "reason", "until"];
+const DIFF_ACCEPT: &[&str] = &["base", "reason"];
 const SERVICE: &[&str] = &["name", "owner", "description"];
 const PROVIDES: &[&str] = &["http", "events"];
 const PROVIDED: &[&str] = &["name", "spec", "broker"];
@@ -376,6 +420,7 @@ impl<'a> Cx<'a, '_> {
             .filter_map(|p| self.published(&p))
             .collect();
         let lint = self.lint();
+        let diff = self.diff();
         Some(Manifest {
             path: path.to_owned(),
             source: source.clone(),
@@ -388,6 +433,7 @@ impl<'a> Cx<'a, '_> {
             consumes_events,
             publishes,
             lint,
+            diff,
         })
     }
 
@@ -527,6 +573,102 @@ impl<'a> Cx<'a, '_> {
             severity,
         }
     }
+}
+
+impl Cx<'_, '_> {
+    fn diff(&mut self) -> DiffConfig {
+        if self.table("/diff", DIFF).is_none() {
+            return DiffConfig::default();
+        }
+        let mut config = DiffConfig::default();
+        if let Some(policy) = self.string("/diff", "open_content", false) {
+            match policy.value.as_str() {
+                "strict" => config.strict_open_content = true,
+                "lenient" => {}
+                other => {
+                    let span = self.at(&policy.pointer).map_or(Span::default(), |n| n.span);
+                    self.report(
+                        span,
+                        format!("unknown open_content policy `{other}`"),
+                        Some("use `lenient` or `strict`".to_owned()),
+                    );
+                }
+            }
+        }
+        if let Some(table) = self.at("/diff/levels") {
+            for m in table.entries() {
+                let pointer = join_pointer("/diff/levels", &m.key);
+                match m.value.as_str() {
+                    Some(level @ ("breaking" | "warning" | "info" | "off")) => {
+                        config.levels.push((
+                            Spanned {
+                                value: m.key.to_string(),
+                                pointer: pointer.clone(),
+                            },
+                            Spanned {
+                                value: level.to_owned(),
+                                pointer,
+                            },
+                        ))
+                    }
+                    _ => self.report(
+                        m.value.span,
+                        format!("unknown level for `{}`", m.key),
+                        Some("use one of: breaking, warning, info, off".to_owned()),
+                    ),
+                }
+            }
+        }
+        for p in self.tables("/diff/ignore") {
+            if self.table(&p, DIFF_IGNORE).is_none() {
+                continue;
+            }
+            let check = self.string(&p, "check", true);
+            let subject = self.string(&p, "subject", false);
+            let reason = self.string(&p, "reason", true);
+            let until = self.string(&p, "until", false);
+            if let Some(u) = &until {
+                if !is_date(&u.value) {
+                    let span = self.at(&u.pointer).map_or(Span::default(), |n| n.span);
+                    self.report(span, "`until` must be a date, YYYY-MM-DD", None);
+                }
+            }
+            if let (Some(check), Some(reason)) = (check, reason) {
+                config.ignore.push(DiffIgnore {
+                    pointer: p,
+                    check,
+                    subject,
+                    reason,
+                    until,
+                });
+            }
+        }
+        for p in self.tables("/diff/accept") {
+            if self.table(&p, DIFF_ACCEPT).is_none() {
+                continue;
+            }
+            let base = self.string(&p, "base", true);
+            let reason = self.string(&p, "reason", true);
+            if let (Some(base), Some(reason)) = (base, reason) {
+                config.accept.push(DiffAccept {
+                    pointer: p,
+                    base,
+                    reason,
+                });
+            }
+        }
+        config
+    }
+}
+
+fn is_date(text: &str) -> bool {
+    let b = text.as_bytes();
+    b.len() == 10
+        && b[4] == b'-'
+        && b[7] == b'-'
+        && b.iter()
+            .enumerate()
+            .all(|(i, c)| i == 4 || i == 7 || c.is_ascii_digit())
 }
 
 fn last(pointer: &str) -> &str {

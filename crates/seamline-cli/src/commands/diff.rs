@@ -2,7 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diff::{ConsumerVerdict, DiffOptions, Level, diff_documents, verdict};
+use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
 use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
 use seamline_syntax::Limits;
 
@@ -43,11 +43,21 @@ impl Source {
 }
 
 pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
+    let cwd = std::env::current_dir()?;
+    // The provider's policy, when the command runs in its folder.
+    let policy = match read_manifest(&cwd.join("seam.toml"), "seam.toml") {
+        Ok(read) => match read.manifest {
+            Some(manifest) => Some(manifest),
+            None => bail!("seam.toml has problems; run `seam lint` to see them"),
+        },
+        Err(_) => None,
+    };
+    let strict =
+        args.strict_open_content || policy.as_ref().is_some_and(|m| m.diff.strict_open_content);
     let options = DiffOptions {
-        strict_open_content: args.strict_open_content,
+        strict_open_content: strict,
         ..DiffOptions::default()
     };
-    let cwd = std::env::current_dir()?;
     let given_contract = match &args.contract {
         Some(text) => match text.split_once('/') {
             Some((service, contract)) if !service.is_empty() && !contract.is_empty() => {
@@ -98,7 +108,14 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         let Some(new_doc) = load(&mut new_ws, &pair.new)? else {
             continue;
         };
-        let changes = diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options);
+        let mut changes = diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options);
+        if let Some(manifest) = &policy {
+            let base = match &pair.old {
+                Source::Git { rev, .. } => Some(rev_parse(rev)?),
+                Source::Path(_) => None,
+            };
+            changes = apply_policy(changes, manifest, base.as_deref(), &options.today());
+        }
         if !consumers.is_empty() {
             let Some((service, contract)) = &pair.contract else {
                 bail!(
@@ -300,4 +317,19 @@ fn git_show(rev: &str, path: &Path) -> anyhow::Result<Option<Vec<u8>>> {
         return Ok(None);
     }
     bail!("git show {spec}: {}", err.trim())
+}
+
+/// The commit id `rev` names.
+fn rev_parse(rev: &str) -> anyhow::Result<String> {
+    let out = Command::new("git")
+        .args(["rev-parse", "--verify", &format!("{rev}^{{commit}}")])
+        .output()
+        .context("running git (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "`{rev}` is not a git revision here: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
