@@ -70,14 +70,14 @@ pub fn apply_policy(
                 _ => continue,
             }
         }
-        if let Some(accept) = accepted {
-            if change.level == Level::Breaking {
-                change.level = Level::Warning;
-                change.message = format!(
-                    "{} (accepted for base {}: {})",
-                    change.message, accept.base.value, accept.reason.value
-                );
-            }
+        if let Some(accept) = accepted
+            && change.level == Level::Breaking
+        {
+            change.level = Level::Warning;
+            change.message = format!(
+                "{} (accepted for base {}: {})",
+                change.message, accept.base.value, accept.reason.value
+            );
         }
         out.push(change);
     }

@@ -627,11 +627,11 @@ impl Cx<'_, '_> {
             let subject = self.string(&p, "subject", false);
             let reason = self.string(&p, "reason", true);
             let until = self.string(&p, "until", false);
-            if let Some(u) = &until {
-                if !is_date(&u.value) {
-                    let span = self.at(&u.pointer).map_or(Span::default(), |n| n.span);
-                    self.report(span, "`until` must be a date, YYYY-MM-DD", None);
-                }
+            if let Some(u) = &until
+                && !is_date(&u.value)
+            {
+                let span = self.at(&u.pointer).map_or(Span::default(), |n| n.span);
+                self.report(span, "`until` must be a date, YYYY-MM-DD", None);
             }
             if let (Some(check), Some(reason)) = (check, reason) {
                 config.ignore.push(DiffIgnore {
