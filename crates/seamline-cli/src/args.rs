@@ -159,6 +159,11 @@ pub(crate) struct DiffArgs {
     /// Treat adding an optional property to an open object as breaking, as schema registries do.
     #[arg(long)]
     pub strict_open_content: bool,
+    /// How event payloads are judged: forward (old consumers read new events; the default), backward (new
+    /// consumers read old events), full (both); the -transitive forms take OLD as a folder of earlier versions
+    /// and check NEW against every one of them.
+    #[arg(long, value_enum, default_value_t = Mode::Forward)]
+    pub mode: Mode,
     /// A consumer's seam.toml; repeatable. Each gets a verdict (breaks / safe) from the changes to what it uses,
     /// and the exit code follows the verdicts.
     #[arg(long = "consumer", value_name = "SEAM_TOML")]
@@ -166,6 +171,33 @@ pub(crate) struct DiffArgs {
     /// Which contract is being compared, as consumers name it: SERVICE/CONTRACT. Default: found in ./seam.toml.
     #[arg(long, value_name = "SERVICE/CONTRACT")]
     pub contract: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Mode {
+    Forward,
+    Backward,
+    Full,
+    ForwardTransitive,
+    BackwardTransitive,
+    FullTransitive,
+}
+
+impl Mode {
+    pub(crate) fn compatibility(self) -> seamline_diff::Compatibility {
+        match self {
+            Mode::Forward | Mode::ForwardTransitive => seamline_diff::Compatibility::Forward,
+            Mode::Backward | Mode::BackwardTransitive => seamline_diff::Compatibility::Backward,
+            Mode::Full | Mode::FullTransitive => seamline_diff::Compatibility::Full,
+        }
+    }
+
+    pub(crate) fn transitive(self) -> bool {
+        matches!(
+            self,
+            Mode::ForwardTransitive | Mode::BackwardTransitive | Mode::FullTransitive
+        )
+    }
 }
 
 #[derive(Debug, Args)]

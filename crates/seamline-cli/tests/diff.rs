@@ -272,3 +272,67 @@ fn the_diff_policy_overrides_ignores_and_accepts() {
     let later = seam(dir.path(), &["diff", "--against", "HEAD"]);
     assert_eq!(later.status.code(), Some(1));
 }
+
+#[test]
+fn transitive_modes_check_every_earlier_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history");
+    std::fs::create_dir(&history).unwrap();
+    let event = |extra: &str| {
+        format!(
+            "$schema: https://json-schema.org/draft/2020-12/schema\ntitle: inventory.stock_reserved\nx-version: 1\ntype: object\nrequired: [event_id{extra}]\nproperties:\n  event_id: {{type: string}}\n  sku: {{type: string}}\n  warehouse: {{type: string}}\n"
+        )
+    };
+    std::fs::write(history.join("r1.yaml"), event(", sku")).unwrap();
+    std::fs::write(history.join("r2.yaml"), event(", sku, warehouse")).unwrap();
+    std::fs::write(dir.path().join("current.yaml"), event("")).unwrap();
+    let out = seam(
+        dir.path(),
+        &[
+            "diff",
+            "history",
+            "current.yaml",
+            "--mode",
+            "forward-transitive",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let found: Vec<String> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["message"].as_str().unwrap().to_owned())
+        .collect();
+    // r1 required sku; r2 required sku and warehouse: both became optional for readers of each revision.
+    assert_eq!(
+        found
+            .iter()
+            .filter(|m| m.contains(".sku") || m.contains(" sku"))
+            .count(),
+        2,
+        "{found:#?}"
+    );
+    assert_eq!(
+        found.iter().filter(|m| m.contains("warehouse")).count(),
+        1,
+        "{found:#?}"
+    );
+    let backward = seam(
+        dir.path(),
+        &[
+            "diff",
+            "history",
+            "current.yaml",
+            "--mode",
+            "backward-transitive",
+        ],
+    );
+    assert_eq!(
+        backward.status.code(),
+        Some(0),
+        "relaxing what is required breaks no new reader"
+    );
+}

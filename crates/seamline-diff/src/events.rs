@@ -4,7 +4,7 @@ use seamline_model::messages;
 use seamline_syntax::Node;
 
 use crate::checks;
-use crate::schema::{At, Flow, SchemaDiff};
+use crate::schema::{At, SchemaDiff};
 use crate::{Change, DiffOptions, Level, Side, Usage};
 
 pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: &mut Vec<Change>) {
@@ -22,33 +22,31 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                     ("payload", (&o.payload, &n.payload)),
                     ("headers", (&o.headers, &n.headers)),
                 ] {
-                    if let (Some((od, optr, _)), Some((nd, nptr, _))) = (op, np) {
-                        let mut diff = SchemaDiff::new(
-                            old,
-                            new,
-                            options,
-                            subject.clone(),
-                            Flow::Response,
-                            out,
-                        );
-                        let path = if what == "payload" {
-                            String::new()
-                        } else {
-                            "headers".to_owned()
-                        };
-                        diff.compare(
-                            &At {
-                                doc: *od,
-                                pointer: optr.clone(),
-                            },
-                            &At {
-                                doc: *nd,
-                                pointer: nptr.clone(),
-                            },
-                            &path,
-                            0,
-                        );
+                    let (Some((od, optr, _)), Some((nd, nptr, _))) = (op, np) else {
+                        continue;
+                    };
+                    let path = if what == "payload" {
+                        String::new()
+                    } else {
+                        "headers".to_owned()
+                    };
+                    let (old_at, new_at) = (
+                        At {
+                            doc: *od,
+                            pointer: optr.clone(),
+                        },
+                        At {
+                            doc: *nd,
+                            pointer: nptr.clone(),
+                        },
+                    );
+                    let from = out.len();
+                    for &flow in options.mode.flows() {
+                        let mut diff =
+                            SchemaDiff::new(old, new, options, subject.clone(), flow, out);
+                        diff.compare(&old_at, &new_at, &path, 0);
                     }
+                    keep_worst(out, from);
                 }
             }
             None => out.push(Change {
@@ -128,4 +126,12 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
             });
         }
     }
+}
+
+/// Under `full`, each change is judged in both directions; keep the more severe verdict of each.
+fn keep_worst(out: &mut Vec<Change>, from: usize) {
+    let mut tail: Vec<Change> = out.drain(from..).collect();
+    tail.sort_by(|a, b| (a.check.id, &a.path, b.level).cmp(&(b.check.id, &b.path, a.level)));
+    tail.dedup_by(|later, kept| later.check.id == kept.check.id && later.path == kept.path);
+    out.extend(tail);
 }

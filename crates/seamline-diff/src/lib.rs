@@ -17,6 +17,7 @@ mod schema;
 mod usage;
 
 pub use policy::apply_policy;
+
 pub use report::{Change, Level, Side, Usage};
 pub use usage::{ConsumerVerdict, verdict};
 
@@ -31,6 +32,32 @@ pub struct DiffOptions {
     /// registries say yes (`strict`): a reader may already interpret an undeclared property of that name. The
     /// default (`lenient`) says no: such a reader is rare, and the rule forbids the most common safe change.
     pub strict_open_content: bool,
+    /// How event payloads are judged, as schema registries name it.
+    pub mode: Compatibility,
+}
+
+/// Which readers must cope with which writers, for event payloads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Compatibility {
+    /// Consumers still on the old schema read what the new one describes (producers upgrade first). The
+    /// default: a contract change is usually the producer's.
+    #[default]
+    Forward,
+    /// Consumers on the new schema read what was written with the old one (consumers upgrade first, or old
+    /// events are replayed).
+    Backward,
+    /// Both.
+    Full,
+}
+
+impl Compatibility {
+    pub(crate) fn flows(self) -> &'static [schema::Flow] {
+        match self {
+            Compatibility::Forward => &[schema::Flow::Response],
+            Compatibility::Backward => &[schema::Flow::Request],
+            Compatibility::Full => &[schema::Flow::Response, schema::Flow::Request],
+        }
+    }
 }
 
 impl DiffOptions {

@@ -152,3 +152,46 @@ fn every_check_is_documented() {
         );
     }
 }
+
+#[test]
+fn compatibility_modes_judge_event_payloads_from_either_side() {
+    use seamline_diff::Compatibility;
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/cases/message-payload-property-removed");
+    let (old, new) = (dir.join("old.yaml"), dir.join("new.yaml"));
+    let judge = |mode| {
+        run(
+            &old,
+            &new,
+            &DiffOptions {
+                mode,
+                ..DiffOptions::default()
+            },
+        )
+    };
+    // Removing a required field: old consumers (forward) miss it; new consumers reading old events (backward)
+    // simply ignore it.
+    assert!(judge(Compatibility::Forward).starts_with("breaking property-removed"));
+    assert!(judge(Compatibility::Backward).starts_with("info     property-removed"));
+    assert!(judge(Compatibility::Full).starts_with("breaking property-removed"));
+    assert_eq!(
+        judge(Compatibility::Full).lines().count(),
+        1,
+        "full keeps one verdict per change"
+    );
+    // The reverse edit, adding a required field: new consumers cannot read old events that lack it.
+    let forward = run(&new, &old, &DiffOptions::default());
+    let backward = run(
+        &new,
+        &old,
+        &DiffOptions {
+            mode: Compatibility::Backward,
+            ..DiffOptions::default()
+        },
+    );
+    assert!(forward.starts_with("info     property-added"), "{forward}");
+    assert!(
+        backward.starts_with("breaking property-added"),
+        "{backward}"
+    );
+}

@@ -56,6 +56,7 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         args.strict_open_content || policy.as_ref().is_some_and(|m| m.diff.strict_open_content);
     let options = DiffOptions {
         strict_open_content: strict,
+        mode: args.mode.compatibility(),
         ..DiffOptions::default()
     };
     let given_contract = match &args.contract {
@@ -74,6 +75,18 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
             match (&old, &new) {
                 (Source::Path(a), Source::Path(b)) if a.is_dir() && b.is_dir() => {
                     folder_pairs(a, b)
+                }
+                (Source::Path(a), Source::Path(b)) if a.is_dir() && args.mode.transitive() => {
+                    // Every earlier version in the folder against the new one.
+                    let contract = given_contract.clone().or_else(|| provided_name(&cwd, &new));
+                    find_contract_files(a)
+                        .into_iter()
+                        .map(|(earlier, _)| Pair {
+                            old: Source::Path(earlier),
+                            new: Source::Path(b.clone()),
+                            contract: contract.clone(),
+                        })
+                        .collect()
                 }
                 _ => {
                     let contract = given_contract.clone().or_else(|| provided_name(&cwd, &new));
