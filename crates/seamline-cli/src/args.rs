@@ -78,9 +78,10 @@ pub(crate) enum Command {
   seam lint openapi.yaml           one contract, without a manifest
   seam lint --select SEAM-E --ignore error-schema-inconsistent")]
     Lint(LintArgs),
-    /// Everything CI needs in one call. For now: lint of this service, with CI defaults.
+    /// Everything CI needs in one call: lint of this service and breaking changes against the base branch.
     #[command(after_help = "Examples:
   seam check                       in CI, at the root of a service repository
+  seam check --against origin/release-2.x
   seam check --format sarif        for code scanning")]
     Check(CheckArgs),
     /// Classified changes between two versions of a contract.
@@ -143,6 +144,11 @@ pub(crate) struct CheckArgs {
     /// The service folder. Default: this folder.
     #[arg(long, default_value = ".")]
     pub dir: PathBuf,
+    /// Also report breaking changes against this git revision. Default: the pull request's base branch
+    /// (GITHUB_BASE_REF, CI_MERGE_REQUEST_TARGET_BRANCH_NAME) on origin, else origin/main when it exists;
+    /// `none` skips the comparison.
+    #[arg(long, value_name = "REV")]
+    pub against: Option<String>,
     #[command(flatten)]
     pub common: LintCommon,
 }

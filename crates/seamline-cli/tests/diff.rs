@@ -336,3 +336,31 @@ fn transitive_modes_check_every_earlier_version() {
         "relaxing what is required breaks no new reader"
     );
 }
+
+#[test]
+fn check_reports_breaking_changes_against_the_base() {
+    let dir = repo();
+    let out = seam(
+        dir.path(),
+        &["check", "--against", "HEAD", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = doc["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"property-added"), "{rules:?}");
+    assert!(
+        rules.contains(&"operation-timeout-missing"),
+        "the lint runs too: {rules:?}"
+    );
+    let skipped = seam(dir.path(), &["check", "--against", "none"]);
+    assert_eq!(skipped.status.code(), Some(0), "{}", stdout(&skipped));
+    // No remote, no base given: the comparison is skipped with a note, not an error.
+    let no_base = seam(dir.path(), &["check"]);
+    assert_eq!(no_base.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&no_base.stderr).contains("breaking changes not checked"));
+}

@@ -1,14 +1,17 @@
+use std::process::Command;
+
 use seamline_lint::lint_service_dir;
 
 use crate::Status;
-use crate::args::{CheckArgs, FailOn, Format, Global};
-use crate::commands::lint::{finish, options};
+use crate::args::{CheckArgs, DiffArgs, FailOn, Format, Global, Mode};
+use crate::commands::lint::options;
+use crate::output::{emit, emit_input_errors};
 
-/// `seam check`: what CI runs. This version lints the service; later versions add breaking changes against the
-/// base branch and the freshness of locks and generated files.
+/// `seam check`: what CI runs. The lint of the service, and breaking changes of its provided contracts against
+/// the base revision. Later versions add the freshness of locks and generated files.
 ///
-/// CI defaults: GitHub Actions annotations when running under GitHub Actions, text elsewhere; no color unless
-/// asked for; fail on errors.
+/// CI defaults: GitHub Actions annotations under GitHub Actions, text elsewhere; fail on errors (breaking
+/// changes are errors).
 pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
     if !args.dir.join("seam.toml").is_file() {
         anyhow::bail!(
@@ -22,5 +25,54 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         Format::Text
     };
     let outcome = lint_service_dir(&args.dir, &options(&args.common)?);
-    finish(global, format, FailOn::Error, outcome)
+    if !outcome.input_errors.is_empty() {
+        emit_input_errors(global, &outcome.input_errors);
+        return Ok(Status::InputError);
+    }
+    let mut diagnostics = outcome.diagnostics;
+    // The comparison reads git relative to the service folder.
+    std::env::set_current_dir(&args.dir)?;
+    match base(args.against.as_deref()) {
+        Some(rev) => {
+            let diff = DiffArgs {
+                old: None,
+                new: None,
+                against: Some(rev),
+                strict_open_content: false,
+                mode: Mode::Forward,
+                consumers: Vec::new(),
+                contract: None,
+            };
+            diagnostics.extend(crate::commands::diff::collect(&diff)?.diagnostics);
+        }
+        None => eprintln!(
+            "seam check: no base revision found (no pull request base, no origin/main); breaking changes not checked — pass --against REV"
+        ),
+    }
+    emit(global, format, FailOn::Error, &diagnostics)
+}
+
+/// The revision to compare with: the one given, else the pull request's base branch, else origin/main.
+fn base(given: Option<&str>) -> Option<String> {
+    match given {
+        Some("none") => return None,
+        Some(rev) => return Some(rev.to_owned()),
+        None => {}
+    }
+    let from_ci = ["GITHUB_BASE_REF", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .find(|b| !b.is_empty())
+        .map(|b| format!("origin/{b}"));
+    let candidate = from_ci.unwrap_or_else(|| "origin/main".to_owned());
+    let exists = Command::new("git")
+        .args([
+            "rev-parse",
+            "--verify",
+            "--quiet",
+            &format!("{candidate}^{{commit}}"),
+        ])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    exists.then_some(candidate)
 }

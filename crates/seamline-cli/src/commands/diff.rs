@@ -2,6 +2,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
+use seamline_diagnostics::Diagnostic;
 use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
 use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
 use seamline_syntax::Limits;
@@ -42,7 +43,15 @@ impl Source {
     }
 }
 
-pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
+/// What a comparison found: the changes as diagnostics, and each consumer's verdict when consumers were given.
+pub(crate) struct Collected {
+    pub diagnostics: Vec<Diagnostic>,
+    verdicts: Vec<(String, ConsumerVerdict, Vec<String>)>,
+    with_consumers: bool,
+}
+
+/// Runs the comparison `args` describe, in the current folder.
+pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
     let cwd = std::env::current_dir()?;
     // The provider's policy, when the command runs in its folder.
     let policy = match read_manifest(&cwd.join("seam.toml"), "seam.toml") {
@@ -149,7 +158,20 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         }
         diagnostics.extend(changes.iter().map(|c| c.to_diagnostic()));
     }
-    if consumers.is_empty() {
+    Ok(Collected {
+        diagnostics,
+        verdicts,
+        with_consumers: !consumers.is_empty(),
+    })
+}
+
+pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
+    let Collected {
+        diagnostics,
+        verdicts,
+        with_consumers,
+    } = collect(args)?;
+    if !with_consumers {
         return emit(global, Format::Text, FailOn::Error, &diagnostics);
     }
     if global.format == Some(Format::Json) {
