@@ -42,7 +42,7 @@ checks! {
     NULLABLE_CHANGED = "SEAM-C009", "nullable-changed",
         "breaking when what clients read may now be null, or what the server reads may no longer be";
     ADDITIONAL_PROPERTIES_CHANGED = "SEAM-C010", "additional-properties-changed",
-        "breaking when a request schema closes; warning when a response schema opens";
+        "breaking when a request schema closes or constrains undeclared properties with a schema; warning when a response schema opens or stops constraining them";
     CONSTRAINT_TIGHTENED = "SEAM-C011", "constraint-tightened",
         "breaking in requests (values clients send may now be refused); info in what clients read";
     CONSTRAINT_LOOSENED = "SEAM-C012", "constraint-loosened",
@@ -82,6 +82,8 @@ checks! {
     SECURITY_REQUIREMENT_ADDED = "SEAM-C122", "security-requirement-added",
         "breaking: clients must now present credentials (or scopes) they did not need";
     SECURITY_REQUIREMENT_REMOVED = "SEAM-C123", "security-requirement-removed", "info";
+    RESPONSE_HEADER_BECAME_OPTIONAL = "SEAM-C124", "response-header-became-optional",
+        "breaking: clients relied on a header the server promised to send";
     // Events.
     MESSAGE_REMOVED = "SEAM-C201", "message-removed", "breaking for every consumer of that version";
     MESSAGE_ADDED = "SEAM-C202", "message-added", "info";

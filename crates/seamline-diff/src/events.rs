@@ -97,30 +97,38 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
             new: new.label(n.doc, &n.pointer),
         });
     }
-    let channels = |side: Side<'_>| -> Vec<(String, String)> {
+    // A channel is what consumers subscribe to: its address in AsyncAPI 3 (the key there is only a name inside
+    // the document), its key in AsyncAPI 2, where the key is the address.
+    let channels = |side: Side<'_>| -> Vec<(String, String, String)> {
         side.ws
             .doc(side.doc)
             .node("/channels")
             .into_iter()
             .flat_map(Node::entries)
             .map(|m| {
+                let address = m.value.get("address").and_then(Node::as_str);
                 (
                     m.key.to_string(),
+                    address.unwrap_or(&m.key).to_owned(),
                     seamline_syntax::join_pointer("/channels", &m.key),
                 )
             })
             .collect()
     };
     let new_channels = channels(new);
-    for (name, pointer) in channels(old) {
-        if !new_channels.iter().any(|(n, _)| *n == name) {
+    for (name, address, pointer) in channels(old) {
+        if !new_channels.iter().any(|(_, a, _)| *a == address) {
             out.push(Change {
                 usage: Usage::Everyone,
                 check: &checks::CHANNEL_REMOVED,
                 level: Level::Breaking,
                 subject: format!("channel `{name}`"),
                 path: String::new(),
-                message: "removed".to_owned(),
+                message: if address == name {
+                    "removed".to_owned()
+                } else {
+                    format!("address `{address}` removed")
+                },
                 old: old.label(old.doc, &pointer),
                 new: None,
             });

@@ -240,7 +240,16 @@ fn counterpart<'a, 'b>(
     }
     n.parameters
         .iter()
-        .find(|q| q.name == p.name && q.location == p.location)
+        .find(|q| q.location == p.location && same_name(p, q))
+}
+
+/// Whether two parameters in the same place have the same name: header names are case-insensitive (RFC 9110).
+fn same_name(p: &Parameter<'_>, q: &Parameter<'_>) -> bool {
+    if p.location == "header" {
+        p.name.eq_ignore_ascii_case(q.name)
+    } else {
+        p.name == q.name
+    }
 }
 
 fn parameters(cx: &mut Cx<'_, '_>, subject: &str, o: &Operation<'_>, n: &Operation<'_>) {
@@ -558,17 +567,50 @@ fn headers(
             .collect()
     };
     let (oh, nh) = (lower(onode), lower(nnode));
+    let required = |h: &Node| h.get("required").and_then(Node::as_bool) == Some(true);
     for (name, written) in &oh {
-        if nh.iter().any(|(n, _)| n == name) {
+        let at = join_pointer(&join_pointer(optr, "headers"), written);
+        if let Some((_, new_written)) = nh.iter().find(|(n, _)| n == name) {
+            let new_at = join_pointer(&join_pointer(nptr, "headers"), new_written);
+            let path = format!("{what} header `{new_written}`");
+            let (Some((ohd, ohp, oh_node)), Some((nhd, nhp, nh_node))) =
+                (cx.old.ws.deref(od, &at), cx.new.ws.deref(nd, &new_at))
+            else {
+                continue;
+            };
+            if required(oh_node) && !required(nh_node) {
+                cx.push(
+                    &checks::RESPONSE_HEADER_BECAME_OPTIONAL,
+                    Level::Breaking,
+                    subject,
+                    &path,
+                    "became optional; clients relied on it".to_owned(),
+                    Some((ohd, &ohp)),
+                    Some((nhd, &nhp)),
+                );
+            }
+            // The server writes the header and clients read it, like a response body.
+            cx.schema(
+                subject,
+                Flow::Response,
+                At {
+                    doc: ohd,
+                    pointer: join_pointer(&ohp, "schema"),
+                },
+                At {
+                    doc: nhd,
+                    pointer: join_pointer(&nhp, "schema"),
+                },
+                &path,
+            );
             continue;
         }
-        let at = join_pointer(&join_pointer(optr, "headers"), written);
-        let required = cx
+        let was_required = cx
             .old
             .ws
             .deref(od, &at)
-            .is_some_and(|(_, _, h)| h.get("required").and_then(Node::as_bool) == Some(true));
-        let level = if required {
+            .is_some_and(|(_, _, h)| required(h));
+        let level = if was_required {
             Level::Breaking
         } else {
             Level::Warning
@@ -608,7 +650,7 @@ fn requirements(side: Side<'_>, op: &Operation<'_>) -> (Vec<Vec<String>>, String
             "/security".to_owned(),
         ),
     };
-    let alternatives = node
+    let mut alternatives: Vec<Vec<String>> = node
         .into_iter()
         .flat_map(Node::items)
         .map(|req| {
@@ -632,6 +674,8 @@ fn requirements(side: Side<'_>, op: &Operation<'_>) -> (Vec<Vec<String>>, String
             items
         })
         .collect();
+    // The order of alternatives means nothing.
+    alternatives.sort();
     (alternatives, pointer)
 }
 
@@ -641,12 +685,25 @@ fn security(cx: &mut Cx<'_, '_>, subject: &str, o: &Operation<'_>, n: &Operation
     if old == new {
         return;
     }
-    // A client keeps working if some new alternative asks for nothing more than an old alternative it satisfies.
-    let satisfied = |need: &Vec<String>| {
-        old.is_empty() && need.is_empty()
-            || old.iter().any(|have| need.iter().all(|x| have.contains(x)))
+    // Each old alternative stands for the clients that satisfy it (no requirement: clients with no credentials).
+    // They keep working when some new alternative asks for nothing more; every one of them must, since removing
+    // the alternative a client uses breaks that client. A scheme required without scopes is satisfied by any
+    // credential of that scheme, whatever its scopes.
+    let covers = |have: &Vec<String>, need: &Vec<String>| {
+        need.iter().all(|x| {
+            have.iter().any(|h| {
+                h == x
+                    || h.strip_prefix(x.as_str())
+                        .is_some_and(|scope| scope.starts_with(':'))
+            })
+        })
     };
-    let still_ok = new.is_empty() || new.iter().any(|alt| alt.is_empty() || satisfied(alt));
+    let none = vec![Vec::new()];
+    let clients = if old.is_empty() { &none } else { &old };
+    let still_ok = new.is_empty()
+        || clients
+            .iter()
+            .all(|have| new.iter().any(|need| covers(have, need)));
     let (od, nd) = (o.doc, n.doc);
     if still_ok {
         cx.push(

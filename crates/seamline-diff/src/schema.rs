@@ -147,6 +147,31 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
             );
         }
         self.properties(&o, &n, path, depth);
+        // Undeclared properties allowed with any value (no keyword, `true`, `{}`) against a schema for them: the
+        // schema compared with nothing is a bound set or unset.
+        let constrained = |v: &View<'_>| {
+            v.node
+                .get("additionalProperties")
+                .is_some_and(|a| a.entries().next().is_some())
+        };
+        let (oc, nc) = (constrained(&o), constrained(&n));
+        if oc != nc && !o.closed && !n.closed {
+            let widens = oc;
+            let level = self.level(widens, Level::Warning);
+            let message = if widens {
+                "undeclared properties are no longer constrained by a schema"
+            } else {
+                "undeclared properties are now constrained by a schema"
+            };
+            self.push(
+                &checks::ADDITIONAL_PROPERTIES_CHANGED,
+                level,
+                path,
+                message.to_owned(),
+                Some(op),
+                Some(np),
+            );
+        }
         for key in ["items", "additionalProperties", "not"] {
             let (oi, ni) = (o.node.get(key), n.node.get(key));
             if oi.is_some_and(|v| v.as_object().is_some())
@@ -316,21 +341,16 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
 
     fn constraints(&mut self, o: &View<'_>, n: &View<'_>, path: &str) {
         // (keyword, whether a larger value accepts more)
-        const BOUNDS: [(&str, bool); 10] = [
-            ("maximum", true),
-            ("exclusiveMaximum", true),
+        const BOUNDS: [(&str, bool); 6] = [
             ("maxLength", true),
             ("maxItems", true),
             ("maxProperties", true),
-            ("minimum", false),
-            ("exclusiveMinimum", false),
             ("minLength", false),
             ("minItems", false),
             ("minProperties", false),
         ];
         let (op, np) = ((o.doc, o.pointer.as_str()), (n.doc, n.pointer.as_str()));
         for (key, larger_accepts_more) in BOUNDS {
-            // OpenAPI 3.0 writes exclusive bounds as booleans beside maximum/minimum; only numbers are bounds.
             let (ov, nv) = (
                 o.node.get(key).and_then(Node::as_f64),
                 n.node.get(key).and_then(Node::as_f64),
@@ -344,6 +364,41 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
             };
             let shown = |v: Option<f64>| v.map_or("none".to_owned(), |v| v.to_string());
             let message = format!("`{key}` changed from {} to {}", shown(ov), shown(nv));
+            self.bound(widens, path, message, op, np);
+        }
+        // Numeric bounds are compared as the effective bound of `maximum`/`exclusiveMaximum` (and of the minimum
+        // pair), so that 3.0's boolean `exclusiveMaximum: true` and 3.1's numeric form are the same bound, and
+        // `maximum: 100` becoming `exclusiveMaximum: 100` is one narrowing, not a loosening and a tightening.
+        for upper in [true, false] {
+            let (ob, nb) = (numeric_bound(o.node, upper), numeric_bound(n.node, upper));
+            let widens = match (&ob, &nb) {
+                (Some(a), Some(b)) if a.value == b.value && a.exclusive == b.exclusive => continue,
+                (Some(a), Some(b)) if a.value == b.value => a.exclusive,
+                (Some(a), Some(b)) => (b.value > a.value) == upper,
+                (Some(_), None) => true,
+                (None, Some(_)) => false,
+                (None, None) => continue,
+            };
+            let keyword = |b: &Option<Bound>| b.as_ref().map(|b| b.written.clone());
+            let message = match (keyword(&ob), keyword(&nb)) {
+                (Some(a), Some(b)) if a != b => format!(
+                    "bound changed from `{}` to `{}`",
+                    ob.as_ref().map_or(String::new(), Bound::show),
+                    nb.as_ref().map_or(String::new(), Bound::show)
+                ),
+                (a, b) => {
+                    let shown = |v: &Option<Bound>| {
+                        v.as_ref()
+                            .map_or("none".to_owned(), |v| v.value.to_string())
+                    };
+                    format!(
+                        "`{}` changed from {} to {}",
+                        a.or(b).unwrap_or_default(),
+                        shown(&ob),
+                        shown(&nb)
+                    )
+                }
+            };
             self.bound(widens, path, message, op, np);
         }
         let (opat, npat) = (
@@ -480,13 +535,7 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
                 .flat_map(Node::items)
                 .enumerate()
                 .map(|(i, item)| {
-                    // Alternatives are matched by the name of the schema they reference, else by position.
-                    let name = item
-                        .get("$ref")
-                        .and_then(Node::as_str)
-                        .map_or(format!("#{i}"), |r| {
-                            r.rsplit('/').next().unwrap_or(r).to_owned()
-                        });
+                    let name = variant_name(item).unwrap_or_else(|| format!("#{i}"));
                     (
                         name,
                         At {
@@ -499,6 +548,32 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
         };
         let (ov, nv) = (list(o, self.old), list(n, self.new));
         if ov.is_empty() && nv.is_empty() {
+            return;
+        }
+        // A schema that becomes (or stops being) a choice is one change, not one per alternative.
+        if ov.is_empty() || nv.is_empty() {
+            let (widens, message) = if ov.is_empty() {
+                (true, format!("became a {key} of {} alternatives", nv.len()))
+            } else {
+                (
+                    false,
+                    format!("is no longer a {key} of {} alternatives", ov.len()),
+                )
+            };
+            let check = if widens {
+                &checks::VARIANT_ADDED
+            } else {
+                &checks::VARIANT_REMOVED
+            };
+            let level = self.level(widens, Level::Breaking);
+            self.push(
+                check,
+                level,
+                path,
+                message,
+                Some((o.doc, &o.pointer)),
+                Some((n.doc, &n.pointer)),
+            );
             return;
         }
         for (name, at) in &ov {
@@ -532,6 +607,90 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
                 );
             }
         }
+    }
+}
+
+/// What identifies a `oneOf`/`anyOf` alternative across versions, so inserting or reordering alternatives is not
+/// read as changing them: the name of the schema it references, its `title`, or a discriminating property with
+/// one allowed value (`type: {enum: [file_path_restriction]}`, `kind: {const: card}`). `None`: match by position.
+fn variant_name(item: &Node) -> Option<String> {
+    if let Some(reference) = item.get("$ref").and_then(Node::as_str) {
+        return Some(reference.rsplit('/').next().unwrap_or(reference).to_owned());
+    }
+    if let Some(title) = item.get("title").and_then(Node::as_str) {
+        return Some(title.to_owned());
+    }
+    // An `allOf` of named parts is named by its parts: `file-path-restriction+ruleset-info`.
+    if let Some(parts) = item.get("allOf").and_then(Node::as_array) {
+        let names: Vec<String> = parts.iter().filter_map(variant_name).collect();
+        if !names.is_empty() {
+            return Some(names.join("+"));
+        }
+    }
+    item.get("properties")?.entries().find_map(|m| {
+        let only = m.value.get("const").or_else(|| {
+            let values = m.value.get("enum")?.as_array()?;
+            (values.len() == 1).then(|| &values[0])
+        })?;
+        Some(format!("{}={}", m.key, only.to_json()))
+    })
+}
+
+/// The effective upper (or lower) numeric bound of a schema.
+struct Bound {
+    value: f64,
+    exclusive: bool,
+    /// The keywords that state it, as written: `maximum`, `exclusiveMaximum`, or 3.0's `maximum` with
+    /// `exclusiveMaximum: true`.
+    written: String,
+}
+
+impl Bound {
+    fn show(&self) -> String {
+        match self.written.split_once(' ') {
+            Some((key, flag)) => format!("{key}: {}, {flag}: true", self.value),
+            None => format!("{}: {}", self.written, self.value),
+        }
+    }
+}
+
+/// `maximum` and `exclusiveMaximum` (or the minimum pair) as one bound: the tighter of the two when both are
+/// numbers (3.1), the inclusive one made exclusive by a boolean `exclusiveMaximum: true` (3.0).
+fn numeric_bound(node: &Node, upper: bool) -> Option<Bound> {
+    let (inclusive_key, exclusive_key) = if upper {
+        ("maximum", "exclusiveMaximum")
+    } else {
+        ("minimum", "exclusiveMinimum")
+    };
+    let exclusive = node.get(exclusive_key);
+    let flag = exclusive.and_then(Node::as_bool) == Some(true);
+    let inclusive = node
+        .get(inclusive_key)
+        .and_then(Node::as_f64)
+        .map(|value| Bound {
+            value,
+            exclusive: flag,
+            written: if flag {
+                format!("{inclusive_key} {exclusive_key}")
+            } else {
+                inclusive_key.to_owned()
+            },
+        });
+    let exclusive = exclusive.and_then(Node::as_f64).map(|value| Bound {
+        value,
+        exclusive: true,
+        written: exclusive_key.to_owned(),
+    });
+    match (inclusive, exclusive) {
+        (Some(a), Some(b)) => {
+            let b_tighter = if upper {
+                b.value <= a.value
+            } else {
+                b.value >= a.value
+            };
+            Some(if b_tighter { b } else { a })
+        }
+        (a, b) => a.or(b),
     }
 }
 
