@@ -201,6 +201,21 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
         }
     }
 
+    /// Whether two schemas describe the same data: comparing them finds nothing.
+    fn same(&self, old: &At, new: &At, depth: usize) -> bool {
+        let mut scratch = Vec::new();
+        let mut trial = SchemaDiff::new(
+            self.old,
+            self.new,
+            self.options,
+            String::new(),
+            self.flow,
+            &mut scratch,
+        );
+        trial.compare(old, new, "", depth + 1);
+        scratch.is_empty()
+    }
+
     fn types(&mut self, o: &View<'_>, n: &View<'_>, path: &str) {
         let (op, np) = ((o.doc, o.pointer.as_str()), (n.doc, n.pointer.as_str()));
         if !o.types.is_empty() && !n.types.is_empty() && o.types != n.types {
@@ -576,32 +591,59 @@ impl<'a, 'o> SchemaDiff<'a, 'o> {
             );
             return;
         }
-        for (name, at) in &ov {
-            match nv.iter().find(|(m, _)| m == name) {
-                Some((_, new_at)) => {
-                    self.compare(at, new_at, &format!("{path}<{key} {name}>"), depth + 1)
+        // Pair alternatives by name; then pair what is left by content, so an alternative that only moved
+        // behind a `$ref` (and so changed its name) is not read as removed and added.
+        let mut new_used = vec![false; nv.len()];
+        let mut pairs: Vec<(usize, usize)> = Vec::new();
+        let mut left: Vec<usize> = Vec::new();
+        for (oi, (name, _)) in ov.iter().enumerate() {
+            match nv
+                .iter()
+                .enumerate()
+                .position(|(ni, (m, _))| m == name && !new_used[ni])
+            {
+                Some(ni) => {
+                    new_used[ni] = true;
+                    pairs.push((oi, ni));
                 }
-                None => {
-                    let level = self.level(false, Level::Breaking);
-                    self.push(
-                        &checks::VARIANT_REMOVED,
-                        level,
-                        path,
-                        format!("{key} alternative `{name}` removed"),
-                        Some((at.doc, &at.pointer)),
-                        Some((n.doc, &n.pointer)),
-                    );
-                }
+                None => left.push(oi),
             }
         }
-        for (name, at) in &nv {
-            if !ov.iter().any(|(m, _)| m == name) {
+        left.retain(|&oi| {
+            let same =
+                (0..nv.len()).find(|&ni| !new_used[ni] && self.same(&ov[oi].1, &nv[ni].1, depth));
+            if let Some(ni) = same {
+                new_used[ni] = true;
+                pairs.push((oi, ni));
+            }
+            same.is_none()
+        });
+        for (oi, ni) in pairs {
+            let (name, at) = &ov[oi];
+            self.compare(at, &nv[ni].1, &format!("{path}<{key} {name}>"), depth + 1);
+        }
+        for oi in left {
+            let (name, at) = &ov[oi];
+            let level = self.level(false, Level::Breaking);
+            let message = format!("{key} alternative `{name}` removed");
+            self.push(
+                &checks::VARIANT_REMOVED,
+                level,
+                path,
+                message,
+                Some((at.doc, &at.pointer)),
+                Some((n.doc, &n.pointer)),
+            );
+        }
+        for (ni, (name, at)) in nv.iter().enumerate() {
+            if !new_used[ni] {
                 let level = self.level(true, Level::Breaking);
+                let message = format!("{key} alternative `{name}` added");
                 self.push(
                     &checks::VARIANT_ADDED,
                     level,
                     path,
-                    format!("{key} alternative `{name}` added"),
+                    message,
                     Some((o.doc, &o.pointer)),
                     Some((at.doc, &at.pointer)),
                 );
