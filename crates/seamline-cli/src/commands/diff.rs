@@ -2,13 +2,13 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diagnostics::Diagnostic;
+use seamline_diagnostics::{Diagnostic, Severity, Summary, TextOptions, render_text};
 use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
 use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
 use seamline_syntax::Limits;
 
 use crate::Status;
-use crate::args::{DiffArgs, FailOn, Format, Global};
+use crate::args::{ColorChoice, DiffArgs, FailOn, Format, Global};
 use crate::output::{emit, write_stdout};
 
 /// A pair to compare and, when known, the contract's name as consumers know it (service, contract).
@@ -46,6 +46,8 @@ impl Source {
 /// What a comparison found: the changes as diagnostics, and each consumer's verdict when consumers were given.
 pub(crate) struct Collected {
     pub diagnostics: Vec<Diagnostic>,
+    /// The subject (operation or message) of each diagnostic, for grouped text.
+    subjects: Vec<String>,
     verdicts: Vec<(String, ConsumerVerdict, Vec<String>)>,
     with_consumers: bool,
 }
@@ -120,6 +122,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut diagnostics = Vec::new();
+    let mut subjects = Vec::new();
     let mut verdicts: Vec<(String, ConsumerVerdict, Vec<String>)> = Vec::new();
     for pair in pairs {
         // The two sides are independent: read them on two threads.
@@ -167,6 +170,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
             }
         }
         diagnostics.extend(changes.iter().map(|c| c.to_diagnostic()));
+        subjects.extend(changes.iter().map(|c| c.subject.clone()));
         // Freeing two trees of a million nodes costs a tenth of the run; the process ends soon and the OS
         // takes the memory back at once.
         std::mem::forget(old_ws);
@@ -174,6 +178,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
     }
     Ok(Collected {
         diagnostics,
+        subjects,
         verdicts,
         with_consumers: !consumers.is_empty(),
     })
@@ -182,11 +187,12 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
 pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
     let Collected {
         diagnostics,
+        subjects,
         verdicts,
         with_consumers,
     } = collect(args)?;
     if !with_consumers {
-        return emit(global, Format::Text, FailOn::Error, &diagnostics);
+        return show(global, &diagnostics, &subjects);
     }
     if global.format == Some(Format::Json) {
         let mut doc: serde_json::Value =
@@ -206,7 +212,7 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         write_stdout(global.color, &(serde_json::to_string_pretty(&doc)? + "\n"))?;
     } else {
         // The changes print as usual; the exit status follows the verdicts instead.
-        emit(global, Format::Text, FailOn::Error, &diagnostics)?;
+        show(global, &diagnostics, &subjects)?;
         let mut text = String::from("\nconsumers:\n");
         for (contract, v, reasons) in &verdicts {
             let word = if v.breaks { "breaks" } else { "safe" };
@@ -225,6 +231,50 @@ pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
         write_stdout(global.color, &text)?;
     }
     Ok(if verdicts.iter().any(|(_, v, _)| v.breaks) {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+/// Prints the changes. Text is grouped by what changed (an operation, a message), each group headed by it;
+/// other formats are the lint's.
+fn show(
+    global: &Global,
+    diagnostics: &[Diagnostic],
+    subjects: &[String],
+) -> anyhow::Result<Status> {
+    if global.format.is_some_and(|f| f != Format::Text) || diagnostics.is_empty() {
+        return emit(global, Format::Text, FailOn::Error, diagnostics);
+    }
+    let options = TextOptions {
+        color: global.color != ColorChoice::Never,
+    };
+    let mut order: Vec<&String> = subjects.iter().collect();
+    order.sort();
+    order.dedup();
+    let mut text = String::new();
+    for subject in order {
+        let group: Vec<Diagnostic> = diagnostics
+            .iter()
+            .zip(subjects)
+            .filter(|(_, s)| *s == subject)
+            .map(|(d, _)| d.clone())
+            .collect();
+        let rendered = render_text(&group, options);
+        let body = rendered
+            .rsplit_once("found ")
+            .map_or(rendered.as_str(), |(body, _)| body);
+        text.push_str(&format!("── {subject} ──\n\n{body}"));
+    }
+    text.push_str(&format!("found {}\n", Summary::of(diagnostics)));
+    write_stdout(global.color, &text)?;
+    let threshold = match global.fail_on.unwrap_or(FailOn::Error) {
+        FailOn::Error => Severity::Error,
+        FailOn::Warning => Severity::Warning,
+        FailOn::Info => Severity::Info,
+    };
+    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) {
         Status::Findings
     } else {
         Status::Clean
