@@ -213,8 +213,9 @@ fn the_diff_policy_overrides_ignores_and_accepts() {
         &["diff", "--against", "HEAD", "--color", "never"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Text is grouped by what changed.
     assert!(
-        stdout(&out).starts_with("warning[SEAM-C002]"),
+        stdout(&out).starts_with("── POST /payments ──\n\nwarning[SEAM-C002]"),
         "{}",
         stdout(&out)
     );
