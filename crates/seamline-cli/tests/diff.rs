@@ -365,3 +365,58 @@ fn check_reports_breaking_changes_against_the_base() {
     assert_eq!(no_base.status.code(), Some(0));
     assert!(String::from_utf8_lossy(&no_base.stderr).contains("breaking changes not checked"));
 }
+
+#[test]
+fn history_and_folders_at_a_revision() {
+    let dir = repo();
+    let p = dir.path();
+    let event = |required: &str| {
+        format!(
+            "$schema: https://json-schema.org/draft/2020-12/schema\ntitle: payment.captured\nx-version: 1\ntype: object\nrequired: [{required}]\nproperties:\n  a: {{type: string}}\n  b: {{type: string}}\n"
+        )
+    };
+    std::fs::write(p.join("event.yaml"), event("a")).unwrap();
+    git(p, &["add", "event.yaml"]);
+    git(p, &["commit", "-q", "-m", "event"]);
+    std::fs::write(p.join("event.yaml"), event("a, b")).unwrap();
+    git(p, &["commit", "-q", "-am", "b required"]);
+    std::fs::write(p.join("event.yaml"), event("")).unwrap();
+    let count = |args: &[&str]| {
+        let out = seam(p, args);
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        doc["summary"]["errors"].as_u64().unwrap()
+    };
+    // Against HEAD only: a and b became optional for consumers of HEAD's version.
+    assert_eq!(
+        count(&["diff", "HEAD:event.yaml", "event.yaml", "--format", "json"]),
+        2
+    );
+    // Against every version in HEAD's history: also a, for consumers of the first version.
+    assert_eq!(
+        count(&[
+            "diff",
+            "HEAD:event.yaml",
+            "event.yaml",
+            "--mode",
+            "forward-transitive",
+            "--format",
+            "json"
+        ]),
+        3
+    );
+    // A folder at a revision pairs its files with the working tree's.
+    std::fs::create_dir(p.join("contracts")).unwrap();
+    std::fs::copy(p.join("api.yaml"), p.join("contracts/api.yaml")).unwrap();
+    std::fs::write(p.join("contracts/schemas.yaml"), "PaymentRequest:\n  type: object\n  required: [amount]\n  properties:\n    amount: {type: integer}\n").unwrap();
+    git(p, &["add", "contracts"]);
+    git(p, &["commit", "-q", "-m", "contracts folder"]);
+    std::fs::write(p.join("contracts/schemas.yaml"), "PaymentRequest:\n  type: object\n  required: [amount, currency]\n  properties:\n    amount: {type: integer}\n    currency: {type: string}\n").unwrap();
+    let folder = seam(
+        p,
+        &["diff", "HEAD:contracts", "contracts", "--format", "json"],
+    );
+    assert_eq!(folder.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&folder.stdout).unwrap();
+    assert_eq!(doc["diagnostics"][0]["rule"], "property-added", "{doc:#}");
+    assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
+}

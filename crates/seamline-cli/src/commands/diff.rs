@@ -19,6 +19,7 @@ struct Pair {
 }
 
 /// One side of a comparison, as the user named it.
+#[derive(Clone)]
 enum Source {
     Path(PathBuf),
     /// A file at a git revision: read with `git show`, never checked out.
@@ -95,6 +96,45 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
                         .map(|(earlier, _)| Pair {
                             old: Source::Path(earlier),
                             new: Source::Path(b.clone()),
+                            contract: contract.clone(),
+                        })
+                        .collect()
+                }
+                (Source::Git { rev, path }, Source::Path(b)) if b.is_dir() => {
+                    // A folder at a revision: its files, paired with the working tree's by relative path.
+                    let new_files: Vec<PathBuf> = find_contract_files(b)
+                        .into_iter()
+                        .filter_map(|(p, _)| p.strip_prefix(b).ok().map(Path::to_path_buf))
+                        .collect();
+                    git_files(rev, path)?
+                        .into_iter()
+                        .filter_map(|file| {
+                            let relative = file
+                                .strip_prefix(path.strip_prefix("./").unwrap_or(path))
+                                .ok()?
+                                .to_path_buf();
+                            new_files.contains(&relative).then(|| Pair {
+                                old: Source::Git {
+                                    rev: rev.clone(),
+                                    path: file.clone(),
+                                },
+                                new: Source::Path(b.join(&relative)),
+                                contract: None,
+                            })
+                        })
+                        .collect()
+                }
+                (Source::Git { rev, path }, Source::Path(_)) if args.mode.transitive() => {
+                    // Every earlier version of the file in the history of `rev`.
+                    let contract = given_contract.clone().or_else(|| provided_name(&cwd, &new));
+                    git_history(rev, path)?
+                        .into_iter()
+                        .map(|commit| Pair {
+                            old: Source::Git {
+                                rev: commit,
+                                path: path.clone(),
+                            },
+                            new: new.clone(),
                             contract: contract.clone(),
                         })
                         .collect()
@@ -431,4 +471,51 @@ fn rev_parse(rev: &str) -> anyhow::Result<String> {
         );
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+/// Files under `dir` at `rev`, relative to the current folder.
+fn git_files(rev: &str, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let spec = format!("./{}", dir.to_string_lossy().trim_start_matches("./"));
+    let out = Command::new("git")
+        .args(["ls-tree", "-r", "--name-only", rev, "--", &spec])
+        .output()
+        .context("running git (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "git ls-tree {rev} {spec}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| {
+            [".yaml", ".yml", ".json"]
+                .iter()
+                .any(|e| l.to_ascii_lowercase().ends_with(e))
+        })
+        .map(PathBuf::from)
+        .collect())
+}
+
+/// The commits reachable from `rev` that changed `path`, newest first.
+fn git_history(rev: &str, path: &Path) -> anyhow::Result<Vec<String>> {
+    let spec = format!("./{}", path.to_string_lossy().trim_start_matches("./"));
+    let out = Command::new("git")
+        .args(["rev-list", rev, "--", &spec])
+        .output()
+        .context("running git (is it installed?)")?;
+    if !out.status.success() {
+        bail!(
+            "git rev-list {rev}: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let commits: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    if commits.is_empty() {
+        bail!("{} has no history at {rev}", path.display());
+    }
+    Ok(commits)
 }
