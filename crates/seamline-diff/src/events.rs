@@ -1,6 +1,10 @@
-//! Event contracts: messages by name and major version, their payloads as what consumers read.
+//! Event contracts: messages by name and major version. A message the documented application sends is judged
+//! as its consumers read it; one it receives (AsyncAPI 2 `publish`, AsyncAPI 3 `receive` operations) as it
+//! reads what others send.
 
-use seamline_model::messages;
+use std::collections::HashSet;
+
+use seamline_model::{DocId, messages};
 use seamline_syntax::Node;
 
 use crate::checks;
@@ -10,6 +14,7 @@ use crate::{Change, DiffOptions, Level, Side, Usage};
 pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: &mut Vec<Change>) {
     let old_messages = messages(old.ws, old.doc);
     let new_messages = messages(new.ws, new.doc);
+    let received = only_received(old);
     for o in &old_messages {
         let subject = o.id();
         let start = out.len();
@@ -41,7 +46,10 @@ pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: 
                         },
                     );
                     let from = out.len();
-                    for &flow in options.mode.flows() {
+                    for &flow in options
+                        .mode
+                        .flows(received.contains(&(o.doc, o.pointer.clone())))
+                    {
                         let mut diff =
                             SchemaDiff::new(old, new, options, subject.clone(), flow, out);
                         diff.compare(&old_at, &new_at, &path, 0);
@@ -142,4 +150,71 @@ fn keep_worst(out: &mut Vec<Change>, from: usize) {
     tail.sort_by(|a, b| (a.check.id, &a.path, b.level).cmp(&(b.check.id, &b.path, a.level)));
     tail.dedup_by(|later, kept| later.check.id == kept.check.id && later.path == kept.path);
     out.extend(tail);
+}
+
+/// Messages the documented application only receives (never sends), by where they are after `$ref`s.
+fn only_received(side: Side<'_>) -> HashSet<(DocId, String)> {
+    let (mut received, mut sent) = (HashSet::new(), HashSet::new());
+    let doc = side.ws.doc(side.doc);
+    let Some(root) = doc.root.as_ref() else {
+        return received;
+    };
+    let add = |set: &mut HashSet<(DocId, String)>, pointer: String| {
+        let Some((mdoc, mptr, message)) = side.ws.deref(side.doc, &pointer) else {
+            return;
+        };
+        match message.get("oneOf").and_then(Node::as_array) {
+            Some(items) => {
+                for i in 0..items.len() {
+                    if let Some((d, p, _)) = side.ws.deref(mdoc, &format!("{mptr}/oneOf/{i}")) {
+                        set.insert((d, p));
+                    }
+                }
+            }
+            None => {
+                set.insert((mdoc, mptr));
+            }
+        }
+    };
+    // AsyncAPI 2: `publish` is what others publish and the application receives.
+    for channel in root.get("channels").into_iter().flat_map(Node::entries) {
+        let base = seamline_syntax::join_pointer("/channels", &channel.key);
+        if channel.value.get("publish").is_some() {
+            add(&mut received, format!("{base}/publish/message"));
+        }
+        if channel.value.get("subscribe").is_some() {
+            add(&mut sent, format!("{base}/subscribe/message"));
+        }
+    }
+    // AsyncAPI 3: operations say `action: send | receive`, with their messages or all of their channel's.
+    for op in root.get("operations").into_iter().flat_map(Node::entries) {
+        let base = seamline_syntax::join_pointer("/operations", &op.key);
+        let set = match op.value.get("action").and_then(Node::as_str) {
+            Some("receive") => &mut received,
+            Some("send") => &mut sent,
+            _ => continue,
+        };
+        match op.value.get("messages").and_then(Node::as_array) {
+            Some(list) => {
+                for i in 0..list.len() {
+                    add(set, format!("{base}/messages/{i}"));
+                }
+            }
+            None => {
+                if let Some((cdoc, cptr, channel)) =
+                    side.ws.deref(side.doc, &format!("{base}/channel"))
+                {
+                    for m in channel.get("messages").into_iter().flat_map(Node::entries) {
+                        let pointer =
+                            seamline_syntax::join_pointer(&format!("{cptr}/messages"), &m.key);
+                        if let Some((d, p, _)) = side.ws.deref(cdoc, &pointer) {
+                            set.insert((d, p));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    received.retain(|m| !sent.contains(m));
+    received
 }

@@ -51,11 +51,14 @@ pub enum Compatibility {
 }
 
 impl Compatibility {
-    pub(crate) fn flows(self) -> &'static [schema::Flow] {
-        match self {
-            Compatibility::Forward => &[schema::Flow::Response],
-            Compatibility::Backward => &[schema::Flow::Request],
-            Compatibility::Full => &[schema::Flow::Response, schema::Flow::Request],
+    /// The directions a payload is judged in. A message the documented application sends is read by others,
+    /// like a response; one it receives is written by others and read by it, like a request.
+    pub(crate) fn flows(self, received: bool) -> &'static [schema::Flow] {
+        use schema::Flow::{Request, Response};
+        match (self, received) {
+            (Compatibility::Forward, false) | (Compatibility::Backward, true) => &[Response],
+            (Compatibility::Backward, false) | (Compatibility::Forward, true) => &[Request],
+            (Compatibility::Full, _) => &[Response, Request],
         }
     }
 }
