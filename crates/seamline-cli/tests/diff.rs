@@ -165,6 +165,19 @@ fn consumers_get_verdicts_on_what_they_use() {
     );
     assert_eq!(both.status.code(), Some(1));
     let doc: serde_json::Value = serde_json::from_slice(&both.stdout).unwrap();
+    let schema_path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/schemas/lint-output.schema.json");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(schema_path).unwrap()).unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&doc)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "the diff's JSON does not match its documented schema: {errors:#?}"
+    );
     let verdicts: Vec<(String, String)> = doc["consumers"]
         .as_array()
         .unwrap()
