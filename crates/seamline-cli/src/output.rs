@@ -32,16 +32,21 @@ pub(crate) fn emit(
         Format::Github => render_github(diagnostics),
     };
     write_stdout(global.color, &text)?;
-    let threshold = match global.fail_on.unwrap_or(default_fail_on) {
+    Ok(status(global, default_fail_on, diagnostics))
+}
+
+/// Findings at or above `--fail-on` (or `default`) call for exit code 1.
+pub(crate) fn status(global: &Global, default: FailOn, diagnostics: &[Diagnostic]) -> Status {
+    let threshold = match global.fail_on.unwrap_or(default) {
         FailOn::Error => Severity::Error,
         FailOn::Warning => Severity::Warning,
         FailOn::Info => Severity::Info,
     };
-    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) {
+    if diagnostics.iter().any(|d| d.severity >= threshold) {
         Status::Findings
     } else {
         Status::Clean
-    })
+    }
 }
 
 /// Prints input errors (a broken manifest, a missing path) as text on stderr.

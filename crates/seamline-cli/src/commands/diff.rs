@@ -2,14 +2,14 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diagnostics::{Diagnostic, Severity, Summary, TextOptions, render_text};
+use seamline_diagnostics::{Diagnostic, Summary, TextOptions, render_text};
 use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
 use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
 use seamline_syntax::Limits;
 
 use crate::Status;
 use crate::args::{ColorChoice, DiffArgs, FailOn, Format, Global};
-use crate::output::{emit, write_stdout};
+use crate::output::{emit, status, write_stdout};
 
 /// A pair to compare and, when known, the contract's name as consumers know it (service, contract).
 struct Pair {
@@ -309,16 +309,7 @@ fn show(
     }
     text.push_str(&format!("found {}\n", Summary::of(diagnostics)));
     write_stdout(global.color, &text)?;
-    let threshold = match global.fail_on.unwrap_or(FailOn::Error) {
-        FailOn::Error => Severity::Error,
-        FailOn::Warning => Severity::Warning,
-        FailOn::Info => Severity::Info,
-    };
-    Ok(if diagnostics.iter().any(|d| d.severity >= threshold) {
-        Status::Findings
-    } else {
-        Status::Clean
-    })
+    Ok(status(global, FailOn::Error, diagnostics))
 }
 
 /// The (service, contract) name of `new` when ./seam.toml provides it.
