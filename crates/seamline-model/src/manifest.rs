@@ -544,29 +544,7 @@ impl<'a> Cx<'a, '_> {
         }
         let select = self.strings("/lint", "select");
         let ignore = self.strings("/lint", "ignore");
-        let mut severity = Vec::new();
-        if let Some(table) = self.at("/lint/severity") {
-            for m in table.entries() {
-                let pointer = join_pointer("/lint/severity", &m.key);
-                match m.value.as_str() {
-                    Some(level @ ("error" | "warning" | "info" | "off")) => severity.push((
-                        Spanned {
-                            value: m.key.to_string(),
-                            pointer: pointer.clone(),
-                        },
-                        Spanned {
-                            value: level.to_owned(),
-                            pointer,
-                        },
-                    )),
-                    _ => self.report(
-                        m.value.span,
-                        format!("unknown severity for `{}`", m.key),
-                        Some("use one of: error, warning, info, off".to_owned()),
-                    ),
-                }
-            }
-        }
+        let severity = self.levels("/lint/severity", &["error", "warning", "info", "off"]);
         LintConfig {
             select,
             ignore,
@@ -576,6 +554,40 @@ impl<'a> Cx<'a, '_> {
 }
 
 impl Cx<'_, '_> {
+    /// A table of rule or check names to levels (`[lint] severity`, `[diff] levels`), each level one of
+    /// `allowed`; other values are reported.
+    fn levels(
+        &mut self,
+        pointer: &str,
+        allowed: &[&str],
+    ) -> Vec<(Spanned<String>, Spanned<String>)> {
+        let mut out = Vec::new();
+        let Some(table) = self.at(pointer) else {
+            return out;
+        };
+        for m in table.entries() {
+            let at = join_pointer(pointer, &m.key);
+            match m.value.as_str().filter(|v| allowed.contains(v)) {
+                Some(level) => out.push((
+                    Spanned {
+                        value: m.key.to_string(),
+                        pointer: at.clone(),
+                    },
+                    Spanned {
+                        value: level.to_owned(),
+                        pointer: at,
+                    },
+                )),
+                None => self.report(
+                    m.value.span,
+                    format!("unknown level for `{}`", m.key),
+                    Some(format!("use one of: {}", allowed.join(", "))),
+                ),
+            }
+        }
+        out
+    }
+
     fn diff(&mut self) -> DiffConfig {
         if self.table("/diff", DIFF).is_none() {
             return DiffConfig::default();
@@ -595,30 +607,7 @@ impl Cx<'_, '_> {
                 }
             }
         }
-        if let Some(table) = self.at("/diff/levels") {
-            for m in table.entries() {
-                let pointer = join_pointer("/diff/levels", &m.key);
-                match m.value.as_str() {
-                    Some(level @ ("breaking" | "warning" | "info" | "off")) => {
-                        config.levels.push((
-                            Spanned {
-                                value: m.key.to_string(),
-                                pointer: pointer.clone(),
-                            },
-                            Spanned {
-                                value: level.to_owned(),
-                                pointer,
-                            },
-                        ))
-                    }
-                    _ => self.report(
-                        m.value.span,
-                        format!("unknown level for `{}`", m.key),
-                        Some("use one of: breaking, warning, info, off".to_owned()),
-                    ),
-                }
-            }
-        }
+        config.levels = self.levels("/diff/levels", &["breaking", "warning", "info", "off"]);
         for p in self.tables("/diff/ignore") {
             if self.table(&p, DIFF_IGNORE).is_none() {
                 continue;
