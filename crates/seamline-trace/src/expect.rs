@@ -1,0 +1,129 @@
+//! What should happen, from the services' `seam.toml` files (declared) and from the healthy traces of the input
+//! (learned): which service consumes which message, and which message a service publishes after which other one.
+
+use rustc_hash::FxHashMap;
+use seamline_model::Manifest;
+
+use crate::messaging::base_name;
+
+/// One service's declared messaging behaviour.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ServiceExpectations {
+    pub service: String,
+    /// Messages consumed, with the versions accepted (empty: any).
+    pub consumes: Vec<(String, Vec<u32>)>,
+    /// Messages published, each with the message that triggers it, when declared.
+    pub publishes: Vec<(String, Option<String>)>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Expectations {
+    pub services: Vec<ServiceExpectations>,
+}
+
+/// Who published a message in healthy traces, and what that service had consumed just before.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Learned {
+    pub(crate) publishers: FxHashMap<String, FxHashMap<(String, Option<String>), u32>>,
+    pub(crate) routing_keys: FxHashMap<String, FxHashMap<String, u32>>,
+}
+
+impl Expectations {
+    pub fn add_manifest(&mut self, manifest: &Manifest) {
+        let mut service = ServiceExpectations { service: manifest.name.value.clone(), ..Default::default() };
+        for consumed in &manifest.consumes_events {
+            for message in &consumed.messages {
+                let name = message.value.name.clone();
+                let versions = message.value.version.into_iter().collect::<Vec<_>>();
+                match service.consumes.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, accepted)) => accepted.extend(versions),
+                    None => service.consumes.push((name, versions)),
+                }
+            }
+        }
+        for published in &manifest.publishes {
+            service.publishes.push((
+                published.message.value.name.clone(),
+                published.after.as_ref().map(|a| a.value.name.clone()),
+            ));
+        }
+        self.services.push(service);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.services.is_empty()
+    }
+
+    /// The services declared to publish `message`, with the trigger each names.
+    pub fn publishers_of(&self, message: &str) -> Vec<(&str, Option<&str>)> {
+        let message = base_name(message);
+        self.services
+            .iter()
+            .flat_map(|s| {
+                s.publishes
+                    .iter()
+                    .filter(move |(m, _)| base_name(m) == message)
+                    .map(move |(_, after)| (s.service.as_str(), after.as_deref()))
+            })
+            .collect()
+    }
+
+    /// The versions of `message` that `service` accepts: `None` when the manifest says nothing about it.
+    pub fn accepted_versions(&self, service: &str, message: &str) -> Option<&[u32]> {
+        let message = base_name(message);
+        self.services
+            .iter()
+            .filter(|s| s.service == service)
+            .flat_map(|s| &s.consumes)
+            .find(|(m, _)| base_name(m) == message)
+            .map(|(_, versions)| versions.as_slice())
+    }
+
+    /// The messages `service` consumes.
+    pub fn consumed_by(&self, service: &str) -> Vec<&str> {
+        self.services
+            .iter()
+            .filter(|s| s.service == service)
+            .flat_map(|s| s.consumes.iter().map(|(m, _)| m.as_str()))
+            .collect()
+    }
+
+    /// The services that consume `message`.
+    pub fn consumers_of(&self, message: &str) -> Vec<&str> {
+        let message = base_name(message);
+        self.services
+            .iter()
+            .filter(|s| s.consumes.iter().any(|(m, _)| base_name(m) == message))
+            .map(|s| s.service.as_str())
+            .collect()
+    }
+}
+
+impl Learned {
+    pub(crate) fn record(&mut self, message: &str, publisher: &str, trigger: Option<&str>) {
+        *self
+            .publishers
+            .entry(base_name(message).to_string())
+            .or_default()
+            .entry((publisher.to_string(), trigger.map(|t| base_name(t).to_string())))
+            .or_default() += 1;
+    }
+
+    /// The most frequent publisher of `message` in healthy traces, with its trigger.
+    pub(crate) fn publisher_of(&self, message: &str) -> Option<(&str, Option<&str>)> {
+        let seen = self.publishers.get(base_name(message))?;
+        seen.iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|((service, trigger), _)| (service.as_str(), trigger.as_deref()))
+    }
+
+    pub(crate) fn record_routing_key(&mut self, message: &str, key: &str) {
+        *self.routing_keys.entry(base_name(message).to_string()).or_default().entry(key.to_string()).or_default() += 1;
+    }
+
+    /// The routing key `message` is usually published with in healthy traces.
+    pub(crate) fn routing_key(&self, message: &str) -> Option<&str> {
+        let seen = self.routing_keys.get(base_name(message))?;
+        seen.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(k, _)| k.as_str())
+    }
+}

@@ -1,0 +1,239 @@
+//! One JSON document (a file, or one line of a JSON Lines file): its top-level keys say which format it is.
+
+use serde::Deserialize;
+
+use super::lenient::{LStr, LU64, Scalar};
+use super::{Reader, Sink, jaeger, otlp, zipkin};
+use crate::model::{LogRecord, Value};
+
+/// Every top-level shape at once; serde skips the keys a document does not have, so this costs one pass.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct Envelope<'a> {
+    // OTLP/JSON, and Tempo's older `batches` name for the same list.
+    #[serde(rename = "resourceSpans", alias = "resource_spans", alias = "batches", borrow)]
+    resource_spans: Vec<otlp::ResourceSpans<'a>>,
+    #[serde(rename = "resourceLogs", alias = "resource_logs", borrow)]
+    resource_logs: Vec<otlp::ResourceLogs<'a>>,
+    // Jaeger query API, and the wrappers of Jaeger's v3 API and Tempo's v2 API.
+    #[serde(borrow)]
+    data: Option<Vec<jaeger::Trace<'a>>>,
+    #[serde(borrow)]
+    result: Option<Box<Envelope<'a>>>,
+    #[serde(borrow)]
+    trace: Option<Box<Envelope<'a>>>,
+    // A bare Jaeger trace.
+    #[serde(rename = "traceID", borrow)]
+    jaeger_trace_id: Option<LStr<'a>>,
+    #[serde(borrow)]
+    spans: Option<Vec<jaeger::JaegerSpan<'a>>>,
+    #[serde(borrow)]
+    processes: Option<jaeger::Processes<'a>>,
+    // A JSON Lines log record.
+    #[serde(alias = "traceId", alias = "trace.id", borrow)]
+    trace_id: Option<LStr<'a>>,
+    #[serde(alias = "spanId", alias = "span.id", borrow)]
+    span_id: Option<LStr<'a>>,
+    #[serde(alias = "msg", alias = "body", borrow)]
+    message: Option<LStr<'a>>,
+    #[serde(alias = "severity", alias = "severityText", alias = "lvl", borrow)]
+    level: Option<LStr<'a>>,
+    #[serde(alias = "timestamp", alias = "ts", alias = "@timestamp")]
+    time: Option<Scalar>,
+    #[serde(alias = "service.name", alias = "service_name", borrow)]
+    service: Option<LStr<'a>>,
+}
+
+pub(super) fn read_document(reader: &mut Reader, location: &str, bytes: &[u8], sink: &mut dyn Sink) {
+    let trimmed = bytes.trim_ascii();
+    if trimmed.is_empty() {
+        return;
+    }
+    if trimmed[0] == b'[' {
+        // Zipkin v2 and Jaeger's UI both export arrays of spans; each element says which it is by its id keys.
+        match serde_json::from_slice::<Vec<&serde_json::value::RawValue>>(trimmed) {
+            Ok(elements) => {
+                for (index, element) in elements.into_iter().enumerate() {
+                    let text = element.get();
+                    let converted = if text.contains("\"spanID\"") {
+                        serde_json::from_str::<jaeger::JaegerSpan>(text)
+                            .map_err(|e| format!("not a Jaeger span: {e}"))
+                            .and_then(|span| span.convert(reader, &jaeger::Processes::default()))
+                    } else {
+                        serde_json::from_str::<zipkin::ZipkinSpan>(text)
+                            .map_err(|e| format!("not a Zipkin span: {e}"))
+                            .and_then(|span| span.convert(reader))
+                    };
+                    match converted {
+                        Ok(span) => reader.emit_span(span, sink),
+                        Err(reason) => reader.skip(&format!("{location}: [{index}]"), &reason),
+                    }
+                }
+            }
+            Err(err) => reader.skip(location, &format!("not a JSON array of spans: {err}")),
+        }
+        return;
+    }
+    match serde_json::from_slice::<Envelope>(trimmed) {
+        Ok(envelope) => envelope.emit(reader, location, sink),
+        Err(err) => reader.skip(location, &format!("not a trace or log document: {err}")),
+    }
+}
+
+impl Envelope<'_> {
+    fn emit(self, reader: &mut Reader, location: &str, sink: &mut dyn Sink) {
+        let mut recognised = false;
+        if !self.resource_spans.is_empty() {
+            recognised = true;
+            otlp::emit_spans(reader, location, self.resource_spans, sink);
+        }
+        if !self.resource_logs.is_empty() {
+            recognised = true;
+            otlp::emit_logs(reader, location, self.resource_logs, sink);
+        }
+        if let Some(traces) = self.data {
+            recognised = true;
+            for trace in traces {
+                trace.emit(reader, location, sink);
+            }
+        }
+        for inner in [self.result, self.trace].into_iter().flatten() {
+            recognised = true;
+            inner.emit(reader, location, sink);
+        }
+        if let Some(spans) = self.spans {
+            recognised = true;
+            let trace = jaeger::Trace { spans, processes: self.processes.unwrap_or_default() };
+            trace.emit(reader, location, sink);
+        }
+        let _ = self.jaeger_trace_id;
+        if let Some(message) = self.message {
+            recognised = true;
+            emit_log_line(reader, location, message, self.trace_id, self.span_id, self.level, self.time, self.service, sink);
+        }
+        if !recognised {
+            reader.skip(
+                location,
+                "no spans or logs found (expected resourceSpans, resourceLogs, Jaeger's data or spans, or a log \
+                 line with a message)",
+            );
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn emit_log_line(
+    reader: &mut Reader,
+    location: &str,
+    message: LStr,
+    trace_id: Option<LStr>,
+    span_id: Option<LStr>,
+    level: Option<LStr>,
+    time: Option<Scalar>,
+    service: Option<LStr>,
+    sink: &mut dyn Sink,
+) {
+    let trace_id = trace_id.and_then(|t| t.0).and_then(|t| super::lenient::trace_id(&t).ok());
+    let span_id = span_id.and_then(|s| s.0).and_then(|s| super::lenient::span_id(&s).ok());
+    let time_ns = time.and_then(|t| t.0).map_or(0, |t| time_to_ns(&t));
+    let service = service.and_then(|s| s.0).map(|s| reader.intern(&s));
+    let log = LogRecord {
+        trace_id,
+        span_id,
+        time_ns,
+        severity: level.and_then(|l| l.0).map(|l| l.into()),
+        service,
+        body: message.0.as_deref().unwrap_or("").into(),
+    };
+    let _ = location;
+    reader.emit_log(log, sink);
+}
+
+/// Log lines write time as epoch seconds, milliseconds, microseconds or nanoseconds, or as RFC 3339 text.
+fn time_to_ns(value: &Value) -> u64 {
+    match value {
+        Value::Int(n) if *n > 0 => {
+            let n = *n as u64;
+            let factor = match n {
+                ..100_000_000_000 => 1_000_000_000,
+                ..100_000_000_000_000 => 1_000_000,
+                ..100_000_000_000_000_000 => 1_000,
+                _ => 1,
+            };
+            n.saturating_mul(factor)
+        }
+        Value::Float(f) if *f > 0.0 => scale_epoch(*f),
+        Value::Str(s) => s.parse::<f64>().map(scale_epoch).unwrap_or_else(|_| rfc3339_ns(s).unwrap_or(0)),
+        _ => 0,
+    }
+}
+
+fn scale_epoch(value: f64) -> u64 {
+    let factor = if value < 1e11 {
+        1e9
+    } else if value < 1e14 {
+        1e6
+    } else if value < 1e17 {
+        1e3
+    } else {
+        1.0
+    };
+    (value * factor) as u64
+}
+
+/// `2026-11-26T09:12:07.123Z` or with an offset; enough of RFC 3339 for log timestamps.
+fn rfc3339_ns(text: &str) -> Option<u64> {
+    let bytes = text.as_bytes();
+    if bytes.len() < 19 {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| text.get(range)?.parse::<i64>().ok();
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, minute, second) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    let mut rest = &text[19..];
+    let mut nanos = 0i64;
+    if let Some(fraction) = rest.strip_prefix('.') {
+        let digits: String = fraction.chars().take_while(char::is_ascii_digit).collect();
+        rest = &fraction[digits.len()..];
+        let padded = format!("{digits:0<9}");
+        nanos = padded.get(..9)?.parse().ok()?;
+    }
+    let offset_seconds = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            let hours: i64 = rest.get(1..3)?.parse().ok()?;
+            let minutes: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (hours * 3600 + minutes * 60)
+        }
+    };
+    // Days from the civil date (Howard Hinnant's algorithm).
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
+    u64::try_from(seconds).ok().map(|s| s * 1_000_000_000 + nanos as u64)
+}
+
+/// Microseconds (Jaeger, Zipkin) to nanoseconds, saturating.
+pub(super) fn micros(value: LU64) -> Option<u64> {
+    value.0.map(|v| v.saturating_mul(1000))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn log_times_in_any_unit() {
+        assert_eq!(time_to_ns(&Value::Int(1_700_000_000)), 1_700_000_000_000_000_000);
+        assert_eq!(time_to_ns(&Value::Int(1_700_000_000_123)), 1_700_000_000_123_000_000);
+        assert_eq!(time_to_ns(&Value::Str("1970-01-01T00:00:01.5Z".into())), 1_500_000_000);
+        assert_eq!(time_to_ns(&Value::Str("1970-01-01T01:00:01+01:00".into())), 1_000_000_000);
+        assert_eq!(time_to_ns(&Value::Str("2026-11-26T09:12:07Z".into())), 1_795_684_327_000_000_000);
+    }
+}

@@ -1,0 +1,105 @@
+//! `seam trace versions`: which consumer services consumed which version of each message, how often, and when
+//! last, read from the consumer spans.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use crate::messaging::{self, Role, base_name};
+use crate::model::Span;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct VersionUse {
+    pub message: String,
+    /// `unknown` when the span names no version.
+    pub version: String,
+    pub consumer: String,
+    pub count: u64,
+    /// Unix time in nanoseconds of the latest consumption.
+    pub last_seen_unix_nano: u64,
+    /// The same as RFC 3339 text, for people.
+    pub last_seen: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Versions {
+    attribute: String,
+    seen: BTreeMap<(String, String, String), (u64, u64)>,
+    producers: BTreeMap<(String, String, String), (u64, u64)>,
+}
+
+impl Versions {
+    pub fn new(attribute: String) -> Versions {
+        Versions { attribute, ..Versions::default() }
+    }
+
+    pub fn observe(&mut self, span: &Span) {
+        let target = match messaging::role(span) {
+            Some(Role::Consumer) => &mut self.seen,
+            Some(Role::Producer) => &mut self.producers,
+            _ => return,
+        };
+        let Some(message) = messaging::message_name(span) else { return };
+        let version = messaging::version(span, &self.attribute).unwrap_or_else(|| "unknown".into());
+        let key = (base_name(message).to_string(), version, span.service.to_string());
+        let entry = target.entry(key).or_default();
+        entry.0 += 1;
+        entry.1 = entry.1.max(span.end_ns);
+    }
+
+    /// Per message and version, each consumer; sorted by message, version, consumer.
+    pub fn consumers(&self) -> Vec<VersionUse> {
+        Self::table(&self.seen)
+    }
+
+    /// The same for publishers, so a version published and never consumed shows.
+    pub fn producers(&self) -> Vec<VersionUse> {
+        Self::table(&self.producers)
+    }
+
+    fn table(map: &BTreeMap<(String, String, String), (u64, u64)>) -> Vec<VersionUse> {
+        map.iter()
+            .map(|((message, version, service), (count, last))| VersionUse {
+                message: message.clone(),
+                version: version.clone(),
+                consumer: service.clone(),
+                count: *count,
+                last_seen_unix_nano: *last,
+                last_seen: rfc3339(*last),
+            })
+            .collect()
+    }
+}
+
+/// Unix nanoseconds as `2026-11-26T09:12:07.123Z`.
+pub fn rfc3339(ns: u64) -> String {
+    let secs = (ns / 1_000_000_000) as i64;
+    let millis = (ns / 1_000_000) % 1000;
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil date from days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn rfc3339_of_known_instants() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(super::rfc3339(1_795_684_327_123_000_000), "2026-11-26T09:12:07.123Z");
+    }
+}
