@@ -107,6 +107,9 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
   seam rules SEAM-E001             the documentation of one rule
   seam rules --write-docs docs/rules")]
     Rules(RulesArgs),
+    /// Work backward from failing requests in traces to the service and span that caused them.
+    #[command(subcommand)]
+    Trace(TraceCommand),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   seam completions bash > ~/.local/share/bash-completion/completions/seam
@@ -231,4 +234,163 @@ pub(crate) struct RulesArgs {
 #[derive(Debug, Args)]
 pub(crate) struct CompletionsArgs {
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TraceCommand {
+    /// Diagnose every failing request in the traces: root cause, evidence, the failing path.
+    #[command(after_help = "Examples:
+  seam trace diagnose traces.jsonl                          OTLP/JSON lines from the collector's file exporter
+  seam trace diagnose traces.jsonl --logs app.log.jsonl --manifests ../order-service ../inventory-service
+  seam trace diagnose trace.json --format markdown --max-tokens 1500
+                                                            for an assistant's context
+  seam trace diagnose --jaeger http://jaeger:16686 --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
+  seam trace diagnose --tempo http://tempo:3200 --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
+
+Formats are detected from the content: OTLP/JSON (one document, or one per line), OTLP/protobuf, Jaeger JSON,
+Zipkin v2 JSON; logs as OTLP/JSON or JSON Lines with trace_id and span_id.
+
+Exit codes: 0 no failing request, 1 failing requests diagnosed, 2 usage or input error.")]
+    Diagnose(DiagnoseArgs),
+    /// Which consumer services consumed which version of each message, how often, and when last.
+    #[command(after_help = "Examples:
+  seam trace versions traces.jsonl
+  seam trace versions traces.jsonl --version-attribute app.schema_version --format json")]
+    Versions(VersionsArgs),
+    /// Write synthetic OTLP traces of a checkout system with an injected fault (for demos, tests, benchmarks).
+    #[command(after_help = "Examples:
+  seam trace generate --fault missing-publish -o traces.jsonl --logs-out logs.jsonl
+  seam trace generate --fault version-mismatch --style link --checkouts 400 -o traces.jsonl
+
+Faults: missing-publish, wrong-routing-key, version-mismatch, payment-unavailable, payment-slow,
+order-database-error, invalid-request, notification-fails.")]
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TraceInput {
+    /// Trace (and log) files; `-` reads standard input.
+    pub files: Vec<PathBuf>,
+    /// The format of the files, when detection guesses wrong.
+    #[arg(long, value_enum, default_value_t = InputFormat::Auto)]
+    pub input_format: InputFormat,
+    /// Log files (OTLP/JSON logs or JSON Lines with trace_id/span_id), read before the traces.
+    #[arg(long, value_name = "FILE")]
+    pub logs: Vec<PathBuf>,
+    /// The span attribute that holds a message's schema version.
+    #[arg(long, default_value = "messaging.message.schema_version")]
+    pub version_attribute: String,
+    /// Fetch the trace from this Jaeger (query service base URL).
+    #[arg(
+        long,
+        value_name = "URL",
+        requires = "trace_id",
+        conflicts_with = "tempo"
+    )]
+    pub jaeger: Option<String>,
+    /// Fetch the trace from this Grafana Tempo (base URL).
+    #[arg(long, value_name = "URL", requires = "trace_id")]
+    pub tempo: Option<String>,
+    /// The trace to fetch with --jaeger or --tempo.
+    #[arg(long, value_name = "ID")]
+    pub trace_id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiagnoseArgs {
+    #[command(flatten)]
+    pub input: TraceInput,
+    /// Services' folders (with seam.toml) or folders holding several; what they consume and publish, and after
+    /// what, tells diagnosis which spans should exist. Repeatable.
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub manifests: Vec<PathBuf>,
+    /// Markdown only: fit the output into this many tokens (cl100k), dropping the least relevant detail first.
+    #[arg(long, value_name = "N")]
+    pub max_tokens: Option<usize>,
+    /// Show every diagnosed trace, not one example per cause.
+    #[arg(long)]
+    pub all: bool,
+    /// How long after a trace's last span to wait for the traces its messages started (e.g. 500ms, 30s, 2m).
+    #[arg(long, default_value = "30s", value_parser = parse_duration_ns)]
+    pub window: u64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VersionsArgs {
+    #[command(flatten)]
+    pub input: TraceInput,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct GenerateArgs {
+    /// The fault to inject; none for healthy checkouts only.
+    #[arg(long)]
+    pub fault: Option<String>,
+    /// How many checkouts.
+    #[arg(long, default_value_t = 40)]
+    pub checkouts: usize,
+    /// Inject the fault into this many of every 40 checkouts.
+    #[arg(long, default_value_t = 37)]
+    pub faulty_per_40: usize,
+    /// child: consumer spans under their producer; link: consumers in traces of their own, linked.
+    #[arg(long, value_enum, default_value_t = TraceStyle::Child)]
+    pub style: TraceStyle,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Vary the encoding as real exporters do (upper-case ids, enum names, numbers as strings, old field names).
+    #[arg(long)]
+    pub quirks: bool,
+    /// Shift inventory-service's clock by this many milliseconds.
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
+    pub skew_ms: i64,
+    /// Extra healthy spans per service call.
+    #[arg(long, default_value_t = 1)]
+    pub noise: usize,
+    /// Where to write the traces (OTLP/JSON lines).
+    #[arg(short, long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Where to write the log lines (JSON Lines).
+    #[arg(long, value_name = "FILE")]
+    pub logs_out: Option<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum InputFormat {
+    Auto,
+    OtlpJson,
+    OtlpProtobuf,
+    Jaeger,
+    Zipkin,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum TraceStyle {
+    Child,
+    Link,
+}
+
+/// `500ms`, `30s`, `2m`, or plain seconds.
+fn parse_duration_ns(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit() && c != '.') {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("`{text}` is not a duration such as 500ms, 30s or 2m"))?;
+    let factor = match unit {
+        "ns" => 1.0,
+        "us" | "µs" => 1e3,
+        "ms" => 1e6,
+        "s" => 1e9,
+        "m" | "min" => 60e9,
+        "h" => 3600e9,
+        _ => {
+            return Err(format!(
+                "unknown unit `{unit}` in `{text}`: use ms, s, m or h"
+            ));
+        }
+    };
+    Ok((value * factor) as u64)
 }

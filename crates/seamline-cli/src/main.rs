@@ -32,6 +32,7 @@ fn main() -> ExitCode {
         Command::Diff(args) => commands::diff::run(&cli.global, args),
         Command::Init(args) => commands::init::run(args),
         Command::Rules(args) => commands::rules::run(&cli.global, args),
+        Command::Trace(command) => commands::trace::run(&cli.global, command),
         Command::Completions(args) => commands::completions::run(args),
     };
     match result {

@@ -6,7 +6,9 @@ use crate::expect::{Expectations, Learned};
 use crate::graph::Graph;
 use crate::messaging::{self, Role, base_name};
 use crate::model::{LogRecord, Span, SpanKind, StatusCode};
-use crate::report::{CauseKind, Evidence, EvidenceKind, Finding, LogLine, Mark, PathNode, TraceDiagnosis};
+use crate::report::{
+    CauseKind, Evidence, EvidenceKind, Finding, LogLine, Mark, PathNode, TraceDiagnosis,
+};
 
 /// What diagnosis needs besides the trace.
 pub(crate) struct Context<'a> {
@@ -43,7 +45,13 @@ fn ms(ns: u64) -> f64 {
 
 fn duration_text(ns: u64) -> String {
     let ms = ns as f64 / 1e6;
-    if ms >= 1000.0 { format!("{:.2} s", ms / 1000.0) } else if ms >= 10.0 { format!("{ms:.0} ms") } else { format!("{ms:.1} ms") }
+    if ms >= 1000.0 {
+        format!("{:.2} s", ms / 1000.0)
+    } else if ms >= 10.0 {
+        format!("{ms:.0} ms")
+    } else {
+        format!("{ms:.1} ms")
+    }
 }
 
 fn outcome(span: &Span) -> String {
@@ -75,7 +83,11 @@ pub(crate) fn diagnose(g: &Graph, cx: &Context, root: usize) -> Option<TraceDiag
     let status = root_span.http_status();
     let failed = root_span.is_error() || status.is_some_and(|s| s >= 500);
     let client_error = !failed && status.is_some_and(|s| (400..500).contains(&s));
-    let errors: Vec<usize> = members.iter().copied().filter(|&i| g.spans[i].is_error()).collect();
+    let errors: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&i| g.spans[i].is_error())
+        .collect();
     if !failed && !client_error && errors.is_empty() {
         return None;
     }
@@ -106,7 +118,11 @@ impl<'a> Walk<'_, 'a> {
     fn note(&mut self, kind: EvidenceKind, node: Option<usize>, text: String) {
         let span_id = node.map(|n| self.span(n).span_id.to_string());
         if !self.evidence.iter().any(|e| e.text == text) {
-            self.evidence.push(Evidence { kind, text, span_id });
+            self.evidence.push(Evidence {
+                kind,
+                text,
+                span_id,
+            });
         }
     }
 
@@ -119,8 +135,15 @@ impl<'a> Walk<'_, 'a> {
         if span.is_timeout() {
             return self.timed_out(n);
         }
-        let failing: Vec<usize> = self.g.children[n].iter().copied().filter(|&c| self.span(c).is_error()).collect();
-        let Some(&chosen) = failing.iter().max_by_key(|&&c| (self.span(c).end_ns, self.span(c).start_ns)) else {
+        let failing: Vec<usize> = self.g.children[n]
+            .iter()
+            .copied()
+            .filter(|&c| self.span(c).is_error())
+            .collect();
+        let Some(&chosen) = failing
+            .iter()
+            .max_by_key(|&&c| (self.span(c).end_ns, self.span(c).start_ns))
+        else {
             if matches!(messaging::role(span), Some(Role::Consumer | Role::Settle)) {
                 return self.rejected(n);
             }
@@ -132,21 +155,35 @@ impl<'a> Walk<'_, 'a> {
             .copied()
             .filter(|&c| {
                 let s = self.span(c);
-                s.service == chosen_span.service && s.name == chosen_span.name && s.kind == chosen_span.kind
+                s.service == chosen_span.service
+                    && s.name == chosen_span.name
+                    && s.kind == chosen_span.kind
             })
             .collect();
         let mut cause = self.explain(chosen);
         if attempts.len() >= 2 {
-            let failed = attempts.iter().filter(|&&a| self.span(a).is_error()).count();
+            let failed = attempts
+                .iter()
+                .filter(|&&a| self.span(a).is_error())
+                .count();
             let text = format!(
                 "{} called {} {} times; {} failed",
                 span.service,
                 chosen_span.name,
                 attempts.len(),
-                if failed == attempts.len() { "all".to_string() } else { failed.to_string() }
+                if failed == attempts.len() {
+                    "all".to_string()
+                } else {
+                    failed.to_string()
+                }
             );
             self.note(EvidenceKind::Retry, Some(chosen), text);
-            if failed == attempts.len() && matches!(cause.kind, CauseKind::ErrorOrigin | CauseKind::MaskedTimeout) {
+            if failed == attempts.len()
+                && matches!(
+                    cause.kind,
+                    CauseKind::ErrorOrigin | CauseKind::MaskedTimeout
+                )
+            {
                 cause.headline = format!(
                     "{} retried {} and every attempt failed: {}",
                     span.service, chosen_span.name, cause.headline
@@ -172,7 +209,10 @@ impl<'a> Walk<'_, 'a> {
     /// A span that gave up waiting: find what it waited on.
     fn timed_out(&mut self, n: usize) -> Cause {
         let span = self.span(n);
-        self.symptoms.push((n, format!("gave up after {}", duration_text(span.duration_ns()))));
+        self.symptoms.push((
+            n,
+            format!("gave up after {}", duration_text(span.duration_ns())),
+        ));
         // A child that covers most of the wait, or is still running when the span gives up.
         let waited = self.g.children[n]
             .iter()
@@ -217,12 +257,18 @@ impl<'a> Walk<'_, 'a> {
                 self.note(
                     EvidenceKind::Span,
                     Some(n),
-                    format!("no span from {peer} answers {}: the request may never have reached it", span.name),
+                    format!(
+                        "no span from {peer} answers {}: the request may never have reached it",
+                        span.name
+                    ),
                 );
                 return Cause {
                     kind: CauseKind::MaskedTimeout,
                     node: Some(n),
-                    headline: format!("{peer} did not answer {} {} in time", span.service, span.name),
+                    headline: format!(
+                        "{peer} did not answer {} {} in time",
+                        span.service, span.name
+                    ),
                     detail: format!(
                         "{} gave up on {peer} after {}; the input has no span from {peer} for this call",
                         span.service,
@@ -233,7 +279,10 @@ impl<'a> Walk<'_, 'a> {
             }
         }
         let mut cause = self.origin(n);
-        cause.detail = format!("{} (the input shows nothing of what it waited for)", cause.detail);
+        cause.detail = format!(
+            "{} (the input shows nothing of what it waited for)",
+            cause.detail
+        );
         cause
     }
 
@@ -242,7 +291,10 @@ impl<'a> Walk<'_, 'a> {
         let mut cur = c;
         loop {
             let span = self.span(cur);
-            let longest = self.g.children[cur].iter().copied().max_by_key(|&k| self.span(k).duration_ns());
+            let longest = self.g.children[cur]
+                .iter()
+                .copied()
+                .max_by_key(|&k| self.span(k).duration_ns());
             match longest {
                 Some(k) if self.span(k).duration_ns() * 2 >= span.duration_ns() => cur = k,
                 _ => break,
@@ -258,24 +310,35 @@ impl<'a> Walk<'_, 'a> {
             duration_text(dep.duration_ns())
         );
         if cur != c {
-            detail.push_str(&format!(", of which {} {} took {}", at.service, at.name, duration_text(at.duration_ns())));
+            detail.push_str(&format!(
+                ", of which {} {} took {}",
+                at.service,
+                at.name,
+                duration_text(at.duration_ns())
+            ));
         }
         self.note(EvidenceKind::Span, Some(cur), detail.clone());
         Cause {
             kind: CauseKind::MaskedTimeout,
             node: Some(cur),
             service: None,
-            headline: format!("{} {} is slower than {}'s timeout", at.service, at.name, w.service),
+            headline: format!(
+                "{} {} is slower than {}'s timeout",
+                at.service, at.name, w.service
+            ),
             detail,
         }
     }
 
     fn spans_where(&self, test: impl Fn(&Span) -> bool) -> Vec<usize> {
-        (0..self.g.spans.len()).filter(|&i| test(self.span(i))).collect()
+        (0..self.g.spans.len())
+            .filter(|&i| test(self.span(i)))
+            .collect()
     }
 
     fn is_message(span: &Span, role: Role, message: &str) -> bool {
-        messaging::role(span) == Some(role) && messaging::message_name(span).is_some_and(|m| base_name(m) == message)
+        messaging::role(span) == Some(role)
+            && messaging::message_name(span).is_some_and(|m| base_name(m) == message)
     }
 
     /// `waiter` timed out and `message` is what it may have waited for: find out why it did not arrive.
@@ -298,12 +361,21 @@ impl<'a> Walk<'_, 'a> {
             let received: Vec<usize> = self.g.children[p]
                 .iter()
                 .copied()
-                .filter(|&k| matches!(messaging::role(self.span(k)), Some(Role::Consumer | Role::Receive)))
+                .filter(|&k| {
+                    matches!(
+                        messaging::role(self.span(k)),
+                        Some(Role::Consumer | Role::Receive)
+                    )
+                })
                 .collect();
             if received.is_empty() {
                 return Some(self.unconsumed(p, message));
             }
-            let late = received.iter().copied().filter(|&k| self.span(k).service == waiter_service).min_by_key(|&k| self.span(k).start_ns);
+            let late = received
+                .iter()
+                .copied()
+                .filter(|&k| self.span(k).service == waiter_service)
+                .min_by_key(|&k| self.span(k).start_ns);
             if let Some(k) = late.filter(|&k| self.span(k).start_ns > waiter_end) {
                 // Published, but after the waiter gave up: whatever made the publisher late is the cause.
                 self.note(
@@ -314,7 +386,12 @@ impl<'a> Walk<'_, 'a> {
                         duration_text(self.span(k).start_ns - waiter_end)
                     ),
                 );
-                let publisher_root = self.g.ancestry(p).into_iter().find(|&a| self.span(a).service == producer.service).unwrap_or(p);
+                let publisher_root = self
+                    .g
+                    .ancestry(p)
+                    .into_iter()
+                    .find(|&a| self.span(a).service == producer.service)
+                    .unwrap_or(p);
                 return Some(self.slow(publisher_root, waiter));
             }
             return None;
@@ -345,13 +422,21 @@ impl<'a> Walk<'_, 'a> {
                     node: None,
                     service: Some(publisher.clone()),
                     headline: format!("{publisher} did not publish {message}"),
-                    detail: format!("{waiter_service} waited for {message}; {publisher} never published it"),
+                    detail: format!(
+                        "{waiter_service} waited for {message}; {publisher} never published it"
+                    ),
                 });
             };
             let trigger = base_name(&trigger).to_string();
-            let kind = if declared { EvidenceKind::Manifest } else { EvidenceKind::Healthy };
+            let kind = if declared {
+                EvidenceKind::Manifest
+            } else {
+                EvidenceKind::Healthy
+            };
             self.note(kind, None, format!("{source} after {trigger}"));
-            let consumed = self.spans_where(|s| *s.service == *publisher && Self::is_message(s, Role::Consumer, &trigger));
+            let consumed = self.spans_where(|s| {
+                *s.service == *publisher && Self::is_message(s, Role::Consumer, &trigger)
+            });
             if let Some(&c) = consumed.last() {
                 if self.span(c).is_error() {
                     return Some(self.explain(c));
@@ -368,9 +453,12 @@ impl<'a> Walk<'_, 'a> {
                     ),
                 });
             }
-            let trigger_producers = self.spans_where(|s| Self::is_message(s, Role::Producer, &trigger));
+            let trigger_producers =
+                self.spans_where(|s| Self::is_message(s, Role::Producer, &trigger));
             if let Some(&tp) = trigger_producers.last() {
-                let others = self.g.children[tp].iter().any(|&k| messaging::role(self.span(k)) == Some(Role::Consumer));
+                let others = self.g.children[tp]
+                    .iter()
+                    .any(|&k| messaging::role(self.span(k)) == Some(Role::Consumer));
                 if !others {
                     return Some(self.unconsumed(tp, &trigger));
                 }
@@ -379,7 +467,10 @@ impl<'a> Walk<'_, 'a> {
                     node: Some(tp),
                     service: Some(publisher.clone()),
                     headline: format!("{publisher} never consumed {trigger}"),
-                    detail: format!("{} published {trigger}; {publisher} never consumed it", self.span(tp).service),
+                    detail: format!(
+                        "{} published {trigger}; {publisher} never consumed it",
+                        self.span(tp).service
+                    ),
                 });
             }
             if let Some(cause) = self.missing_message(waiter, &trigger, depth + 1) {
@@ -397,9 +488,17 @@ impl<'a> Walk<'_, 'a> {
             Some(key) => format!("exchange {destination} with routing key {key}"),
             None => format!("destination {destination}"),
         };
-        self.note(EvidenceKind::Span, Some(p), format!("{} published {message} to {route}", producer.service));
+        self.note(
+            EvidenceKind::Span,
+            Some(p),
+            format!("{} published {message} to {route}", producer.service),
+        );
         if let Some(key) = key
-            && let Some(usual) = self.cx.learned.routing_key(message).filter(|usual| *usual != key)
+            && let Some(usual) = self
+                .cx
+                .learned
+                .routing_key(message)
+                .filter(|usual| *usual != key)
         {
             self.note(
                 EvidenceKind::Healthy,
@@ -419,21 +518,35 @@ impl<'a> Walk<'_, 'a> {
             kind: CauseKind::UnconsumedPublish,
             node: Some(p),
             service: None,
-            headline: format!("{} published {message} but no consumer received it", producer.service),
-            detail: format!("{} published {message} to {route}; no consumer received it", producer.service),
+            headline: format!(
+                "{} published {message} but no consumer received it",
+                producer.service
+            ),
+            detail: format!(
+                "{} published {message} to {route}; no consumer received it",
+                producer.service
+            ),
         }
     }
 
     /// A consumer that failed on a message: rejected, maybe dead-lettered; check the version it got.
     fn rejected(&mut self, c: usize) -> Cause {
         let span = self.span(c);
-        let message = messaging::message_name(span).map(base_name).unwrap_or("a message").to_string();
+        let message = messaging::message_name(span)
+            .map(base_name)
+            .unwrap_or("a message")
+            .to_string();
         let why = span.error_text().unwrap_or_else(|| "error".into());
-        let version = messaging::version(span, self.cx.version_attribute)
-            .or_else(|| self.g.parent[c].and_then(|p| messaging::version(self.span(p), self.cx.version_attribute)));
-        if let (Some(version), Some(accepted)) =
-            (version.as_deref(), self.cx.expectations.accepted_versions(&span.service, &message))
-        {
+        let version = messaging::version(span, self.cx.version_attribute).or_else(|| {
+            self.g.parent[c]
+                .and_then(|p| messaging::version(self.span(p), self.cx.version_attribute))
+        });
+        if let (Some(version), Some(accepted)) = (
+            version.as_deref(),
+            self.cx
+                .expectations
+                .accepted_versions(&span.service, &message),
+        ) {
             let accepted_text: Vec<String> = accepted.iter().map(|v| format!("v{v}")).collect();
             if !accepted.is_empty() && !accepted.iter().any(|a| a.to_string() == version) {
                 self.note(
@@ -450,15 +563,34 @@ impl<'a> Walk<'_, 'a> {
         let dead_lettered = self.g.children[c].iter().any(|&k| {
             let child = self.span(k);
             matches!(messaging::role(child), Some(Role::Producer | Role::Settle))
-                && child.attr_str(messaging::DESTINATION).is_some_and(messaging::is_dead_letter_destination)
-        }) || span.attr_str(messaging::DESTINATION).is_some_and(messaging::is_dead_letter_destination);
+                && child
+                    .attr_str(messaging::DESTINATION)
+                    .is_some_and(messaging::is_dead_letter_destination)
+        }) || span
+            .attr_str(messaging::DESTINATION)
+            .is_some_and(messaging::is_dead_letter_destination);
         if dead_lettered {
-            self.note(EvidenceKind::Span, Some(c), format!("{} dead-lettered {message}", span.service));
+            self.note(
+                EvidenceKind::Span,
+                Some(c),
+                format!("{} dead-lettered {message}", span.service),
+            );
         }
-        if let Some(p) = self.g.parent[c].filter(|&p| self.g.hop[c] && messaging::role(self.span(p)) == Some(Role::Producer)) {
-            self.alternatives.push((p, CauseKind::MessageRejected, 0.4, format!("published the {message} that was rejected")));
+        if let Some(p) = self.g.parent[c]
+            .filter(|&p| self.g.hop[c] && messaging::role(self.span(p)) == Some(Role::Producer))
+        {
+            self.alternatives.push((
+                p,
+                CauseKind::MessageRejected,
+                0.4,
+                format!("published the {message} that was rejected"),
+            ));
         }
-        let verb = if dead_lettered { "dead-lettered" } else { "rejected" };
+        let verb = if dead_lettered {
+            "dead-lettered"
+        } else {
+            "rejected"
+        };
         Cause {
             kind: CauseKind::MessageRejected,
             node: Some(c),
@@ -474,7 +606,11 @@ impl<'a> Walk<'_, 'a> {
             let next = self.g.children[cur]
                 .iter()
                 .copied()
-                .filter(|&k| self.span(k).http_status().is_some_and(|s| (400..500).contains(&s)))
+                .filter(|&k| {
+                    self.span(k)
+                        .http_status()
+                        .is_some_and(|s| (400..500).contains(&s))
+                })
                 .max_by_key(|&k| self.span(k).end_ns);
             match next {
                 Some(k) => cur = k,
@@ -483,13 +619,19 @@ impl<'a> Walk<'_, 'a> {
         }
         let span = self.span(cur);
         let code = span.http_status().unwrap_or(400);
-        let why = span.error_text().map(|w| format!(": {w}")).unwrap_or_default();
+        let why = span
+            .error_text()
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default();
         Cause {
             kind: CauseKind::ClientError,
             node: Some(cur),
             service: None,
             headline: format!("{} {} answered {code}", span.service, span.name),
-            detail: format!("{} {} answered {code}{why}; the request was refused, not broken", span.service, span.name),
+            detail: format!(
+                "{} {} answered {code}{why}; the request was refused, not broken",
+                span.service, span.name
+            ),
         }
     }
 
@@ -502,7 +644,8 @@ impl<'a> Walk<'_, 'a> {
             .collect();
         let first = origins.first().copied().unwrap_or(errors[0]);
         for &other in origins.iter().skip(1) {
-            self.alternatives.push((other, CauseKind::NonFatal, 0.3, "also failed".into()));
+            self.alternatives
+                .push((other, CauseKind::NonFatal, 0.3, "also failed".into()));
         }
         let inner = self.explain(first);
         let recovered = self.g.parent[first]
@@ -510,12 +653,20 @@ impl<'a> Walk<'_, 'a> {
                 let failed = self.span(first);
                 self.g.children[p].iter().any(|&k| {
                     let s = self.span(k);
-                    k != first && s.name == failed.name && s.service == failed.service && !s.is_error() && s.start_ns >= failed.start_ns
+                    k != first
+                        && s.name == failed.name
+                        && s.service == failed.service
+                        && !s.is_error()
+                        && s.start_ns >= failed.start_ns
                 })
             })
             .unwrap_or(false);
         if recovered {
-            self.note(EvidenceKind::Retry, Some(first), "a later attempt of the same call succeeded".into());
+            self.note(
+                EvidenceKind::Retry,
+                Some(first),
+                "a later attempt of the same call succeeded".into(),
+            );
         }
         Cause {
             kind: CauseKind::NonFatal,
@@ -526,11 +677,21 @@ impl<'a> Walk<'_, 'a> {
         }
     }
 
-    fn finding(&self, node: Option<usize>, service: Option<String>, kind: CauseKind, score: f64, headline: String, detail: String) -> Finding {
+    fn finding(
+        &self,
+        node: Option<usize>,
+        service: Option<String>,
+        kind: CauseKind,
+        score: f64,
+        headline: String,
+        detail: String,
+    ) -> Finding {
         let span = node.map(|n| self.span(n));
         Finding {
             kind,
-            service: service.or_else(|| span.map(|s| s.service.to_string())).unwrap_or_default(),
+            service: service
+                .or_else(|| span.map(|s| s.service.to_string()))
+                .unwrap_or_default(),
             trace_id: span.map(|s| s.trace_id.to_string()),
             span_id: span.map(|s| s.span_id.to_string()),
             span_name: span.map(|s| s.name.to_string()),
@@ -540,34 +701,80 @@ impl<'a> Walk<'_, 'a> {
         }
     }
 
-    fn finish(mut self, root: usize, members: &[usize], cause: Cause, failed: bool) -> TraceDiagnosis {
+    fn finish(
+        mut self,
+        root: usize,
+        members: &[usize],
+        cause: Cause,
+        failed: bool,
+    ) -> TraceDiagnosis {
         let root_span = self.g.spans[root];
-        let root_cause = self.finding(cause.node, cause.service.clone(), cause.kind, 0.9, cause.headline.clone(), cause.detail.clone());
+        let root_cause = self.finding(
+            cause.node,
+            cause.service.clone(),
+            cause.kind,
+            0.9,
+            cause.headline.clone(),
+            cause.detail.clone(),
+        );
         let mut candidates = vec![root_cause.clone()];
         for (node, kind, score, text) in std::mem::take(&mut self.alternatives) {
             let span = self.span(node);
             let headline = format!("{} {} {text}", span.service, span.name);
-            candidates.push(self.finding(Some(node), None, kind, score, headline.clone(), headline));
+            candidates.push(self.finding(
+                Some(node),
+                None,
+                kind,
+                score,
+                headline.clone(),
+                headline,
+            ));
         }
-        for (node, text) in &self.symptoms {
+        // The span that gave up waiting is worth listing; the spans above it only passed its failure on.
+        for (node, text) in self.symptoms.iter().rev().take(1) {
             if Some(*node) == cause.node {
                 continue;
             }
             let span = self.span(*node);
-            let headline = format!("{} {} {text} (a symptom, not the cause)", span.service, span.name);
-            candidates.push(self.finding(Some(*node), None, CauseKind::MaskedTimeout, 0.1, headline.clone(), headline));
+            let headline = format!(
+                "{} {} {text} (a symptom, not the cause)",
+                span.service, span.name
+            );
+            candidates.push(self.finding(
+                Some(*node),
+                None,
+                CauseKind::MaskedTimeout,
+                0.1,
+                headline.clone(),
+                headline,
+            ));
         }
         candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+        let mut seen = Vec::new();
+        candidates.retain(|c| {
+            let key = (c.span_id.clone(), c.headline.clone());
+            let fresh = !seen.contains(&key);
+            seen.push(key);
+            fresh
+        });
 
         // Evidence from the spans on the way: error texts of the failing spans, repairs of the input.
         if let Some(n) = cause.node
             && let Some(why) = self.span(n).error_text()
         {
             let span = self.span(n);
-            self.note(EvidenceKind::Span, Some(n), format!("{} {}: {why}", span.service, span.name));
+            self.note(
+                EvidenceKind::Span,
+                Some(n),
+                format!("{} {}: {why}", span.service, span.name),
+            );
         }
-        for repair in &self.g.repairs {
-            self.evidence.push(Evidence { kind: EvidenceKind::Input, text: repair.clone(), span_id: None });
+        for repair in self.g.repairs.describe() {
+            self.evidence.push(Evidence {
+                kind: EvidenceKind::Input,
+                text: repair,
+                span_id: None,
+            });
         }
 
         let path = self.path(root, &cause);
@@ -687,7 +894,13 @@ impl<'a> Walk<'_, 'a> {
             .logs
             .iter()
             .filter(|l| l.trace_id.is_some_and(|t| traces.contains(&t)))
-            .map(|l| (l.span_id.is_some_and(|s| on_path.contains(&s.to_string().as_str())), *l))
+            .map(|l| {
+                (
+                    l.span_id
+                        .is_some_and(|s| on_path.contains(&s.to_string().as_str())),
+                    *l,
+                )
+            })
             .collect();
         lines.sort_by_key(|(_, l)| l.time_ns);
         lines

@@ -6,9 +6,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnose::{self, Context};
 use crate::expect::{Expectations, Learned};
-use crate::graph::Graph;
+use crate::graph::{Graph, Repairs};
 use crate::messaging::{self, Role};
-use crate::model::{LogRecord, Span, SpanId, TraceId};
+use crate::model::{LogRecord, Span, SpanId, SpanKind, TraceId};
 use crate::read::{ReadReport, Sink};
 use crate::report::{Evidence, EvidenceKind, Report, Totals, TraceDiagnosis};
 use crate::versions::Versions;
@@ -68,6 +68,7 @@ pub struct Engine {
     early_logs: FxHashMap<TraceId, Vec<LogRecord>>,
     peak_live_spans: usize,
     live_spans: usize,
+    repairs: Repairs,
 }
 
 /// Requests with more joined traces than this are cut (a conversation id shared by a whole batch job).
@@ -95,6 +96,7 @@ impl Engine {
             early_logs: FxHashMap::default(),
             peak_live_spans: 0,
             live_spans: 0,
+            repairs: Repairs::default(),
         }
     }
 
@@ -105,14 +107,23 @@ impl Engine {
 
     fn index(&mut self, span: &Span) {
         for link in &span.links {
-            self.linked_from.entry((link.trace_id, link.span_id)).or_default().push(span.trace_id);
+            self.linked_from
+                .entry((link.trace_id, link.span_id))
+                .or_default()
+                .push(span.trace_id);
         }
         if messaging::role(span).is_some() {
             if let Some(id) = messaging::message_id(span) {
-                self.by_message_id.entry(id.into()).or_default().push(span.trace_id);
+                self.by_message_id
+                    .entry(id.into())
+                    .or_default()
+                    .push(span.trace_id);
             }
             if let Some(id) = messaging::conversation_id(span) {
-                self.by_conversation.entry(id.into()).or_default().push(span.trace_id);
+                self.by_conversation
+                    .entry(id.into())
+                    .or_default()
+                    .push(span.trace_id);
             }
         }
     }
@@ -154,7 +165,10 @@ impl Engine {
                     }
                 }
                 for trace in joined {
-                    if !group.contains(&trace) && self.live.contains_key(&trace) && group.len() < MAX_GROUP {
+                    if !group.contains(&trace)
+                        && self.live.contains_key(&trace)
+                        && group.len() < MAX_GROUP
+                    {
                         group.push(trace);
                     }
                 }
@@ -166,15 +180,24 @@ impl Engine {
 
     /// Whether a trace continues another one (its root consumes a message a live trace produced).
     fn is_continuation(&self, trace: TraceId) -> bool {
-        let Some(live) = self.live.get(&trace) else { return false };
+        let Some(live) = self.live.get(&trace) else {
+            return false;
+        };
         let ids: FxHashSet<SpanId> = live.spans.iter().map(|s| s.span_id).collect();
-        live.spans.iter().filter(|s| s.parent_id.is_none_or(|p| !ids.contains(&p))).any(|root| {
-            let waiting = |t: &TraceId| *t != trace && self.live.get(t).is_some_and(|l| !l.analysed);
-            root.links.iter().any(|l| waiting(&l.trace_id))
-                || (matches!(messaging::role(root), Some(Role::Consumer | Role::Receive))
-                    && messaging::message_id(root)
-                        .is_some_and(|id| self.by_message_id.get(id).is_some_and(|ts| ts.iter().any(waiting))))
-        })
+        live.spans
+            .iter()
+            .filter(|s| s.parent_id.is_none_or(|p| !ids.contains(&p)))
+            .any(|root| {
+                let waiting =
+                    |t: &TraceId| *t != trace && self.live.get(t).is_some_and(|l| !l.analysed);
+                root.links.iter().any(|l| waiting(&l.trace_id))
+                    || (matches!(messaging::role(root), Some(Role::Consumer | Role::Receive))
+                        && messaging::message_id(root).is_some_and(|id| {
+                            self.by_message_id
+                                .get(id)
+                                .is_some_and(|ts| ts.iter().any(waiting))
+                        }))
+            })
     }
 
     /// Analyses the request that starts `trace`. With `healthy_only`, a request with any failure is left for
@@ -182,25 +205,35 @@ impl Engine {
     fn analyse(&mut self, trace: TraceId, healthy_only: bool) {
         let group = self.group(trace);
         if healthy_only {
-            let failing = group.iter().filter_map(|t| self.live.get(t)).flat_map(|l| &l.spans).any(|s| {
-                s.is_error() || s.http_status().is_some_and(|code| code >= 400)
-            });
+            let failing = group
+                .iter()
+                .filter_map(|t| self.live.get(t))
+                .flat_map(|l| &l.spans)
+                .any(|s| s.is_error() || s.http_status().is_some_and(|code| code >= 400));
             if failing {
                 return;
             }
         }
+        let (mut untimed, mut merged) = (0, 0);
         for t in &group {
             if let Some(live) = self.live.get_mut(t) {
                 live.analysed = true;
+                merged += merge_halves(&mut live.spans);
+                untimed += repair_times(&mut live.spans);
             }
         }
-        let Some(first) = self.live.get(&trace) else { return };
+        let Some(first) = self.live.get(&trace) else {
+            return;
+        };
         let parts: Vec<(&[Span], &[LogRecord])> = group
             .iter()
             .filter_map(|t| self.live.get(t))
             .map(|l| (l.spans.as_slice(), l.logs.as_slice()))
             .collect();
-        let graph = Graph::build(&parts);
+        let mut graph = Graph::build(&parts);
+        graph.repairs.untimed = untimed;
+        graph.repairs.merged = merged;
+        self.repairs.add(&graph.repairs);
         let cx = Context {
             expectations: &self.config.expectations,
             learned: &self.learned,
@@ -208,7 +241,12 @@ impl Engine {
         };
         // The requests are the roots of the first trace; roots of joined traces hang under their producers
         // unless their producer is missing, and then they are requests of their own.
-        let roots: Vec<usize> = graph.roots.iter().copied().filter(|&r| graph.spans[r].trace_id == first.spans[0].trace_id).collect();
+        let roots: Vec<usize> = graph
+            .roots
+            .iter()
+            .copied()
+            .filter(|&r| graph.spans[r].trace_id == first.spans[0].trace_id)
+            .collect();
         let mut results = Vec::new();
         let mut healthy = Vec::new();
         for root in roots {
@@ -221,7 +259,10 @@ impl Engine {
         for root in healthy {
             self.totals.healthy_requests += 1;
             let members = graph.descendants(root);
-            let entry = self.healthy.entry(diagnose::route(graph.spans[root])).or_default();
+            let entry = self
+                .healthy
+                .entry(diagnose::route(graph.spans[root]))
+                .or_default();
             entry.count += 1;
             let mut seen = FxHashSet::default();
             for &m in &members {
@@ -235,7 +276,9 @@ impl Engine {
                 if messaging::role(span) != Some(Role::Producer) || !diagnose::is_ok(span) {
                     continue;
                 }
-                let Some(message) = messaging::message_name(span) else { continue };
+                let Some(message) = messaging::message_name(span) else {
+                    continue;
+                };
                 // The message this publisher had consumed just before: the nearest consuming ancestor.
                 let trigger = graph
                     .ancestry(m)
@@ -243,7 +286,9 @@ impl Engine {
                     .rev()
                     .skip(1)
                     .map(|a| graph.spans[a])
-                    .find(|a| a.service == span.service && messaging::role(a) == Some(Role::Consumer))
+                    .find(|a| {
+                        a.service == span.service && messaging::role(a) == Some(Role::Consumer)
+                    })
                     .and_then(messaging::message_name);
                 self.learned.record(message, &span.service, trigger);
                 if let Some(key) = span.attr_str(messaging::ROUTING_KEY) {
@@ -271,7 +316,9 @@ impl Engine {
         ready.sort();
         for healthy_only in [true, false] {
             for (_, trace) in &ready {
-                if self.live.get(trace).is_some_and(|l| !l.analysed) && !self.is_continuation(*trace) {
+                if self.live.get(trace).is_some_and(|l| !l.analysed)
+                    && !self.is_continuation(*trace)
+                {
                     self.analyse(*trace, healthy_only);
                 }
             }
@@ -309,9 +356,14 @@ impl Engine {
         self.totals.skipped = read.skipped_total();
         self.totals.traces = self.done.len() as u64;
         let mut diagnoses = std::mem::take(&mut self.diagnoses);
-        diagnoses.sort_by(|a, b| a.start_ns.cmp(&b.start_ns).then_with(|| a.trace_id.cmp(&b.trace_id)));
+        diagnoses.sort_by(|a, b| {
+            a.start_ns
+                .cmp(&b.start_ns)
+                .then_with(|| a.trace_id.cmp(&b.trace_id))
+        });
         self.compare_with_healthy(&mut diagnoses);
         let mut notes = repairs_and_notes;
+        notes.extend(self.repairs.describe());
         for (reason, count) in &read.skipped {
             notes.push(format!("skipped {count} item(s): {reason}"));
         }
@@ -323,13 +375,20 @@ impl Engine {
             ));
         }
         notes.append(&mut self.notes);
-        Report { totals: self.totals, aggregate: Report::aggregate(&diagnoses), traces: diagnoses, input_notes: notes }
+        Report {
+            totals: self.totals,
+            aggregate: Report::aggregate(&diagnoses),
+            traces: diagnoses,
+            input_notes: notes,
+        }
     }
 
     /// What every healthy request of the route has and this one lacks.
     fn compare_with_healthy(&self, diagnoses: &mut [TraceDiagnosis]) {
         for d in diagnoses.iter_mut() {
-            let Some(healthy) = self.healthy.get(&d.route) else { continue };
+            let Some(healthy) = self.healthy.get(&d.route) else {
+                continue;
+            };
             let mut missing: Vec<&str> = healthy
                 .signatures
                 .iter()
@@ -341,7 +400,11 @@ impl Engine {
             }
             missing.sort();
             let shown: Vec<&str> = missing.iter().take(6).copied().collect();
-            let more = if missing.len() > shown.len() { format!(" and {} more", missing.len() - shown.len()) } else { String::new() };
+            let more = if missing.len() > shown.len() {
+                format!(" and {} more", missing.len() - shown.len())
+            } else {
+                String::new()
+            };
             d.evidence.push(Evidence {
                 kind: EvidenceKind::Healthy,
                 text: format!(
@@ -387,8 +450,109 @@ impl Sink for Engine {
         let Some(trace) = log.trace_id else { return };
         match self.live.get_mut(&trace) {
             Some(live) => live.logs.push(log),
-            None if !self.done.contains(&trace) => self.early_logs.entry(trace).or_default().push(log),
+            None if !self.done.contains(&trace) => {
+                self.early_logs.entry(trace).or_default().push(log)
+            }
             None => {}
         }
     }
+}
+
+/// Places spans without a start time (Zipkin allows them; broken exporters write 0) at their parent's start, or
+/// the trace's earliest; their recorded duration is kept. Returns how many were placed.
+fn repair_times(spans: &mut [Span]) -> u64 {
+    let mut placed = 0;
+    // A child of an unplaced span waits a round for its parent; four rounds cover real traces.
+    for _ in 0..4 {
+        let starts: FxHashMap<SpanId, u64> = spans
+            .iter()
+            .filter(|s| s.start_ns > 0)
+            .map(|s| (s.span_id, s.start_ns))
+            .collect();
+        let unplaced: FxHashSet<SpanId> = spans
+            .iter()
+            .filter(|s| s.start_ns == 0)
+            .map(|s| s.span_id)
+            .collect();
+        if unplaced.is_empty() {
+            break;
+        }
+        let earliest = starts.values().copied().min();
+        for span in spans.iter_mut().filter(|s| s.start_ns == 0) {
+            let base = match span.parent_id {
+                Some(p) if starts.contains_key(&p) => starts.get(&p).copied(),
+                Some(p) if unplaced.contains(&p) && p != span.span_id => None,
+                _ => earliest,
+            };
+            if let Some(base) = base {
+                span.end_ns = base.saturating_add(span.end_ns);
+                span.start_ns = base;
+                placed += 1;
+            }
+        }
+    }
+    placed
+}
+
+/// Spans that share an id: the client and server halves of one RPC (Zipkin's shared spans, written without the
+/// `shared` flag) become parent and child; parts of one span reported separately (a late annotation, a second
+/// reporter) are merged into one.
+fn merge_halves(spans: &mut Vec<Span>) -> u64 {
+    let mut first: FxHashMap<SpanId, usize> = FxHashMap::default();
+    let mut merged = 0;
+    let mut remove = Vec::new();
+    for i in 0..spans.len() {
+        let id = spans[i].span_id;
+        let Some(&j) = first.get(&id) else {
+            first.insert(id, i);
+            continue;
+        };
+        let (a, b) = (spans[j].kind, spans[i].kind);
+        if a != b
+            && matches!(
+                (a, b),
+                (SpanKind::Client, SpanKind::Server) | (SpanKind::Server, SpanKind::Client)
+            )
+        {
+            let server = if b == SpanKind::Server { i } else { j };
+            spans[server].parent_id = Some(id);
+            spans[server].span_id = SpanId(id.0.rotate_left(32) ^ 0x5348_4152_4544_0001);
+            if server == j {
+                first.insert(id, i);
+            }
+            continue;
+        }
+        let part = spans[i].clone();
+        let whole = &mut spans[j];
+        if whole.start_ns == 0 && part.start_ns > 0 {
+            whole.start_ns = part.start_ns;
+            whole.end_ns = part.end_ns;
+        }
+        if whole.name.is_empty() {
+            whole.name = part.name;
+        }
+        if whole.kind == SpanKind::Unspecified {
+            whole.kind = part.kind;
+        }
+        if part.status != crate::model::StatusCode::Unset
+            && whole.status == crate::model::StatusCode::Unset
+        {
+            whole.status = part.status;
+            whole.status_message = part.status_message;
+        }
+        for (key, value) in part.attributes.0 {
+            if whole.attributes.get(&key).is_none() {
+                whole.attributes.0.push((key, value));
+            }
+        }
+        whole.events.extend(part.events);
+        whole.links.extend(part.links);
+        whole.parent_id = whole.parent_id.or(part.parent_id);
+        remove.push(i);
+        merged += 1;
+    }
+    for i in remove.into_iter().rev() {
+        spans.remove(i);
+    }
+    merged
 }

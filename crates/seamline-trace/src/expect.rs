@@ -30,7 +30,10 @@ pub(crate) struct Learned {
 
 impl Expectations {
     pub fn add_manifest(&mut self, manifest: &Manifest) {
-        let mut service = ServiceExpectations { service: manifest.name.value.clone(), ..Default::default() };
+        let mut service = ServiceExpectations {
+            service: manifest.name.value.clone(),
+            ..Default::default()
+        };
         for consumed in &manifest.consumes_events {
             for message in &consumed.messages {
                 let name = message.value.name.clone();
@@ -105,7 +108,10 @@ impl Learned {
             .publishers
             .entry(base_name(message).to_string())
             .or_default()
-            .entry((publisher.to_string(), trigger.map(|t| base_name(t).to_string())))
+            .entry((
+                publisher.to_string(),
+                trigger.map(|t| base_name(t).to_string()),
+            ))
             .or_default() += 1;
     }
 
@@ -118,12 +124,19 @@ impl Learned {
     }
 
     pub(crate) fn record_routing_key(&mut self, message: &str, key: &str) {
-        *self.routing_keys.entry(base_name(message).to_string()).or_default().entry(key.to_string()).or_default() += 1;
+        *self
+            .routing_keys
+            .entry(base_name(message).to_string())
+            .or_default()
+            .entry(key.to_string())
+            .or_default() += 1;
     }
 
     /// The routing key `message` is usually published with in healthy traces.
     pub(crate) fn routing_key(&self, message: &str) -> Option<&str> {
         let seen = self.routing_keys.get(base_name(message))?;
-        seen.iter().max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0))).map(|(k, _)| k.as_str())
+        seen.iter()
+            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+            .map(|(k, _)| k.as_str())
     }
 }

@@ -204,24 +204,68 @@ impl Checkout<'_> {
 
     fn noise(&mut self, trace: u128, parent: u64, service: &'static str, start: u64) {
         for i in 0..self.noise {
-            let name = if i % 2 == 0 { "GET cache" } else { "SELECT config" };
+            let name = if i % 2 == 0 {
+                "GET cache"
+            } else {
+                "SELECT config"
+            };
             let duration = self.rng.between(MS / 5, 2 * MS);
-            self.span(trace, Some(parent), service, name, 3, start + i as u64 * MS, duration, vec![("db.system", json!("redis"))]);
+            self.span(
+                trace,
+                Some(parent),
+                service,
+                name,
+                3,
+                start + i as u64 * MS,
+                duration,
+                vec![("db.system", json!("redis"))],
+            );
         }
     }
 
-    fn http(&mut self, trace: u128, parent: u64, from: &'static str, to: &'static str, route: &str, start: u64, duration: u64, status: u16) -> (usize, usize) {
-        let client = self.span(trace, Some(parent), from, route, 3, start, duration, vec![
-            ("http.request.method", json!("POST")),
-            ("http.response.status_code", json!(status)),
-            ("server.address", json!(to)),
-        ]);
+    fn http(
+        &mut self,
+        trace: u128,
+        parent: u64,
+        from: &'static str,
+        to: &'static str,
+        route: &str,
+        start: u64,
+        duration: u64,
+        status: u16,
+    ) -> (usize, usize) {
+        let client = self.span(
+            trace,
+            Some(parent),
+            from,
+            route,
+            3,
+            start,
+            duration,
+            vec![
+                ("http.request.method", json!("POST")),
+                ("http.response.status_code", json!(status)),
+                ("server.address", json!(to)),
+            ],
+        );
         let client_id = self.spans[client].id;
-        let server = self.span(trace, Some(client_id), to, route, 2, start + MS / 2, duration.saturating_sub(MS), vec![
-            ("http.request.method", json!("POST")),
-            ("http.route", json!(route.split_once(' ').map_or(route, |r| r.1))),
-            ("http.response.status_code", json!(status)),
-        ]);
+        let server = self.span(
+            trace,
+            Some(client_id),
+            to,
+            route,
+            2,
+            start + MS / 2,
+            duration.saturating_sub(MS),
+            vec![
+                ("http.request.method", json!("POST")),
+                (
+                    "http.route",
+                    json!(route.split_once(' ').map_or(route, |r| r.1)),
+                ),
+                ("http.response.status_code", json!(status)),
+            ],
+        );
         (client, server)
     }
 
@@ -247,27 +291,60 @@ impl Checkout<'_> {
                 ("messaging.system", json!("rabbitmq")),
                 ("messaging.operation.type", json!(op)),
                 ("messaging.message.id", json!(id.clone())),
-                ("messaging.message.conversation_id", json!(conversation.clone())),
+                (
+                    "messaging.message.conversation_id",
+                    json!(conversation.clone()),
+                ),
                 ("cloudevents.event_type", json!(message)),
-                ("messaging.message.schema_version", json!(version.to_string())),
+                (
+                    "messaging.message.schema_version",
+                    json!(version.to_string()),
+                ),
             ]
         };
         let mut attributes = common("publish");
         attributes.push(("messaging.destination.name", json!(exchange)));
-        attributes.push(("messaging.rabbitmq.destination.routing_key", json!(routing_key)));
-        let producer = self.span(trace, Some(parent), from, &format!("publish {message}"), 4, start, MS, attributes);
+        attributes.push((
+            "messaging.rabbitmq.destination.routing_key",
+            json!(routing_key),
+        ));
+        let producer = self.span(
+            trace,
+            Some(parent),
+            from,
+            &format!("publish {message}"),
+            4,
+            start,
+            MS,
+            attributes,
+        );
         if !delivered {
             return (producer, None);
         }
         let producer_id = self.spans[producer].id;
         let deliver_at = start + self.rng.between(2 * MS, 8 * MS);
         let mut attributes = common("process");
-        attributes.push(("messaging.destination.name", json!(format!("{to}.{message}"))));
+        attributes.push((
+            "messaging.destination.name",
+            json!(format!("{to}.{message}")),
+        ));
         let (consumer_trace, consumer_parent) = match self.style {
             Style::Child => (trace, Some(producer_id)),
-            Style::Link => (u128::from(self.rng.next()) << 64 | u128::from(self.rng.next()), None),
+            Style::Link => (
+                u128::from(self.rng.next()) << 64 | u128::from(self.rng.next()),
+                None,
+            ),
         };
-        let consumer = self.span(consumer_trace, consumer_parent, to, &format!("process {message}"), 5, deliver_at, 5 * MS, attributes);
+        let consumer = self.span(
+            consumer_trace,
+            consumer_parent,
+            to,
+            &format!("process {message}"),
+            5,
+            deliver_at,
+            5 * MS,
+            attributes,
+        );
         if self.style == Style::Link {
             self.spans[consumer].links.push((trace, producer_id));
         }
@@ -277,14 +354,25 @@ impl Checkout<'_> {
 
 /// Writes `options.checkouts` checkouts as OTLP/JSON lines (one `ExportTraceServiceRequest` per trace) and, when
 /// given, their log lines as JSON Lines.
-pub fn generate(options: &Options, traces: &mut dyn Write, mut logs: Option<&mut dyn Write>) -> io::Result<Written> {
+pub fn generate(
+    options: &Options,
+    traces: &mut dyn Write,
+    mut logs: Option<&mut dyn Write>,
+) -> io::Result<Written> {
     let mut rng = Rng(options.seed);
     let mut written = Written::default();
     for index in 0..options.checkouts {
         let faulty = options.fault.filter(|_| index % 40 < options.faulty_per_40);
         let start = EPOCH_NS + index as u64 * options.interval_ms * MS + rng.between(0, 5 * MS);
         let trace = u128::from(rng.next()) << 64 | u128::from(rng.next());
-        let mut checkout = Checkout { rng: &mut rng, spans: Vec::new(), logs: Vec::new(), style: options.style, noise: options.noise, trace };
+        let mut checkout = Checkout {
+            rng: &mut rng,
+            spans: Vec::new(),
+            logs: Vec::new(),
+            style: options.style,
+            noise: options.noise,
+            trace,
+        };
         build_checkout(&mut checkout, trace, start, faulty);
         if faulty.is_some() {
             written.faulty_checkouts += 1;
@@ -313,7 +401,11 @@ pub fn generate(options: &Options, traces: &mut dyn Write, mut logs: Option<&mut
         trace_ids.dedup();
         for (n, trace_id) in trace_ids.iter().enumerate() {
             let in_trace: Vec<&GenSpan> = spans.iter().filter(|s| s.trace == *trace_id).collect();
-            let quirk = if options.quirks { (index + n) % 5 } else { usize::MAX };
+            let quirk = if options.quirks {
+                (index + n) % 5
+            } else {
+                usize::MAX
+            };
             let line = request_json(&in_trace, quirk);
             serde_json::to_writer(&mut *traces, &line)?;
             traces.write_all(b"\n")?;
@@ -333,14 +425,32 @@ pub fn generate(options: &Options, traces: &mut dyn Write, mut logs: Option<&mut
 
 fn build_checkout(c: &mut Checkout, trace: u128, start: u64, fault: Option<Fault>) {
     let timeout = 2000 * MS;
-    let gateway = c.span(trace, None, "gateway", "POST /checkout", 2, start, 0, vec![
-        ("http.request.method", json!("POST")),
-        ("http.route", json!("/checkout")),
-    ]);
+    let gateway = c.span(
+        trace,
+        None,
+        "gateway",
+        "POST /checkout",
+        2,
+        start,
+        0,
+        vec![
+            ("http.request.method", json!("POST")),
+            ("http.route", json!("/checkout")),
+        ],
+    );
     let gateway_id = c.spans[gateway].id;
     c.noise(trace, gateway_id, "gateway", start + MS);
     let call_at = start + 2 * MS;
-    let (order_client, order) = c.http(trace, gateway_id, "gateway", "order-service", "POST /orders", call_at, 0, 201);
+    let (order_client, order) = c.http(
+        trace,
+        gateway_id,
+        "gateway",
+        "order-service",
+        "POST /orders",
+        call_at,
+        0,
+        201,
+    );
     let order_id = c.spans[order].id;
     let mut t = call_at + 2 * MS;
     c.noise(trace, order_id, "order-service", t);
@@ -348,92 +458,281 @@ fn build_checkout(c: &mut Checkout, trace: u128, start: u64, fault: Option<Fault
     // Order validation and its own database write.
     if fault == Some(Fault::InvalidRequest) {
         t += 3 * MS;
-        finish_http(c, gateway, order_client, order, t, 422, Some("shipping address is missing"));
+        finish_http(
+            c,
+            gateway,
+            order_client,
+            order,
+            t,
+            422,
+            Some("shipping address is missing"),
+        );
         return;
     }
-    let insert = c.span(trace, Some(order_id), "order-service", "INSERT orders", 3, t, 4 * MS, vec![
-        ("db.system", json!("postgresql")),
-        ("db.operation.name", json!("INSERT")),
-    ]);
+    let insert = c.span(
+        trace,
+        Some(order_id),
+        "order-service",
+        "INSERT orders",
+        3,
+        t,
+        4 * MS,
+        vec![
+            ("db.system", json!("postgresql")),
+            ("db.operation.name", json!("INSERT")),
+        ],
+    );
     t += 5 * MS;
     if fault == Some(Fault::OrderDatabaseError) {
-        c.fail(insert, "duplicate key value violates unique constraint \"orders_pkey\"");
-        finish_http(c, gateway, order_client, order, t, 500, Some("could not store the order"));
+        c.fail(
+            insert,
+            "duplicate key value violates unique constraint \"orders_pkey\"",
+        );
+        finish_http(
+            c,
+            gateway,
+            order_client,
+            order,
+            t,
+            500,
+            Some("could not store the order"),
+        );
         return;
     }
 
     // Payment, retried up to three times on 5xx and timeouts.
-    let attempts = if fault == Some(Fault::PaymentUnavailable) { 3 } else { 1 };
+    let attempts = if fault == Some(Fault::PaymentUnavailable) {
+        3
+    } else {
+        1
+    };
     for attempt in 0..attempts {
         match fault {
             Some(Fault::PaymentUnavailable) => {
-                let (client, server) = c.http(trace, order_id, "order-service", "payment-service", "POST /payments", t, 8 * MS, 503);
+                let (client, server) = c.http(
+                    trace,
+                    order_id,
+                    "order-service",
+                    "payment-service",
+                    "POST /payments",
+                    t,
+                    8 * MS,
+                    503,
+                );
                 let server_id = c.spans[server].id;
-                let pool = c.span(trace, Some(server_id), "payment-service", "acquire connection", 1, t + MS, 5 * MS, vec![]);
+                let pool = c.span(
+                    trace,
+                    Some(server_id),
+                    "payment-service",
+                    "acquire connection",
+                    1,
+                    t + MS,
+                    5 * MS,
+                    vec![],
+                );
                 c.fail(pool, "connection pool exhausted");
                 c.fail(server, "service unavailable");
                 c.fail(client, "503 Service Unavailable");
                 t += 9 * MS + (50 << attempt) * MS;
             }
             Some(Fault::PaymentSlow) => {
-                let (client, server) = c.http(trace, order_id, "order-service", "payment-service", "POST /payments", t, timeout, 504);
-                c.spans[client].attributes.retain(|(k, _)| *k != "http.response.status_code");
+                let (client, server) = c.http(
+                    trace,
+                    order_id,
+                    "order-service",
+                    "payment-service",
+                    "POST /payments",
+                    t,
+                    timeout,
+                    504,
+                );
+                c.spans[client]
+                    .attributes
+                    .retain(|(k, _)| *k != "http.response.status_code");
                 c.fail(client, "request timed out after 2000 ms");
                 let server_id = c.spans[server].id;
                 c.spans[server].end = t + 5000 * MS;
-                c.spans[server].attributes.retain(|(k, _)| *k != "http.response.status_code");
-                c.spans[server].attributes.push(("http.response.status_code", json!(201)));
-                c.span(trace, Some(server_id), "payment-service", "SELECT accounts FOR UPDATE", 3, t + 2 * MS, 4900 * MS, vec![("db.system", json!("postgresql"))]);
+                c.spans[server]
+                    .attributes
+                    .retain(|(k, _)| *k != "http.response.status_code");
+                c.spans[server]
+                    .attributes
+                    .push(("http.response.status_code", json!(201)));
+                c.span(
+                    trace,
+                    Some(server_id),
+                    "payment-service",
+                    "SELECT accounts FOR UPDATE",
+                    3,
+                    t + 2 * MS,
+                    4900 * MS,
+                    vec![("db.system", json!("postgresql"))],
+                );
                 t += timeout;
-                finish_http(c, gateway, order_client, order, t + MS, 500, Some("payment failed"));
+                finish_http(
+                    c,
+                    gateway,
+                    order_client,
+                    order,
+                    t + MS,
+                    500,
+                    Some("payment failed"),
+                );
                 return;
             }
             _ => {
-                let (_, server) = c.http(trace, order_id, "order-service", "payment-service", "POST /payments", t, 30 * MS, 201);
+                let (_, server) = c.http(
+                    trace,
+                    order_id,
+                    "order-service",
+                    "payment-service",
+                    "POST /payments",
+                    t,
+                    30 * MS,
+                    201,
+                );
                 let server_id = c.spans[server].id;
-                c.span(trace, Some(server_id), "payment-service", "INSERT payments", 3, t + 2 * MS, 20 * MS, vec![("db.system", json!("postgresql"))]);
+                c.span(
+                    trace,
+                    Some(server_id),
+                    "payment-service",
+                    "INSERT payments",
+                    3,
+                    t + 2 * MS,
+                    20 * MS,
+                    vec![("db.system", json!("postgresql"))],
+                );
                 t += 31 * MS;
             }
         }
     }
     if fault == Some(Fault::PaymentUnavailable) {
-        finish_http(c, gateway, order_client, order, t, 500, Some("payment failed after 3 attempts"));
+        finish_http(
+            c,
+            gateway,
+            order_client,
+            order,
+            t,
+            500,
+            Some("payment failed after 3 attempts"),
+        );
         return;
     }
 
     // order.created → inventory → inventory.stock_reserved → order.
-    let (_, consumer) = c.message(trace, order_id, "order-service", "inventory-service", "order.created", "order.created", 1, t, true);
+    let (_, consumer) = c.message(
+        trace,
+        order_id,
+        "order-service",
+        "inventory-service",
+        "order.created",
+        "order.created",
+        1,
+        t,
+        true,
+    );
     let consumer = consumer.unwrap_or_default();
-    let (inv_trace, inv_id, inv_start) = (c.spans[consumer].trace, c.spans[consumer].id, c.spans[consumer].start);
-    c.span(inv_trace, Some(inv_id), "inventory-service", "UPDATE stock", 3, inv_start + MS, 2 * MS, vec![("db.system", json!("postgresql"))]);
+    let (inv_trace, inv_id, inv_start) = (
+        c.spans[consumer].trace,
+        c.spans[consumer].id,
+        c.spans[consumer].start,
+    );
+    c.span(
+        inv_trace,
+        Some(inv_id),
+        "inventory-service",
+        "UPDATE stock",
+        3,
+        inv_start + MS,
+        2 * MS,
+        vec![("db.system", json!("postgresql"))],
+    );
     let wait_start = t + MS;
-    let wait = c.span(trace, Some(order_id), "order-service", "await inventory.stock_reserved", 1, wait_start, 0, vec![
-        ("messaging.system", json!("rabbitmq")),
-        ("messaging.operation.type", json!("receive")),
-        ("messaging.destination.name", json!("order-service.inventory.stock_reserved")),
-        ("cloudevents.event_type", json!("inventory.stock_reserved")),
-    ]);
+    let wait = c.span(
+        trace,
+        Some(order_id),
+        "order-service",
+        "await inventory.stock_reserved",
+        1,
+        wait_start,
+        0,
+        vec![
+            ("messaging.system", json!("rabbitmq")),
+            ("messaging.operation.type", json!("receive")),
+            (
+                "messaging.destination.name",
+                json!("order-service.inventory.stock_reserved"),
+            ),
+            ("cloudevents.event_type", json!("inventory.stock_reserved")),
+        ],
+    );
     let reserved_at = inv_start + 3 * MS;
     let arrived = match fault {
         Some(Fault::MissingPublish) => None,
         Some(Fault::WrongRoutingKey) => {
-            c.message(inv_trace, inv_id, "inventory-service", "order-service", "inventory.stock_reserved", "inventory.stock-reserved", 1, reserved_at, false);
+            c.message(
+                inv_trace,
+                inv_id,
+                "inventory-service",
+                "order-service",
+                "inventory.stock_reserved",
+                "inventory.stock-reserved",
+                1,
+                reserved_at,
+                false,
+            );
             None
         }
         Some(Fault::VersionMismatch) => {
-            let (_, consumer) = c.message(inv_trace, inv_id, "inventory-service", "order-service", "inventory.stock_reserved", "inventory.stock_reserved", 2, reserved_at, true);
+            let (_, consumer) = c.message(
+                inv_trace,
+                inv_id,
+                "inventory-service",
+                "order-service",
+                "inventory.stock_reserved",
+                "inventory.stock_reserved",
+                2,
+                reserved_at,
+                true,
+            );
             let consumer = consumer.unwrap_or_default();
-            c.fail(consumer, "unsupported schema version 2 for inventory.stock_reserved");
-            let (ct, cid, cs) = (c.spans[consumer].trace, c.spans[consumer].id, c.spans[consumer].start);
-            c.span(ct, Some(cid), "order-service", "publish order-service.dlq", 4, cs + 4 * MS, MS / 2, vec![
-                ("messaging.system", json!("rabbitmq")),
-                ("messaging.operation.type", json!("publish")),
-                ("messaging.destination.name", json!("order-service.dlq")),
-            ]);
+            c.fail(
+                consumer,
+                "unsupported schema version 2 for inventory.stock_reserved",
+            );
+            let (ct, cid, cs) = (
+                c.spans[consumer].trace,
+                c.spans[consumer].id,
+                c.spans[consumer].start,
+            );
+            c.span(
+                ct,
+                Some(cid),
+                "order-service",
+                "publish order-service.dlq",
+                4,
+                cs + 4 * MS,
+                MS / 2,
+                vec![
+                    ("messaging.system", json!("rabbitmq")),
+                    ("messaging.operation.type", json!("publish")),
+                    ("messaging.destination.name", json!("order-service.dlq")),
+                ],
+            );
             None
         }
         _ => {
-            let (_, consumer) = c.message(inv_trace, inv_id, "inventory-service", "order-service", "inventory.stock_reserved", "inventory.stock_reserved", 1, reserved_at, true);
+            let (_, consumer) = c.message(
+                inv_trace,
+                inv_id,
+                "inventory-service",
+                "order-service",
+                "inventory.stock_reserved",
+                "inventory.stock_reserved",
+                1,
+                reserved_at,
+                true,
+            );
             consumer.map(|k| c.spans[k].end)
         }
     };
@@ -444,17 +743,51 @@ fn build_checkout(c: &mut Checkout, trace: u128, start: u64, fault: Option<Fault
         }
         None => {
             c.spans[wait].end = wait_start + timeout;
-            c.fail(wait, "timed out after 2000 ms waiting for inventory.stock_reserved");
-            finish_http(c, gateway, order_client, order, wait_start + timeout + MS, 500, Some("stock reservation timed out"));
+            c.fail(
+                wait,
+                "timed out after 2000 ms waiting for inventory.stock_reserved",
+            );
+            finish_http(
+                c,
+                gateway,
+                order_client,
+                order,
+                wait_start + timeout + MS,
+                500,
+                Some("stock reservation timed out"),
+            );
             return;
         }
     }
 
     // order.confirmed → notification.
-    let (_, consumer) = c.message(trace, order_id, "order-service", "notification-service", "order.confirmed", "order.confirmed", 1, t, true);
+    let (_, consumer) = c.message(
+        trace,
+        order_id,
+        "order-service",
+        "notification-service",
+        "order.confirmed",
+        "order.confirmed",
+        1,
+        t,
+        true,
+    );
     if let Some(consumer) = consumer {
-        let (nt, nid, ns) = (c.spans[consumer].trace, c.spans[consumer].id, c.spans[consumer].start);
-        let smtp = c.span(nt, Some(nid), "notification-service", "POST smtp send", 3, ns + MS, 3 * MS, vec![("server.address", json!("smtp.example.com"))]);
+        let (nt, nid, ns) = (
+            c.spans[consumer].trace,
+            c.spans[consumer].id,
+            c.spans[consumer].start,
+        );
+        let smtp = c.span(
+            nt,
+            Some(nid),
+            "notification-service",
+            "POST smtp send",
+            3,
+            ns + MS,
+            3 * MS,
+            vec![("server.address", json!("smtp.example.com"))],
+        );
         if fault == Some(Fault::NotificationFails) {
             c.fail(smtp, "421 service not available");
             c.fail(consumer, "could not send the confirmation");
@@ -464,21 +797,37 @@ fn build_checkout(c: &mut Checkout, trace: u128, start: u64, fault: Option<Fault
 }
 
 /// Ends the order call and the checkout with `status`, marking them failed for 5xx.
-fn finish_http(c: &mut Checkout, gateway: usize, client: usize, order: usize, end: u64, status: u16, error: Option<&str>) {
+fn finish_http(
+    c: &mut Checkout,
+    gateway: usize,
+    client: usize,
+    order: usize,
+    end: u64,
+    status: u16,
+    error: Option<&str>,
+) {
     for &i in &[order, client] {
         c.spans[i].end = end;
-        c.spans[i].attributes.retain(|(k, _)| *k != "http.response.status_code");
-        c.spans[i].attributes.push(("http.response.status_code", json!(status)));
+        c.spans[i]
+            .attributes
+            .retain(|(k, _)| *k != "http.response.status_code");
+        c.spans[i]
+            .attributes
+            .push(("http.response.status_code", json!(status)));
     }
     c.spans[gateway].end = end + MS;
-    c.spans[gateway].attributes.push(("http.response.status_code", json!(status)));
+    c.spans[gateway]
+        .attributes
+        .push(("http.response.status_code", json!(status)));
     if status >= 500 {
         let why = error.unwrap_or("internal error");
         c.fail(order, why);
         c.fail(client, why);
         c.fail(gateway, why);
     } else if status >= 400 {
-        c.spans[order].attributes.push(("error.type", json!(error.unwrap_or("invalid request"))));
+        c.spans[order]
+            .attributes
+            .push(("error.type", json!(error.unwrap_or("invalid request"))));
         c.spans[client].error = Some(error.unwrap_or("client error").to_string());
     }
 }
@@ -495,9 +844,19 @@ fn request_json(spans: &[&GenSpan], quirk: usize) -> Json {
     services.dedup();
     let id = |width: usize, value: u128| {
         let text = format!("{value:0width$x}");
-        if quirk == 0 { text.to_uppercase() } else { text }
+        if quirk == 0 {
+            text.to_uppercase()
+        } else {
+            text
+        }
     };
-    let time = |ns: u64| if quirk == 2 { json!(ns) } else { json!(ns.to_string()) };
+    let time = |ns: u64| {
+        if quirk == 2 {
+            json!(ns)
+        } else {
+            json!(ns.to_string())
+        }
+    };
     let resources: Vec<Json> = services
         .iter()
         .map(|service| {

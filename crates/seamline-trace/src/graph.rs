@@ -14,28 +14,86 @@ pub(crate) struct Graph<'a> {
     pub(crate) children: Vec<Vec<usize>>,
     pub(crate) roots: Vec<usize>,
     pub(crate) logs: Vec<&'a LogRecord>,
-    /// What had to be repaired: orphans, cycles, duplicate ids, skewed clocks.
-    pub(crate) repairs: Vec<String>,
+    pub(crate) repairs: Repairs,
+}
+
+/// What had to be repaired in the input to make a tree of it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Repairs {
+    pub(crate) duplicates: u64,
+    pub(crate) orphans: u64,
+    pub(crate) cycles: u64,
+    pub(crate) skewed: u64,
+    pub(crate) untimed: u64,
+    pub(crate) merged: u64,
+}
+
+impl Repairs {
+    pub(crate) fn add(&mut self, other: &Repairs) {
+        self.duplicates += other.duplicates;
+        self.orphans += other.orphans;
+        self.cycles += other.cycles;
+        self.skewed += other.skewed;
+        self.untimed += other.untimed;
+        self.merged += other.merged;
+    }
+
+    pub(crate) fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.duplicates > 0 {
+            out.push(format!(
+                "{} span(s) repeated an id already seen in their trace; the first was kept",
+                self.duplicates
+            ));
+        }
+        if self.orphans > 0 {
+            out.push(format!(
+                "{} span(s) name a parent that is not in the input; they are shown as roots",
+                self.orphans
+            ));
+        }
+        if self.cycles > 0 {
+            out.push(format!(
+                "{} parent cycle(s) were cut at the span that starts first",
+                self.cycles
+            ));
+        }
+        if self.merged > 0 {
+            out.push(format!(
+                "{} span(s) were reported in parts under one id and merged",
+                self.merged
+            ));
+        }
+        if self.untimed > 0 {
+            out.push(format!(
+                "{} span(s) had no start time; they were placed at their parent's start",
+                self.untimed
+            ));
+        }
+        if self.skewed > 0 {
+            out.push(format!(
+                "{} span(s) start before their parent (clock skew between hosts); times are shown as recorded",
+                self.skewed
+            ));
+        }
+        out
+    }
 }
 
 impl<'a> Graph<'a> {
     pub(crate) fn build(traces: &[(&'a [Span], &'a [LogRecord])]) -> Graph<'a> {
         let mut spans = Vec::new();
         let mut index = FxHashMap::default();
-        let mut repairs = Vec::new();
-        let mut duplicates = 0;
+        let mut repairs = Repairs::default();
         for (trace, _) in traces {
             for span in *trace {
                 if index.contains_key(&(span.trace_id, span.span_id)) {
-                    duplicates += 1;
+                    repairs.duplicates += 1;
                     continue;
                 }
                 index.insert((span.trace_id, span.span_id), spans.len());
                 spans.push(span);
             }
-        }
-        if duplicates > 0 {
-            repairs.push(format!("{duplicates} span(s) repeated an id already seen in the trace; the first was kept"));
         }
         let logs = traces.iter().flat_map(|(_, logs)| logs.iter()).collect();
         let mut producers_by_message: FxHashMap<&str, usize> = FxHashMap::default();
@@ -50,7 +108,6 @@ impl<'a> Graph<'a> {
         let n = spans.len();
         let mut parent = vec![None; n];
         let mut hop = vec![false; n];
-        let mut orphans = 0;
         for (i, span) in spans.iter().enumerate() {
             if let Some(p) = span.parent_id {
                 if let Some(&j) = index.get(&(span.trace_id, p)) {
@@ -61,22 +118,25 @@ impl<'a> Graph<'a> {
                         && matches!(messaging::role(span), Some(Role::Consumer | Role::Receive));
                     continue;
                 }
-                orphans += 1;
+                repairs.orphans += 1;
             }
             // No parent in this trace: a link, or the message id, may join it to its producer.
-            let linked = span.links.iter().find_map(|l| index.get(&(l.trace_id, l.span_id)).copied());
+            let linked = span
+                .links
+                .iter()
+                .find_map(|l| index.get(&(l.trace_id, l.span_id)).copied());
             let by_message = || {
                 matches!(messaging::role(span), Some(Role::Consumer | Role::Receive))
-                    .then(|| messaging::message_id(span).and_then(|id| producers_by_message.get(id).copied()))
+                    .then(|| {
+                        messaging::message_id(span)
+                            .and_then(|id| producers_by_message.get(id).copied())
+                    })
                     .flatten()
             };
             if let Some(j) = linked.or_else(by_message).filter(|j| *j != i) {
                 parent[i] = Some(j);
                 hop[i] = true;
             }
-        }
-        if orphans > 0 {
-            repairs.push(format!("{orphans} span(s) name a parent that is not in the input; they are shown as roots"));
         }
 
         // Cut cycles at the span that starts first, which then becomes a root.
@@ -90,15 +150,13 @@ impl<'a> Graph<'a> {
                     1 => {
                         let at = path.iter().position(|p| *p == c).unwrap_or(0);
                         let cycle = &path[at..];
-                        let cut = *cycle.iter().min_by_key(|i: &&usize| spans[**i].start_ns).unwrap_or(&c);
+                        let cut = *cycle
+                            .iter()
+                            .min_by_key(|i: &&usize| spans[**i].start_ns)
+                            .unwrap_or(&c);
                         parent[cut] = None;
                         hop[cut] = false;
-                        repairs.push(format!(
-                            "the parents of {} span(s) form a cycle; it was cut at {} ({})",
-                            cycle.len(),
-                            spans[cut].span_id,
-                            spans[cut].name
-                        ));
+                        repairs.cycles += 1;
                         break;
                     }
                     _ => {
@@ -115,13 +173,12 @@ impl<'a> Graph<'a> {
 
         let mut children = vec![Vec::new(); n];
         let mut roots = Vec::new();
-        let mut skewed = 0;
         for i in 0..n {
             match parent[i] {
                 Some(p) => {
                     children[p].push(i);
                     if !hop[i] && spans[i].start_ns < spans[p].start_ns {
-                        skewed += 1;
+                        repairs.skewed += 1;
                     }
                 }
                 None => roots.push(i),
@@ -130,12 +187,15 @@ impl<'a> Graph<'a> {
         for list in children.iter_mut().chain(std::iter::once(&mut roots)) {
             list.sort_by_key(|i| (spans[*i].start_ns, spans[*i].span_id));
         }
-        if skewed > 0 {
-            repairs.push(format!(
-                "{skewed} span(s) start before their parent (clock skew between hosts); times are shown as recorded"
-            ));
+        Graph {
+            spans,
+            parent,
+            hop,
+            children,
+            roots,
+            logs,
+            repairs,
         }
-        Graph { spans, parent, hop, children, roots, logs, repairs }
     }
 
     /// The spans on the way from a root down to `node`, root first.

@@ -14,6 +14,7 @@ mod graph;
 pub mod messaging;
 pub mod model;
 pub mod read;
+pub mod render;
 pub mod report;
 pub mod versions;
 

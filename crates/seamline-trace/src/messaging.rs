@@ -28,7 +28,9 @@ pub const EVENT_TYPE: &str = "cloudevents.event_type";
 pub const DEFAULT_VERSION_ATTRIBUTE: &str = "messaging.message.schema_version";
 
 pub fn role(span: &Span) -> Option<Role> {
-    let operation = span.attr_str(OPERATION_TYPE).or_else(|| span.attr_str("messaging.operation"));
+    let operation = span
+        .attr_str(OPERATION_TYPE)
+        .or_else(|| span.attr_str("messaging.operation"));
     match operation {
         Some("publish" | "send" | "create") => return Some(Role::Producer),
         Some("process" | "deliver") => return Some(Role::Consumer),
@@ -53,7 +55,9 @@ pub fn message_name(span: &Span) -> Option<&str> {
 }
 
 pub fn message_id(span: &Span) -> Option<&str> {
-    span.attr_str(MESSAGE_ID).or_else(|| span.attr_str("cloudevents.event_id")).filter(|n| !n.is_empty())
+    span.attr_str(MESSAGE_ID)
+        .or_else(|| span.attr_str("cloudevents.event_id"))
+        .filter(|n| !n.is_empty())
 }
 
 pub fn conversation_id(span: &Span) -> Option<&str> {
@@ -84,5 +88,8 @@ pub fn base_name(name: &str) -> &str {
 /// Whether a destination looks like a dead-letter queue or exchange.
 pub fn is_dead_letter_destination(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
-    lower.contains("dlq") || lower.contains("dead") || lower.ends_with(".dlx") || lower.contains("dead-letter")
+    lower.contains("dlq")
+        || lower.contains("dead")
+        || lower.ends_with(".dlx")
+        || lower.contains("dead-letter")
 }

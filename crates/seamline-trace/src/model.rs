@@ -205,6 +205,12 @@ impl Span {
 
     /// Text that says why the span failed: the status message, `error.type`, or the first exception event.
     pub fn error_text(&self) -> Option<String> {
+        self.error_text_raw()
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+    }
+
+    fn error_text_raw(&self) -> Option<String> {
         if let Some(message) = self.status_message.as_deref().filter(|m| !m.is_empty()) {
             return Some(message.to_string());
         }
@@ -221,7 +227,10 @@ impl Span {
         }
         self.attr_str("error.type")
             .or_else(|| self.attr_str("error.message"))
-            .or_else(|| self.attr_str("error").filter(|e| !e.eq_ignore_ascii_case("true")))
+            .or_else(|| {
+                self.attr_str("error")
+                    .filter(|e| !e.eq_ignore_ascii_case("true"))
+            })
             .map(str::to_string)
     }
 

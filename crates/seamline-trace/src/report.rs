@@ -191,7 +191,10 @@ impl Report {
         for trace in traces {
             let cause = &trace.root_cause;
             match lines.iter_mut().find(|l| {
-                l.route == trace.route && l.kind == cause.kind && l.service == cause.service && l.headline == cause.headline
+                l.route == trace.route
+                    && l.kind == cause.kind
+                    && l.service == cause.service
+                    && l.headline == cause.headline
             }) {
                 Some(line) => line.traces += 1,
                 None => lines.push(AggregateLine {
@@ -209,11 +212,16 @@ impl Report {
             let fatal = line.kind != CauseKind::NonFatal;
             line.of = traces
                 .iter()
-                .filter(|t| t.route == line.route && (t.root_cause.kind != CauseKind::NonFatal) == fatal)
+                .filter(|t| {
+                    t.route == line.route && (t.root_cause.kind != CauseKind::NonFatal) == fatal
+                })
                 .count();
         }
         lines.sort_by(|a, b| {
-            b.traces.cmp(&a.traces).then_with(|| a.route.cmp(&b.route)).then_with(|| a.headline.cmp(&b.headline))
+            b.traces
+                .cmp(&a.traces)
+                .then_with(|| a.route.cmp(&b.route))
+                .then_with(|| a.headline.cmp(&b.headline))
         });
         lines
     }

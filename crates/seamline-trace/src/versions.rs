@@ -30,7 +30,10 @@ pub struct Versions {
 
 impl Versions {
     pub fn new(attribute: String) -> Versions {
-        Versions { attribute, ..Versions::default() }
+        Versions {
+            attribute,
+            ..Versions::default()
+        }
     }
 
     pub fn observe(&mut self, span: &Span) {
@@ -39,9 +42,15 @@ impl Versions {
             Some(Role::Producer) => &mut self.producers,
             _ => return,
         };
-        let Some(message) = messaging::message_name(span) else { return };
+        let Some(message) = messaging::message_name(span) else {
+            return;
+        };
         let version = messaging::version(span, &self.attribute).unwrap_or_else(|| "unknown".into());
-        let key = (base_name(message).to_string(), version, span.service.to_string());
+        let key = (
+            base_name(message).to_string(),
+            version,
+            span.service.to_string(),
+        );
         let entry = target.entry(key).or_default();
         entry.0 += 1;
         entry.1 = entry.1.max(span.end_ns);
@@ -100,6 +109,9 @@ mod tests {
     #[test]
     fn rfc3339_of_known_instants() {
         assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(super::rfc3339(1_795_684_327_123_000_000), "2026-11-26T09:12:07.123Z");
+        assert_eq!(
+            super::rfc3339(1_795_684_327_123_000_000),
+            "2026-11-26T09:12:07.123Z"
+        );
     }
 }

@@ -22,40 +22,109 @@ fn run(options: &Options, expectations: Expectations) -> Report {
     let mut traces = Vec::new();
     let mut logs = Vec::new();
     generate(options, &mut traces, Some(&mut logs)).unwrap();
-    let config = Config { expectations, ..Config::default() };
+    let config = Config {
+        expectations,
+        ..Config::default()
+    };
     diagnose_bytes(&[("traces.jsonl", &traces), ("logs.jsonl", &logs)], config)
 }
 
 /// (fault, kind, service, span name of the root cause, whether the request failed)
 const EXPECTED: &[(Fault, CauseKind, &str, &str, bool)] = &[
-    (Fault::MissingPublish, CauseKind::MissingPublish, "inventory-service", "process order.created", true),
-    (Fault::WrongRoutingKey, CauseKind::UnconsumedPublish, "inventory-service", "publish inventory.stock_reserved", true),
-    (Fault::VersionMismatch, CauseKind::MessageRejected, "order-service", "process inventory.stock_reserved", true),
-    (Fault::PaymentUnavailable, CauseKind::RetriesExhausted, "payment-service", "acquire connection", true),
-    (Fault::PaymentSlow, CauseKind::MaskedTimeout, "payment-service", "SELECT accounts FOR UPDATE", true),
-    (Fault::OrderDatabaseError, CauseKind::ErrorOrigin, "order-service", "INSERT orders", true),
-    (Fault::InvalidRequest, CauseKind::ClientError, "order-service", "POST /orders", true),
-    (Fault::NotificationFails, CauseKind::NonFatal, "notification-service", "POST smtp send", false),
+    (
+        Fault::MissingPublish,
+        CauseKind::MissingPublish,
+        "inventory-service",
+        "process order.created",
+        true,
+    ),
+    (
+        Fault::WrongRoutingKey,
+        CauseKind::UnconsumedPublish,
+        "inventory-service",
+        "publish inventory.stock_reserved",
+        true,
+    ),
+    (
+        Fault::VersionMismatch,
+        CauseKind::MessageRejected,
+        "order-service",
+        "process inventory.stock_reserved",
+        true,
+    ),
+    (
+        Fault::PaymentUnavailable,
+        CauseKind::RetriesExhausted,
+        "payment-service",
+        "acquire connection",
+        true,
+    ),
+    (
+        Fault::PaymentSlow,
+        CauseKind::MaskedTimeout,
+        "payment-service",
+        "SELECT accounts FOR UPDATE",
+        true,
+    ),
+    (
+        Fault::OrderDatabaseError,
+        CauseKind::ErrorOrigin,
+        "order-service",
+        "INSERT orders",
+        true,
+    ),
+    (
+        Fault::InvalidRequest,
+        CauseKind::ClientError,
+        "order-service",
+        "POST /orders",
+        true,
+    ),
+    (
+        Fault::NotificationFails,
+        CauseKind::NonFatal,
+        "notification-service",
+        "POST smtp send",
+        false,
+    ),
 ];
 
 fn check(report: &Report, fault: Fault, label: &str) {
     let (_, kind, service, span, failed) = EXPECTED.iter().find(|e| e.0 == fault).unwrap();
-    assert_eq!(report.traces.len(), 37, "{label}: {} diagnosed traces\n{:#?}", report.traces.len(), report.aggregate);
+    assert_eq!(
+        report.traces.len(),
+        37,
+        "{label}: {} diagnosed traces\n{:#?}",
+        report.traces.len(),
+        report.aggregate
+    );
     for trace in &report.traces {
         let cause = &trace.root_cause;
         assert_eq!(
-            (cause.kind, cause.service.as_str(), cause.span_name.as_deref(), trace.request_failed),
+            (
+                cause.kind,
+                cause.service.as_str(),
+                cause.span_name.as_deref(),
+                trace.request_failed
+            ),
             (*kind, *service, Some(*span), *failed),
             "{label}: trace {}\n{}",
             trace.trace_id,
             serde_json::to_string_pretty(trace).unwrap()
         );
         assert!(cause.span_id.is_some());
-        assert_eq!(trace.candidates[0], *cause, "{label}: the root cause is the first candidate");
+        assert_eq!(
+            trace.candidates[0], *cause,
+            "{label}: the root cause is the first candidate"
+        );
         assert!(!trace.evidence.is_empty(), "{label}: evidence");
     }
     let top = &report.aggregate[0];
-    assert_eq!((top.traces, top.of, top.kind), (37, 37, *kind), "{label}: {top:?}");
+    assert_eq!(
+        (top.traces, top.of, top.kind),
+        (37, 37, *kind),
+        "{label}: {top:?}"
+    );
     assert_eq!(report.totals.requests, 40, "{label}");
     assert_eq!(report.totals.healthy_requests, 3, "{label}");
 }
@@ -64,9 +133,17 @@ fn check(report: &Report, fault: Fault, label: &str) {
 fn every_fault_in_both_styles_with_manifests() {
     for style in [Style::Child, Style::Link] {
         for (fault, ..) in EXPECTED {
-            let options = Options { fault: Some(*fault), style, ..Options::default() };
+            let options = Options {
+                fault: Some(*fault),
+                style,
+                ..Options::default()
+            };
             let report = run(&options, expectations());
-            check(&report, *fault, &format!("{} / {style:?} / manifests", fault.name()));
+            check(
+                &report,
+                *fault,
+                &format!("{} / {style:?} / manifests", fault.name()),
+            );
         }
     }
 }
@@ -76,9 +153,18 @@ fn every_fault_from_healthy_traces_alone() {
     // Without manifests, what healthy checkouts do is the expectation.
     for style in [Style::Child, Style::Link] {
         for (fault, ..) in EXPECTED {
-            let options = Options { fault: Some(*fault), style, seed: 7, ..Options::default() };
+            let options = Options {
+                fault: Some(*fault),
+                style,
+                seed: 7,
+                ..Options::default()
+            };
             let report = run(&options, Expectations::default());
-            check(&report, *fault, &format!("{} / {style:?} / no manifests", fault.name()));
+            check(
+                &report,
+                *fault,
+                &format!("{} / {style:?} / no manifests", fault.name()),
+            );
         }
     }
 }
@@ -86,7 +172,14 @@ fn every_fault_from_healthy_traces_alone() {
 #[test]
 fn quirks_noise_and_skew_do_not_change_the_answer() {
     for (fault, ..) in EXPECTED {
-        let options = Options { fault: Some(*fault), quirks: true, skew_ms: -40, noise: 4, seed: 99, ..Options::default() };
+        let options = Options {
+            fault: Some(*fault),
+            quirks: true,
+            skew_ms: -40,
+            noise: 4,
+            seed: 99,
+            ..Options::default()
+        };
         let report = run(&options, expectations());
         check(&report, *fault, &format!("{} / quirks", fault.name()));
     }
@@ -94,21 +187,51 @@ fn quirks_noise_and_skew_do_not_change_the_answer() {
 
 #[test]
 fn healthy_checkouts_have_no_findings() {
-    let report = run(&Options { fault: None, ..Options::default() }, expectations());
+    let report = run(
+        &Options {
+            fault: None,
+            ..Options::default()
+        },
+        expectations(),
+    );
     assert!(report.traces.is_empty(), "{:#?}", report.aggregate);
     assert_eq!(report.totals.healthy_requests, 40);
 }
 
 #[test]
 fn missing_publish_evidence_names_the_expectation_and_healthy_difference() {
-    let report = run(&Options { fault: Some(Fault::MissingPublish), ..Options::default() }, expectations());
+    let report = run(
+        &Options {
+            fault: Some(Fault::MissingPublish),
+            ..Options::default()
+        },
+        expectations(),
+    );
     let trace = &report.traces[0];
     let texts: Vec<&str> = trace.evidence.iter().map(|e| e.text.as_str()).collect();
-    assert!(texts.iter().any(|t| t.contains("inventory-service's seam.toml: publishes inventory.stock_reserved after order.created")), "{texts:#?}");
-    assert!(texts.iter().any(|t| t.contains("lacks") && t.contains("inventory-service publishes inventory.stock_reserved")), "{texts:#?}");
-    assert_eq!(report.aggregate[0].headline, "inventory-service consumed order.created and published nothing");
+    assert!(
+        texts.iter().any(|t| t.contains(
+            "inventory-service's seam.toml: publishes inventory.stock_reserved after order.created"
+        )),
+        "{texts:#?}"
+    );
+    assert!(
+        texts.iter().any(|t| t.contains("lacks")
+            && t.contains("inventory-service publishes inventory.stock_reserved")),
+        "{texts:#?}"
+    );
+    assert_eq!(
+        report.aggregate[0].headline,
+        "inventory-service consumed order.created and published nothing"
+    );
     // The timed-out wait is listed, as a symptom, below the cause.
-    assert!(trace.candidates.iter().any(|c| c.span_name.as_deref() == Some("await inventory.stock_reserved") && c.score < 0.5));
+    assert!(trace.candidates.iter().any(|c| c.span_name.as_deref()
+        == Some("await inventory.stock_reserved")
+        && c.score < 0.5));
     // Correlated log lines come along.
-    assert!(trace.logs.iter().any(|l| l.body.contains("timed out")), "{:#?}", trace.logs);
+    assert!(
+        trace.logs.iter().any(|l| l.body.contains("timed out")),
+        "{:#?}",
+        trace.logs
+    );
 }

@@ -23,7 +23,6 @@ pub(super) struct Trace<'a> {
     pub(super) processes: Processes<'a>,
 }
 
-
 #[derive(Deserialize, Default)]
 #[serde(default)]
 pub(super) struct JaegerSpan<'a> {
@@ -104,9 +103,13 @@ fn tag_value(tag: Tag) -> Option<(String, Value)> {
     let value = tag.value.0?;
     // The declared type wins over the JSON type: anonymised and hand-written exports put "true" in a bool tag.
     let value = match (tag.kind.as_deref(), value) {
-        (Some("bool"), Value::Str(s)) => Value::Str(s.clone()).as_bool().map_or(Value::Str(s), Value::Bool),
+        (Some("bool"), Value::Str(s)) => Value::Str(s.clone())
+            .as_bool()
+            .map_or(Value::Str(s), Value::Bool),
         (Some("int64"), Value::Str(s)) => s.trim().parse().map(Value::Int).unwrap_or(Value::Str(s)),
-        (Some("float64"), Value::Str(s)) => s.trim().parse().map(Value::Float).unwrap_or(Value::Str(s)),
+        (Some("float64"), Value::Str(s)) => {
+            s.trim().parse().map(Value::Float).unwrap_or(Value::Str(s))
+        }
         (_, value) => value,
     };
     Some((key, value))
@@ -123,7 +126,11 @@ fn attributes(reader: &mut Reader, tags: Vec<Tag>) -> Attributes {
 }
 
 impl JaegerSpan<'_> {
-    pub(super) fn convert(self, reader: &mut Reader, processes: &Processes) -> Result<Span, String> {
+    pub(super) fn convert(
+        self,
+        reader: &mut Reader,
+        processes: &Processes,
+    ) -> Result<Span, String> {
         let trace_id = match self.trace_id.as_deref() {
             Some(text) => lenient::trace_id(text).map_err(|e| format!("traceID: {e}"))?,
             None => return Err("the span has no traceID".into()),
@@ -132,24 +139,37 @@ impl JaegerSpan<'_> {
             Some(text) => lenient::span_id(text).map_err(|e| format!("spanID: {e}"))?,
             None => return Err("the span has no spanID".into()),
         };
-        let start_ns = micros(self.start_time).ok_or("startTime is missing or not a number")?;
+        // A missing start is repaired from the parent when the trace is analysed.
+        let start_ns = micros(self.start_time).unwrap_or(0);
         let end_ns = start_ns.saturating_add(micros(self.duration).unwrap_or(0));
         let service = self
             .process
             .as_ref()
             .and_then(|p| p.service_name.as_deref())
-            .or_else(|| processes.get(self.process_id.as_deref()?)?.service_name.as_deref())
+            .or_else(|| {
+                processes
+                    .get(self.process_id.as_deref()?)?
+                    .service_name
+                    .as_deref()
+            })
             .unwrap_or("unknown_service")
             .to_string();
         let service: Arc<str> = reader.intern(&service);
 
         // The parent is the first CHILD_OF reference in the same trace, else the first FOLLOWS_FROM (Jaeger's UI
         // nests those too); references into other traces are links.
-        let mut parent_id = self.parent_span_id.as_deref().and_then(|p| lenient::span_id(p).ok());
+        let mut parent_id = self
+            .parent_span_id
+            .as_deref()
+            .and_then(|p| lenient::span_id(p).ok());
         let mut links = Vec::new();
         let mut follows_from = None;
         for reference in self.references {
-            let Some(ref_span) = reference.span_id.as_deref().and_then(|s| lenient::span_id(s).ok()) else {
+            let Some(ref_span) = reference
+                .span_id
+                .as_deref()
+                .and_then(|s| lenient::span_id(s).ok())
+            else {
                 continue;
             };
             let ref_trace = reference
@@ -158,29 +178,56 @@ impl JaegerSpan<'_> {
                 .and_then(|t| lenient::trace_id(t).ok())
                 .unwrap_or(trace_id);
             if ref_trace != trace_id {
-                links.push(Link { trace_id: ref_trace, span_id: ref_span, attributes: Attributes::default() });
+                links.push(Link {
+                    trace_id: ref_trace,
+                    span_id: ref_span,
+                    attributes: Attributes::default(),
+                });
             } else if reference.ref_type.as_deref() == Some("FOLLOWS_FROM") {
                 follows_from.get_or_insert(ref_span);
             } else if parent_id.is_none() {
                 parent_id = Some(ref_span);
             }
         }
-        let parent_id = parent_id.or(follows_from).filter(|p| p.0 != 0 && *p != span_id);
+        let parent_id = parent_id
+            .or(follows_from)
+            .filter(|p| p.0 != 0 && *p != span_id);
 
         let mut attributes = attributes(reader, self.tags);
-        let kind = attributes.str("span.kind").map(span_kind_name).unwrap_or_default();
-        let mut status = attributes.str("otel.status_code").map(status_name).unwrap_or_default();
-        if status == StatusCode::Unset && attributes.get("error").and_then(Value::as_bool) == Some(true) {
+        let kind = attributes
+            .str("span.kind")
+            .map(span_kind_name)
+            .unwrap_or_default();
+        let mut status = attributes
+            .str("otel.status_code")
+            .map(status_name)
+            .unwrap_or_default();
+        if status == StatusCode::Unset
+            && attributes.get("error").and_then(Value::as_bool) == Some(true)
+        {
             status = StatusCode::Error;
         }
         let status_message = attributes.str("otel.status_description").map(Into::into);
-        attributes.0.retain(|(k, _)| !matches!(&**k, "span.kind" | "otel.status_code" | "otel.status_description"));
+        attributes.0.retain(|(k, _)| {
+            !matches!(
+                &**k,
+                "span.kind" | "otel.status_code" | "otel.status_description"
+            )
+        });
 
         let mut events = Vec::with_capacity(self.logs.len());
         for log in self.logs {
             let fields = attributes_of_log(reader, log.fields);
-            let name = fields.str("event").or_else(|| fields.str("message")).unwrap_or("log").into();
-            events.push(Event { time_ns: micros(log.timestamp).unwrap_or(start_ns), name, attributes: fields });
+            let name = fields
+                .str("event")
+                .or_else(|| fields.str("message"))
+                .unwrap_or("log")
+                .into();
+            events.push(Event {
+                time_ns: micros(log.timestamp).unwrap_or(start_ns),
+                name,
+                attributes: fields,
+            });
         }
         Ok(Span {
             trace_id,

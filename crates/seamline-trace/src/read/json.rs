@@ -11,7 +11,12 @@ use crate::model::{LogRecord, Value};
 #[serde(default)]
 struct Envelope<'a> {
     // OTLP/JSON, and Tempo's older `batches` name for the same list.
-    #[serde(rename = "resourceSpans", alias = "resource_spans", alias = "batches", borrow)]
+    #[serde(
+        rename = "resourceSpans",
+        alias = "resource_spans",
+        alias = "batches",
+        borrow
+    )]
     resource_spans: Vec<otlp::ResourceSpans<'a>>,
     #[serde(rename = "resourceLogs", alias = "resource_logs", borrow)]
     resource_logs: Vec<otlp::ResourceLogs<'a>>,
@@ -44,7 +49,12 @@ struct Envelope<'a> {
     service: Option<LStr<'a>>,
 }
 
-pub(super) fn read_document(reader: &mut Reader, location: &str, bytes: &[u8], sink: &mut dyn Sink) {
+pub(super) fn read_document(
+    reader: &mut Reader,
+    location: &str,
+    bytes: &[u8],
+    sink: &mut dyn Sink,
+) {
     let trimmed = bytes.trim_ascii();
     if trimmed.is_empty() {
         return;
@@ -103,13 +113,26 @@ impl Envelope<'_> {
         }
         if let Some(spans) = self.spans {
             recognised = true;
-            let trace = jaeger::Trace { spans, processes: self.processes.unwrap_or_default() };
+            let trace = jaeger::Trace {
+                spans,
+                processes: self.processes.unwrap_or_default(),
+            };
             trace.emit(reader, location, sink);
         }
         let _ = self.jaeger_trace_id;
         if let Some(message) = self.message {
             recognised = true;
-            emit_log_line(reader, location, message, self.trace_id, self.span_id, self.level, self.time, self.service, sink);
+            emit_log_line(
+                reader,
+                location,
+                message,
+                self.trace_id,
+                self.span_id,
+                self.level,
+                self.time,
+                self.service,
+                sink,
+            );
         }
         if !recognised {
             reader.skip(
@@ -133,8 +156,12 @@ fn emit_log_line(
     service: Option<LStr>,
     sink: &mut dyn Sink,
 ) {
-    let trace_id = trace_id.and_then(|t| t.0).and_then(|t| super::lenient::trace_id(&t).ok());
-    let span_id = span_id.and_then(|s| s.0).and_then(|s| super::lenient::span_id(&s).ok());
+    let trace_id = trace_id
+        .and_then(|t| t.0)
+        .and_then(|t| super::lenient::trace_id(&t).ok());
+    let span_id = span_id
+        .and_then(|s| s.0)
+        .and_then(|s| super::lenient::span_id(&s).ok());
     let time_ns = time.and_then(|t| t.0).map_or(0, |t| time_to_ns(&t));
     let service = service.and_then(|s| s.0).map(|s| reader.intern(&s));
     let log = LogRecord {
@@ -163,7 +190,10 @@ fn time_to_ns(value: &Value) -> u64 {
             n.saturating_mul(factor)
         }
         Value::Float(f) if *f > 0.0 => scale_epoch(*f),
-        Value::Str(s) => s.parse::<f64>().map(scale_epoch).unwrap_or_else(|_| rfc3339_ns(s).unwrap_or(0)),
+        Value::Str(s) => s
+            .parse::<f64>()
+            .map(scale_epoch)
+            .unwrap_or_else(|_| rfc3339_ns(s).unwrap_or(0)),
         _ => 0,
     }
 }
@@ -216,7 +246,9 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     let days = era * 146_097 + doe - 719_468;
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
-    u64::try_from(seconds).ok().map(|s| s * 1_000_000_000 + nanos as u64)
+    u64::try_from(seconds)
+        .ok()
+        .map(|s| s * 1_000_000_000 + nanos as u64)
 }
 
 /// Microseconds (Jaeger, Zipkin) to nanoseconds, saturating.
@@ -230,10 +262,25 @@ mod tests {
 
     #[test]
     fn log_times_in_any_unit() {
-        assert_eq!(time_to_ns(&Value::Int(1_700_000_000)), 1_700_000_000_000_000_000);
-        assert_eq!(time_to_ns(&Value::Int(1_700_000_000_123)), 1_700_000_000_123_000_000);
-        assert_eq!(time_to_ns(&Value::Str("1970-01-01T00:00:01.5Z".into())), 1_500_000_000);
-        assert_eq!(time_to_ns(&Value::Str("1970-01-01T01:00:01+01:00".into())), 1_000_000_000);
-        assert_eq!(time_to_ns(&Value::Str("2026-11-26T09:12:07Z".into())), 1_795_684_327_000_000_000);
+        assert_eq!(
+            time_to_ns(&Value::Int(1_700_000_000)),
+            1_700_000_000_000_000_000
+        );
+        assert_eq!(
+            time_to_ns(&Value::Int(1_700_000_000_123)),
+            1_700_000_000_123_000_000
+        );
+        assert_eq!(
+            time_to_ns(&Value::Str("1970-01-01T00:00:01.5Z".into())),
+            1_500_000_000
+        );
+        assert_eq!(
+            time_to_ns(&Value::Str("1970-01-01T01:00:01+01:00".into())),
+            1_000_000_000
+        );
+        assert_eq!(
+            time_to_ns(&Value::Str("2026-11-26T09:12:07Z".into())),
+            1_795_684_327_000_000_000
+        );
     }
 }

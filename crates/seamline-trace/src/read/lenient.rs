@@ -122,7 +122,9 @@ impl<'de> Deserialize<'de> for LU64 {
                 Ok(LU64(u64::try_from(v).ok()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(LU64((v.is_finite() && v >= 0.0 && v < 1.9e19).then_some(v as u64)))
+                Ok(LU64(
+                    (v.is_finite() && v >= 0.0 && v < 1.9e19).then_some(v as u64),
+                ))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(LU64(v.trim().parse().ok()))
@@ -201,11 +203,13 @@ impl LStr<'_> {
 
 /// Why an id could not be read.
 pub(crate) fn trace_id(text: &str) -> Result<TraceId, String> {
-    decode_id(text, 16).map(|bytes| TraceId(bytes.iter().fold(0u128, |acc, b| acc << 8 | u128::from(*b))))
+    decode_id(text, 16)
+        .map(|bytes| TraceId(bytes.iter().fold(0u128, |acc, b| acc << 8 | u128::from(*b))))
 }
 
 pub(crate) fn span_id(text: &str) -> Result<SpanId, String> {
-    decode_id(text, 8).map(|bytes| SpanId(bytes.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))))
+    decode_id(text, 8)
+        .map(|bytes| SpanId(bytes.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))))
 }
 
 /// Hex in any case (shorter ids are widened, as 64-bit Zipkin and Jaeger trace ids are), or base64 of the raw
@@ -222,7 +226,10 @@ fn decode_id(text: &str, width: usize) -> Result<Vec<u8>, String> {
             .collect();
         return Ok(bytes);
     }
-    for engine in [&base64::engine::general_purpose::STANDARD, &base64::engine::general_purpose::URL_SAFE] {
+    for engine in [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::URL_SAFE,
+    ] {
         if let Ok(bytes) = engine.decode(text)
             && (bytes.len() == width || (width == 16 && bytes.len() == 8))
         {
@@ -255,9 +262,18 @@ mod tests {
         let upper = trace_id("5B8EFFF798038103D269B633813FC60C").unwrap();
         assert_eq!(upper, trace_id("5b8efff798038103d269b633813fc60c").unwrap());
         assert_eq!(trace_id("W47/95gDgQPSabYzgT/GDA==").unwrap(), upper);
-        assert_eq!(trace_id("1e223ff1f80f1c69").unwrap().to_string(), "00000000000000001e223ff1f80f1c69");
-        assert_eq!(span_id("EEE19B7EC3C1B174").unwrap().to_string(), "eee19b7ec3c1b174");
-        assert_eq!(span_id("7uGbfsPBsXQ=").unwrap().to_string(), "eee19b7ec3c1b174");
+        assert_eq!(
+            trace_id("1e223ff1f80f1c69").unwrap().to_string(),
+            "00000000000000001e223ff1f80f1c69"
+        );
+        assert_eq!(
+            span_id("EEE19B7EC3C1B174").unwrap().to_string(),
+            "eee19b7ec3c1b174"
+        );
+        assert_eq!(
+            span_id("7uGbfsPBsXQ=").unwrap().to_string(),
+            "eee19b7ec3c1b174"
+        );
         assert!(span_id("").is_err());
         assert!(span_id("not an id!").unwrap_err().contains("neither"));
         assert!(trace_id("5B8EFFF798038103D269B633813FC60C00").is_err());

@@ -67,7 +67,13 @@ const MAX_EXAMPLES: usize = 20;
 
 impl Reader {
     /// Reads a whole input held in memory.
-    pub fn read_bytes(&mut self, name: &str, bytes: &[u8], format: InputFormat, sink: &mut dyn Sink) {
+    pub fn read_bytes(
+        &mut self,
+        name: &str,
+        bytes: &[u8],
+        format: InputFormat,
+        sink: &mut dyn Sink,
+    ) {
         let start = bytes.iter().position(|b| !b.is_ascii_whitespace());
         let Some(start) = start else {
             self.skip(name, "the input is empty");
@@ -82,7 +88,10 @@ impl Reader {
             proto::read(self, name, bytes, sink);
             return;
         }
-        let first_line_end = bytes[start..].iter().position(|b| *b == b'\n').map(|i| start + i);
+        let first_line_end = bytes[start..]
+            .iter()
+            .position(|b| *b == b'\n')
+            .map(|i| start + i);
         let is_lines = first_line_end.is_some_and(|end| {
             bytes[start] == b'{'
                 && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes[start..end]).is_ok()
@@ -148,7 +157,12 @@ impl Reader {
     pub(crate) fn skip_n(&mut self, location: &str, reason: &str, count: u64) {
         // Reasons are grouped by their text up to the first backtick, so "`x` is not hex" and "`y` is not hex"
         // count together while the example keeps the value.
-        let group = reason.split('`').next().unwrap_or(reason).trim_end().to_string();
+        let group = reason
+            .split('`')
+            .next()
+            .unwrap_or(reason)
+            .trim_end()
+            .to_string();
         match self.report.skipped.iter_mut().find(|(r, _)| *r == group) {
             Some((_, n)) => *n += count,
             None => self.report.skipped.push((group, count)),

@@ -14,7 +14,12 @@ use crate::model::{Attributes, Event, Link, LogRecord, Span, SpanKind, StatusCod
 pub(super) struct ResourceSpans<'a> {
     #[serde(borrow)]
     resource: Resource<'a>,
-    #[serde(rename = "scopeSpans", alias = "scope_spans", alias = "instrumentationLibrarySpans", borrow)]
+    #[serde(
+        rename = "scopeSpans",
+        alias = "scope_spans",
+        alias = "instrumentationLibrarySpans",
+        borrow
+    )]
     scope_spans: Vec<ScopeSpans<'a>>,
 }
 
@@ -23,7 +28,12 @@ pub(super) struct ResourceSpans<'a> {
 pub(super) struct ResourceLogs<'a> {
     #[serde(borrow)]
     resource: Resource<'a>,
-    #[serde(rename = "scopeLogs", alias = "scope_logs", alias = "instrumentationLibraryLogs", borrow)]
+    #[serde(
+        rename = "scopeLogs",
+        alias = "scope_logs",
+        alias = "instrumentationLibraryLogs",
+        borrow
+    )]
     scope_logs: Vec<ScopeLogs<'a>>,
 }
 
@@ -177,7 +187,9 @@ impl AnyValue<'_> {
         if let Some(s) = self.bytes {
             return s.0.map(|s| Value::Str(s.into()));
         }
-        self.array.or(self.kvlist).map(|json| Value::Json(json.to_string().into()))
+        self.array
+            .or(self.kvlist)
+            .map(|json| Value::Json(json.to_string().into()))
     }
 }
 
@@ -245,7 +257,12 @@ pub(super) fn status_name(name: &str) -> StatusCode {
     }
 }
 
-pub(super) fn emit_spans(reader: &mut Reader, location: &str, list: Vec<ResourceSpans>, sink: &mut dyn Sink) {
+pub(super) fn emit_spans(
+    reader: &mut Reader,
+    location: &str,
+    list: Vec<ResourceSpans>,
+    sink: &mut dyn Sink,
+) {
     for (r, resource_spans) in list.into_iter().enumerate() {
         let resource = attributes(reader, resource_spans.resource.attributes);
         let service = service_of(reader, &resource);
@@ -276,7 +293,7 @@ fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Resul
         None | Some("") => None,
         Some(text) => Some(lenient::span_id(text).map_err(|e| format!("parentSpanId: {e}"))?),
     };
-    let start_ns = span.start.0.ok_or("startTimeUnixNano is missing or not a number")?;
+    let start_ns = span.start.0.unwrap_or(0);
     let end_ns = span.end.0.unwrap_or(start_ns);
     let mut events = Vec::with_capacity(span.events.len());
     for event in span.events {
@@ -292,9 +309,17 @@ fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Resul
             .trace_id
             .as_deref()
             .and_then(|t| lenient::trace_id(t).ok())
-            .zip(link.span_id.as_deref().and_then(|s| lenient::span_id(s).ok()));
+            .zip(
+                link.span_id
+                    .as_deref()
+                    .and_then(|s| lenient::span_id(s).ok()),
+            );
         if let Some((trace_id, span_id)) = ids {
-            links.push(Link { trace_id, span_id, attributes: attributes(reader, link.attributes) });
+            links.push(Link {
+                trace_id,
+                span_id,
+                attributes: attributes(reader, link.attributes),
+            });
         }
     }
     Ok(Span {
@@ -314,22 +339,47 @@ fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Resul
     })
 }
 
-pub(super) fn emit_logs(reader: &mut Reader, location: &str, list: Vec<ResourceLogs>, sink: &mut dyn Sink) {
+pub(super) fn emit_logs(
+    reader: &mut Reader,
+    location: &str,
+    list: Vec<ResourceLogs>,
+    sink: &mut dyn Sink,
+) {
     let _ = location;
     for resource_logs in list {
         let resource = attributes(reader, resource_logs.resource.attributes);
         let service = service_of(reader, &resource);
         for scope in resource_logs.scope_logs {
             for record in scope.log_records {
-                let severity = record.severity_text.0.map(|s| s.into()).or(match record.severity_number {
-                    LEnum::Int(n) => Some(severity_name(n).into()),
-                    _ => None,
-                });
-                let body = record.body.and_then(AnyValue::into_value).map(|v| v.to_string()).unwrap_or_default();
+                let severity =
+                    record
+                        .severity_text
+                        .0
+                        .map(|s| s.into())
+                        .or(match record.severity_number {
+                            LEnum::Int(n) => Some(severity_name(n).into()),
+                            _ => None,
+                        });
+                let body = record
+                    .body
+                    .and_then(AnyValue::into_value)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default();
                 let log = LogRecord {
-                    trace_id: record.trace_id.as_deref().and_then(|t| lenient::trace_id(t).ok()),
-                    span_id: record.span_id.as_deref().and_then(|s| lenient::span_id(s).ok()),
-                    time_ns: record.time.0.filter(|t| *t > 0).or(record.observed.0).unwrap_or(0),
+                    trace_id: record
+                        .trace_id
+                        .as_deref()
+                        .and_then(|t| lenient::trace_id(t).ok()),
+                    span_id: record
+                        .span_id
+                        .as_deref()
+                        .and_then(|s| lenient::span_id(s).ok()),
+                    time_ns: record
+                        .time
+                        .0
+                        .filter(|t| *t > 0)
+                        .or(record.observed.0)
+                        .unwrap_or(0),
                     severity,
                     service: Some(service.clone()),
                     body: body.into(),

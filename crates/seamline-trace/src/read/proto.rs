@@ -8,7 +8,9 @@ use prost::Message;
 
 use super::otlp::severity_name;
 use super::{Reader, Sink};
-use crate::model::{Attributes, Event, Link, LogRecord, Span, SpanId, SpanKind, StatusCode, TraceId, Value};
+use crate::model::{
+    Attributes, Event, Link, LogRecord, Span, SpanId, SpanKind, StatusCode, TraceId, Value,
+};
 
 #[derive(Clone, PartialEq, Message)]
 pub struct ExportTraceServiceRequest {
@@ -213,7 +215,12 @@ fn decode_one(bytes: &[u8]) -> Option<Decoded> {
         }
     }
     match ExportLogsServiceRequest::decode(bytes) {
-        Ok(request) if request.resource_logs.iter().any(|r| r.scope_logs.iter().any(|s| !s.log_records.is_empty())) => {
+        Ok(request)
+            if request
+                .resource_logs
+                .iter()
+                .any(|r| r.scope_logs.iter().any(|s| !s.log_records.is_empty())) =>
+        {
             Some(Decoded::Logs(request))
         }
         _ => None,
@@ -241,16 +248,31 @@ fn value_of(value: AnyValue) -> Option<Value> {
         AnyKind::Bool(b) => Value::Bool(b),
         AnyKind::Int(n) => Value::Int(n),
         AnyKind::Double(x) => Value::Float(x),
-        AnyKind::Bytes(b) => Value::Str(b.iter().map(|x| format!("{x:02x}")).collect::<String>().into()),
+        AnyKind::Bytes(b) => Value::Str(
+            b.iter()
+                .map(|x| format!("{x:02x}"))
+                .collect::<String>()
+                .into(),
+        ),
         AnyKind::Array(list) => {
-            let items: Vec<String> = list.values.into_iter().filter_map(value_of).map(|v| v.to_string()).collect();
+            let items: Vec<String> = list
+                .values
+                .into_iter()
+                .filter_map(value_of)
+                .map(|v| v.to_string())
+                .collect();
             Value::Json(serde_json::to_string(&items).unwrap_or_default().into())
         }
         AnyKind::KvList(list) => {
             let map: serde_json::Map<String, serde_json::Value> = list
                 .values
                 .into_iter()
-                .filter_map(|kv| Some((kv.key, serde_json::Value::String(value_of(kv.value?)?.to_string()))))
+                .filter_map(|kv| {
+                    Some((
+                        kv.key,
+                        serde_json::Value::String(value_of(kv.value?)?.to_string()),
+                    ))
+                })
                 .collect();
             Value::Json(serde_json::Value::Object(map).to_string().into())
         }
@@ -270,7 +292,10 @@ fn attributes(reader: &mut Reader, list: Vec<KeyValue>) -> Attributes {
 
 fn service_of(reader: &mut Reader, resource: Option<Resource>) -> Arc<str> {
     let attributes = attributes(reader, resource.map(|r| r.attributes).unwrap_or_default());
-    let name = attributes.str("service.name").unwrap_or("unknown_service").to_string();
+    let name = attributes
+        .str("service.name")
+        .unwrap_or("unknown_service")
+        .to_string();
     reader.intern(&name)
 }
 
@@ -291,13 +316,24 @@ fn span_id(bytes: &[u8]) -> Option<SpanId> {
     Some(SpanId(u64::from_be_bytes(bytes.try_into().ok()?))).filter(|s| s.0 != 0)
 }
 
-fn emit_traces(reader: &mut Reader, location: &str, request: ExportTraceServiceRequest, sink: &mut dyn Sink) {
+fn emit_traces(
+    reader: &mut Reader,
+    location: &str,
+    request: ExportTraceServiceRequest,
+    sink: &mut dyn Sink,
+) {
     for resource_spans in request.resource_spans {
         let service = service_of(reader, resource_spans.resource);
-        let scopes = resource_spans.scope_spans.into_iter().chain(resource_spans.instrumentation_library_spans);
+        let scopes = resource_spans
+            .scope_spans
+            .into_iter()
+            .chain(resource_spans.instrumentation_library_spans);
         for span in scopes.flat_map(|s| s.spans) {
             let (Some(trace), Some(id)) = (trace_id(&span.trace_id), span_id(&span.span_id)) else {
-                reader.skip(location, "a span without a 16-byte trace_id or an 8-byte span_id");
+                reader.skip(
+                    location,
+                    "a span without a 16-byte trace_id or an 8-byte span_id",
+                );
                 continue;
             };
             let kind = match span.kind {
@@ -312,14 +348,22 @@ fn emit_traces(reader: &mut Reader, location: &str, request: ExportTraceServiceR
             let events = span
                 .events
                 .into_iter()
-                .map(|e| Event { time_ns: e.time_unix_nano, name: e.name.into(), attributes: attributes(reader, e.attributes) })
+                .map(|e| Event {
+                    time_ns: e.time_unix_nano,
+                    name: e.name.into(),
+                    attributes: attributes(reader, e.attributes),
+                })
                 .collect();
             let links = span
                 .links
                 .into_iter()
                 .filter_map(|l| {
                     let ids = trace_id(&l.trace_id).zip(span_id(&l.span_id))?;
-                    Some(Link { trace_id: ids.0, span_id: ids.1, attributes: attributes(reader, l.attributes) })
+                    Some(Link {
+                        trace_id: ids.0,
+                        span_id: ids.1,
+                        attributes: attributes(reader, l.attributes),
+                    })
                 })
                 .collect();
             let converted = Span {
@@ -336,7 +380,9 @@ fn emit_traces(reader: &mut Reader, location: &str, request: ExportTraceServiceR
                     2 => StatusCode::Error,
                     _ => StatusCode::Unset,
                 },
-                status_message: Some(status.message).filter(|m| !m.is_empty()).map(Into::into),
+                status_message: Some(status.message)
+                    .filter(|m| !m.is_empty())
+                    .map(Into::into),
                 attributes: attributes(reader, span.attributes),
                 events,
                 links,
@@ -349,19 +395,33 @@ fn emit_traces(reader: &mut Reader, location: &str, request: ExportTraceServiceR
 fn emit_logs(reader: &mut Reader, request: ExportLogsServiceRequest, sink: &mut dyn Sink) {
     for resource_logs in request.resource_logs {
         let service = service_of(reader, resource_logs.resource);
-        for record in resource_logs.scope_logs.into_iter().flat_map(|s| s.log_records) {
+        for record in resource_logs
+            .scope_logs
+            .into_iter()
+            .flat_map(|s| s.log_records)
+        {
             let severity = if record.severity_text.is_empty() {
-                (record.severity_number > 0).then(|| severity_name(i64::from(record.severity_number)).into())
+                (record.severity_number > 0)
+                    .then(|| severity_name(i64::from(record.severity_number)).into())
             } else {
                 Some(record.severity_text.into())
             };
             let log = LogRecord {
                 trace_id: trace_id(&record.trace_id),
                 span_id: span_id(&record.span_id),
-                time_ns: if record.time_unix_nano > 0 { record.time_unix_nano } else { record.observed_time_unix_nano },
+                time_ns: if record.time_unix_nano > 0 {
+                    record.time_unix_nano
+                } else {
+                    record.observed_time_unix_nano
+                },
                 severity,
                 service: Some(service.clone()),
-                body: record.body.and_then(value_of).map(|v| v.to_string()).unwrap_or_default().into(),
+                body: record
+                    .body
+                    .and_then(value_of)
+                    .map(|v| v.to_string())
+                    .unwrap_or_default()
+                    .into(),
             };
             reader.emit_log(log, sink);
         }

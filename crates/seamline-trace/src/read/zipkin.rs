@@ -4,10 +4,10 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
+use super::Reader;
 use super::json::micros;
 use super::lenient::{self, LStr, LU64, Scalar};
 use super::otlp::{span_kind_name, status_name};
-use super::Reader;
 use crate::model::{Attributes, Event, Span, SpanId, StatusCode};
 
 #[derive(Deserialize, Default)]
@@ -67,12 +67,17 @@ impl ZipkinSpan<'_> {
         let kind = self.kind.as_deref().map(span_kind_name).unwrap_or_default();
         // A shared span is the server half of an RPC that reuses the client's id: give it an id of its own under
         // the client half, so the tree keeps both sides.
-        let shared = self.shared.and_then(|s| s.0).and_then(|v| v.as_bool()).unwrap_or(false);
+        let shared = self
+            .shared
+            .and_then(|s| s.0)
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false);
         if shared {
             parent_id = Some(span_id);
             span_id = SpanId(span_id.0.rotate_left(32) ^ 0x5348_4152_4544_0001);
         }
-        let start_ns = micros(self.timestamp).ok_or("timestamp is missing or not a number")?;
+        // Zipkin allows spans without a timestamp; they are placed when the trace is analysed.
+        let start_ns = micros(self.timestamp).unwrap_or(0);
         let end_ns = start_ns.saturating_add(micros(self.duration).unwrap_or(0));
         let service = self
             .local_endpoint
@@ -87,8 +92,15 @@ impl ZipkinSpan<'_> {
                 attributes.push((reader.intern(&key), value));
             }
         }
-        if let Some(peer) = self.remote_endpoint.as_ref().and_then(|e| e.service_name.as_deref()) {
-            attributes.push((reader.intern("peer.service"), crate::model::Value::Str(peer.into())));
+        if let Some(peer) = self
+            .remote_endpoint
+            .as_ref()
+            .and_then(|e| e.service_name.as_deref())
+        {
+            attributes.push((
+                reader.intern("peer.service"),
+                crate::model::Value::Str(peer.into()),
+            ));
         }
         let attributes = Attributes(attributes);
         // Zipkin marks failure with an `error` tag whatever its value.
@@ -97,7 +109,10 @@ impl ZipkinSpan<'_> {
             None if attributes.get("error").is_some() => StatusCode::Error,
             None => StatusCode::Unset,
         };
-        let status_message = attributes.str("error").filter(|e| !e.is_empty()).map(Into::into);
+        let status_message = attributes
+            .str("error")
+            .filter(|e| !e.is_empty())
+            .map(Into::into);
         let events = self
             .annotations
             .into_iter()

@@ -1,0 +1,338 @@
+//! `seam trace diagnose | versions | generate`.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write as _};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+use seamline_trace::generate::{self, Fault, Style};
+use seamline_trace::render::{RenderOptions, render_markdown, render_text};
+use seamline_trace::{Config, Engine, Expectations, Reader};
+
+use crate::Status;
+use crate::args::{
+    DiagnoseArgs, Format, GenerateArgs, Global, InputFormat, TraceCommand, TraceInput, TraceStyle,
+    VersionsArgs,
+};
+use crate::output::write_stdout;
+
+pub(crate) fn run(global: &Global, command: &TraceCommand) -> anyhow::Result<Status> {
+    match command {
+        TraceCommand::Diagnose(args) => diagnose(global, args),
+        TraceCommand::Versions(args) => versions(global, args),
+        TraceCommand::Generate(args) => generate(args),
+    }
+}
+
+fn input_format(format: InputFormat) -> seamline_trace::InputFormat {
+    match format {
+        InputFormat::Auto => seamline_trace::InputFormat::Auto,
+        InputFormat::OtlpJson => seamline_trace::InputFormat::OtlpJson,
+        InputFormat::OtlpProtobuf => seamline_trace::InputFormat::OtlpProtobuf,
+        InputFormat::Jaeger => seamline_trace::InputFormat::Jaeger,
+        InputFormat::Zipkin => seamline_trace::InputFormat::Zipkin,
+    }
+}
+
+/// Reads logs, then traces (files, standard input, or a live source), into `sink`.
+fn read_inputs(
+    input: &TraceInput,
+    reader: &mut Reader,
+    sink: &mut dyn seamline_trace::read::Sink,
+) -> anyhow::Result<()> {
+    let format = input_format(input.input_format);
+    let live = input.jaeger.is_some() || input.tempo.is_some();
+    if input.files.is_empty() && !live {
+        bail!(
+            "no input: name trace files, `-` for standard input, or --jaeger/--tempo with --trace-id"
+        );
+    }
+    for path in input.logs.iter().chain(&input.files) {
+        if path == Path::new("-") {
+            reader.read_stream("<stdin>", std::io::stdin().lock(), format, sink)?;
+            continue;
+        }
+        let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let shown = path.display().to_string();
+        reader
+            .read_stream(
+                &shown,
+                BufReader::with_capacity(1 << 20, file),
+                format,
+                sink,
+            )
+            .with_context(|| format!("reading {shown}"))?;
+    }
+    if let Some(trace_id) = &input.trace_id {
+        let (name, body) = match (&input.jaeger, &input.tempo) {
+            (Some(base), _) => crate::commands::trace_fetch::jaeger(base, trace_id)?,
+            (None, Some(base)) => crate::commands::trace_fetch::tempo(base, trace_id)?,
+            (None, None) => bail!("--trace-id needs --jaeger URL or --tempo URL"),
+        };
+        reader.read_bytes(&name, &body, format, sink);
+    }
+    if reader.report.spans == 0 && reader.report.logs == 0 {
+        let examples = reader
+            .report
+            .examples
+            .iter()
+            .map(|e| format!("\n  {e}"))
+            .collect::<String>();
+        bail!("nothing could be read from the input{examples}");
+    }
+    Ok(())
+}
+
+/// Reads every `seam.toml` in the folders (the folder's own, or up to three levels below).
+fn load_expectations(dirs: &[PathBuf]) -> anyhow::Result<Expectations> {
+    let mut expectations = Expectations::default();
+    for dir in dirs {
+        let mut found = Vec::new();
+        find_manifests(dir, 0, &mut found);
+        if found.is_empty() {
+            bail!(
+                "{}: no seam.toml here or in the folders below; --manifests takes service folders",
+                dir.display()
+            );
+        }
+        for path in found {
+            let shown = path.display().to_string();
+            let read = seamline_model::read_manifest(&path, &shown)
+                .with_context(|| format!("reading {shown}"))?;
+            let Some(manifest) = read.manifest.as_ref().filter(|_| read.problems.is_empty()) else {
+                let first = read.problems.first().map(|p| {
+                    let at = read.source.line_col(p.span.start);
+                    format!("{shown}:{}:{}: {}", at.line, at.column, p.message)
+                });
+                bail!(
+                    "{}; run `seam lint` there to see every problem",
+                    first.unwrap_or_else(|| format!("{shown} has problems"))
+                );
+            };
+            expectations.add_manifest(manifest);
+        }
+    }
+    Ok(expectations)
+}
+
+fn find_manifests(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
+    let own = dir.join("seam.toml");
+    if own.is_file() {
+        found.push(own);
+        return;
+    }
+    if depth >= 3 {
+        return;
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut dirs: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for sub in dirs {
+        if sub.file_name().is_some_and(|n| {
+            n.to_string_lossy().starts_with('.') || n == "target" || n == "node_modules"
+        }) {
+            continue;
+        }
+        find_manifests(&sub, depth + 1, found);
+    }
+}
+
+fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
+    let format = global.format.unwrap_or(Format::Text);
+    if matches!(format, Format::Sarif | Format::Github) {
+        bail!("seam trace diagnose writes text, json or markdown");
+    }
+    if args.max_tokens.is_some() && format != Format::Markdown {
+        bail!("--max-tokens applies to --format markdown");
+    }
+    let expectations = load_expectations(&args.manifests)?;
+    let config = Config {
+        expectations,
+        version_attribute: args.input.version_attribute.clone(),
+        window_ns: args.window,
+    };
+    let mut reader = Reader::default();
+    let mut engine = Engine::new(config);
+    read_inputs(&args.input, &mut reader, &mut engine)?;
+    let report = engine.finish(&reader.report, Vec::new());
+    let options = RenderOptions { all: args.all };
+    let text = match format {
+        Format::Json => {
+            let mut value = serde_json::to_value(&report)?;
+            value
+                .as_object_mut()
+                .map(|o| o.insert("version".into(), 1.into()));
+            let mut text = serde_json::to_string_pretty(&value)?;
+            text.push('\n');
+            text
+        }
+        Format::Markdown => render_markdown(&report, options, args.max_tokens),
+        _ => render_text(&report, options),
+    };
+    write_stdout(global.color, &text)?;
+    Ok(if report.traces.iter().any(|t| t.request_failed) {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
+}
+
+fn versions(global: &Global, args: &VersionsArgs) -> anyhow::Result<Status> {
+    let format = global.format.unwrap_or(Format::Text);
+    let mut reader = Reader::default();
+    let mut versions =
+        seamline_trace::versions::Versions::new(args.input.version_attribute.clone());
+    struct Observe<'a>(&'a mut seamline_trace::versions::Versions);
+    impl seamline_trace::read::Sink for Observe<'_> {
+        fn span(&mut self, span: seamline_trace::model::Span) {
+            self.0.observe(&span);
+        }
+        fn log(&mut self, _: seamline_trace::model::LogRecord) {}
+    }
+    read_inputs(&args.input, &mut reader, &mut Observe(&mut versions))?;
+    let consumers = versions.consumers();
+    let producers = versions.producers();
+    let text = match format {
+        Format::Json => {
+            let value =
+                serde_json::json!({ "version": 1, "consumers": consumers, "producers": producers });
+            format!("{}\n", serde_json::to_string_pretty(&value)?)
+        }
+        Format::Text | Format::Markdown => {
+            versions_table(&consumers, &producers, format == Format::Markdown)
+        }
+        _ => bail!("seam trace versions writes text, json or markdown"),
+    };
+    write_stdout(global.color, &text)?;
+    Ok(Status::Clean)
+}
+
+fn versions_table(
+    consumers: &[seamline_trace::versions::VersionUse],
+    producers: &[seamline_trace::versions::VersionUse],
+    markdown: bool,
+) -> String {
+    let mut out = String::new();
+    if consumers.is_empty() && producers.is_empty() {
+        return "no messaging spans with a message name in the input\n".into();
+    }
+    let head = ["message", "version", "consumer", "consumed", "last seen"];
+    let mut rows: Vec<[String; 5]> = consumers
+        .iter()
+        .map(|u| {
+            [
+                u.message.clone(),
+                u.version.clone(),
+                u.consumer.clone(),
+                u.count.to_string(),
+                u.last_seen.clone(),
+            ]
+        })
+        .collect();
+    // Versions published that no consumer took: the ones a migration must not remove yet, or a routing mistake.
+    for p in producers {
+        if !consumers
+            .iter()
+            .any(|c| c.message == p.message && c.version == p.version)
+        {
+            rows.push([
+                p.message.clone(),
+                p.version.clone(),
+                format!("(none; published {}× by {})", p.count, p.consumer),
+                "0".into(),
+                "-".into(),
+            ]);
+        }
+    }
+    rows.sort();
+    if markdown {
+        out.push_str(&format!(
+            "| {} |\n|{}|\n",
+            head.join(" | "),
+            "---|".repeat(5)
+        ));
+        for row in rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        return out;
+    }
+    let widths: Vec<usize> = (0..5)
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: [&str; 5]| {
+        let mut l = String::new();
+        for (i, cell) in cells.iter().enumerate() {
+            l.push_str(&format!("{cell:<w$}  ", w = widths[i]));
+        }
+        format!("{}\n", l.trim_end())
+    };
+    out.push_str(&line(head));
+    for row in &rows {
+        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+    }
+    out
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<Status> {
+    let fault = match args.fault.as_deref() {
+        None | Some("none") => None,
+        Some(name) => Some(Fault::parse(name).with_context(|| {
+            let names: Vec<&str> = Fault::ALL.iter().map(|f| f.name()).collect();
+            format!("unknown fault `{name}`; one of: {}", names.join(", "))
+        })?),
+    };
+    let options = generate::Options {
+        checkouts: args.checkouts,
+        fault,
+        faulty_per_40: args.faulty_per_40.min(40),
+        style: match args.style {
+            TraceStyle::Child => Style::Child,
+            TraceStyle::Link => Style::Link,
+        },
+        seed: args.seed,
+        quirks: args.quirks,
+        skew_ms: args.skew_ms,
+        noise: args.noise,
+        ..generate::Options::default()
+    };
+    let create = |path: &Path| -> anyhow::Result<BufWriter<File>> {
+        Ok(BufWriter::new(File::create(path).with_context(|| {
+            format!("cannot write {}", path.display())
+        })?))
+    };
+    let mut traces = create(&args.output)?;
+    let mut logs = args.logs_out.as_deref().map(create).transpose()?;
+    let written = generate::generate(
+        &options,
+        &mut traces,
+        logs.as_mut().map(|l| l as &mut dyn std::io::Write),
+    )?;
+    traces.flush()?;
+    if let Some(logs) = logs.as_mut() {
+        logs.flush()?;
+    }
+    anstream::eprintln!(
+        "wrote {} span(s) in {} trace(s) ({} faulty checkout(s)) to {}{}",
+        written.spans,
+        written.traces,
+        written.faulty_checkouts,
+        args.output.display(),
+        args.logs_out
+            .as_ref()
+            .map(|p| format!(", {} log line(s) to {}", written.logs, p.display()))
+            .unwrap_or_default()
+    );
+    Ok(Status::Clean)
+}
