@@ -541,6 +541,20 @@ impl<'a> Walk<'_, 'a> {
             self.g.parent[c]
                 .and_then(|p| messaging::version(self.span(p), self.cx.version_attribute))
         });
+        if let Some(version) = version.as_deref() {
+            let healthy = self.cx.learned.versions_of(&message);
+            if !healthy.is_empty() && !healthy.contains(&version) {
+                let list: Vec<String> = healthy.iter().map(|v| format!("v{v}")).collect();
+                self.note(
+                    EvidenceKind::Healthy,
+                    Some(c),
+                    format!(
+                        "{message} arrived as v{version}; in healthy traces consumers process {}",
+                        list.join(", ")
+                    ),
+                );
+            }
+        }
         if let (Some(version), Some(accepted)) = (
             version.as_deref(),
             self.cx
@@ -579,12 +593,17 @@ impl<'a> Walk<'_, 'a> {
         if let Some(p) = self.g.parent[c]
             .filter(|&p| self.g.hop[c] && messaging::role(self.span(p)) == Some(Role::Producer))
         {
-            self.alternatives.push((
-                p,
-                CauseKind::MessageRejected,
-                0.4,
-                format!("published the {message} that was rejected"),
-            ));
+            let version = version
+                .as_deref()
+                .map(|v| format!(" v{v}"))
+                .unwrap_or_default();
+            let text = format!(
+                "{} published the {message}{version} that {} rejected",
+                self.span(p).service,
+                span.service
+            );
+            self.alternatives
+                .push((p, CauseKind::MessageRejected, 0.4, text));
         }
         let verb = if dead_lettered {
             "dead-lettered"
@@ -644,8 +663,10 @@ impl<'a> Walk<'_, 'a> {
             .collect();
         let first = origins.first().copied().unwrap_or(errors[0]);
         for &other in origins.iter().skip(1) {
-            self.alternatives
-                .push((other, CauseKind::NonFatal, 0.3, "also failed".into()));
+            self.alternatives.push((other, CauseKind::NonFatal, 0.3, {
+                let span = self.span(other);
+                format!("{} {} also failed", span.service, span.name)
+            }));
         }
         let inner = self.explain(first);
         let recovered = self.g.parent[first]
@@ -718,9 +739,7 @@ impl<'a> Walk<'_, 'a> {
             cause.detail.clone(),
         );
         let mut candidates = vec![root_cause.clone()];
-        for (node, kind, score, text) in std::mem::take(&mut self.alternatives) {
-            let span = self.span(node);
-            let headline = format!("{} {} {text}", span.service, span.name);
+        for (node, kind, score, headline) in self.alternatives.clone() {
             candidates.push(self.finding(
                 Some(node),
                 None,

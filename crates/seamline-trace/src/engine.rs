@@ -273,6 +273,14 @@ impl Engine {
             }
             for &m in &members {
                 let span = graph.spans[m];
+                if messaging::role(span) == Some(Role::Consumer)
+                    && let (Some(message), Some(version)) = (
+                        messaging::message_name(span),
+                        messaging::version(span, &self.config.version_attribute),
+                    )
+                {
+                    self.learned.record_version(message, &version);
+                }
                 if messaging::role(span) != Some(Role::Producer) || !diagnose::is_ok(span) {
                     continue;
                 }
@@ -459,9 +467,9 @@ impl Sink for Engine {
 }
 
 /// Places spans without a start time (Zipkin allows them; broken exporters write 0) at their parent's start, or
-/// the trace's earliest; their recorded duration is kept. Returns how many were placed.
+/// the trace's earliest; their recorded duration is kept. Returns how many had no start time.
 fn repair_times(spans: &mut [Span]) -> u64 {
-    let mut placed = 0;
+    let untimed = spans.iter().filter(|s| s.start_ns == 0).count() as u64;
     // A child of an unplaced span waits a round for its parent; four rounds cover real traces.
     for _ in 0..4 {
         let starts: FxHashMap<SpanId, u64> = spans
@@ -487,11 +495,10 @@ fn repair_times(spans: &mut [Span]) -> u64 {
             if let Some(base) = base {
                 span.end_ns = base.saturating_add(span.end_ns);
                 span.start_ns = base;
-                placed += 1;
             }
         }
     }
-    placed
+    untimed
 }
 
 /// Spans that share an id: the client and server halves of one RPC (Zipkin's shared spans, written without the

@@ -26,6 +26,8 @@ pub struct Expectations {
 pub(crate) struct Learned {
     pub(crate) publishers: FxHashMap<String, FxHashMap<(String, Option<String>), u32>>,
     pub(crate) routing_keys: FxHashMap<String, FxHashMap<String, u32>>,
+    /// Versions of each message that consumers processed without error.
+    pub(crate) versions: FxHashMap<String, FxHashMap<String, u32>>,
 }
 
 impl Expectations {
@@ -138,5 +140,25 @@ impl Learned {
         seen.iter()
             .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
             .map(|(k, _)| k.as_str())
+    }
+
+    pub(crate) fn record_version(&mut self, message: &str, version: &str) {
+        *self
+            .versions
+            .entry(base_name(message).to_string())
+            .or_default()
+            .entry(version.to_string())
+            .or_default() += 1;
+    }
+
+    /// The versions of `message` healthy consumers processed, sorted.
+    pub(crate) fn versions_of(&self, message: &str) -> Vec<&str> {
+        let mut seen: Vec<&str> = self
+            .versions
+            .get(base_name(message))
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        seen.sort();
+        seen
     }
 }

@@ -66,7 +66,7 @@ impl Repairs {
         }
         if self.untimed > 0 {
             out.push(format!(
-                "{} span(s) had no start time; they were placed at their parent's start",
+                "{} span(s) had no start time; they were placed at their parent's start where it was known",
                 self.untimed
             ));
         }

@@ -38,7 +38,7 @@ pub(super) struct JaegerSpan<'a> {
     pub(super) references: Vec<Reference<'a>>,
     #[serde(rename = "startTime")]
     pub(super) start_time: LU64,
-    pub(super) duration: LU64,
+    pub(super) duration: Option<LU64>,
     #[serde(borrow)]
     pub(super) tags: Vec<Tag<'a>>,
     #[serde(borrow)]
@@ -141,7 +141,12 @@ impl JaegerSpan<'_> {
         };
         // A missing start is repaired from the parent when the trace is analysed.
         let start_ns = micros(self.start_time).unwrap_or(0);
-        let end_ns = start_ns.saturating_add(micros(self.duration).unwrap_or(0));
+        let duration = match self.duration {
+            Some(LU64(None)) => return Err("duration is not a number".into()),
+            Some(d) => micros(d).unwrap_or(0),
+            None => 0,
+        };
+        let end_ns = start_ns.saturating_add(duration);
         let service = self
             .process
             .as_ref()

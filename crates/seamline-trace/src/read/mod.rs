@@ -7,7 +7,7 @@ mod jaeger;
 mod json;
 pub(crate) mod lenient;
 mod otlp;
-mod proto;
+pub mod proto;
 mod zipkin;
 
 use std::io::BufRead;

@@ -74,7 +74,7 @@ struct OtlpSpan<'a> {
     #[serde(rename = "startTimeUnixNano", alias = "start_time_unix_nano")]
     start: LU64,
     #[serde(rename = "endTimeUnixNano", alias = "end_time_unix_nano")]
-    end: LU64,
+    end: Option<LU64>,
     #[serde(borrow)]
     attributes: Vec<KeyValue<'a>>,
     #[serde(borrow)]
@@ -294,7 +294,11 @@ fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Resul
         Some(text) => Some(lenient::span_id(text).map_err(|e| format!("parentSpanId: {e}"))?),
     };
     let start_ns = span.start.0.unwrap_or(0);
-    let end_ns = span.end.0.unwrap_or(start_ns);
+    let end_ns = match span.end {
+        Some(LU64(None)) => return Err("endTimeUnixNano is not a number".into()),
+        Some(LU64(Some(end))) => end.max(start_ns),
+        None => start_ns,
+    };
     let mut events = Vec::with_capacity(span.events.len());
     for event in span.events {
         events.push(Event {

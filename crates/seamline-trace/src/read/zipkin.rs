@@ -24,7 +24,7 @@ pub(super) struct ZipkinSpan<'a> {
     #[serde(borrow)]
     name: LStr<'a>,
     timestamp: LU64,
-    duration: LU64,
+    duration: Option<LU64>,
     #[serde(rename = "localEndpoint", borrow)]
     local_endpoint: Option<Endpoint<'a>>,
     #[serde(rename = "remoteEndpoint", borrow)]
@@ -78,7 +78,12 @@ impl ZipkinSpan<'_> {
         }
         // Zipkin allows spans without a timestamp; they are placed when the trace is analysed.
         let start_ns = micros(self.timestamp).unwrap_or(0);
-        let end_ns = start_ns.saturating_add(micros(self.duration).unwrap_or(0));
+        let duration = match self.duration {
+            Some(LU64(None)) => return Err("duration is not a number".into()),
+            Some(d) => micros(d).unwrap_or(0),
+            None => 0,
+        };
+        let end_ns = start_ns.saturating_add(duration);
         let service = self
             .local_endpoint
             .as_ref()
