@@ -73,7 +73,7 @@ fn aggregate_sentence(line: &crate::report::AggregateLine) -> String {
 }
 
 /// The path as tree lines: `(text, relevance)` where 0 is on the way to the cause.
-fn tree(path: &[PathNode]) -> Vec<(String, u8)> {
+fn tree(path: &[PathNode], compact: bool) -> Vec<(String, u8)> {
     let mut lines = Vec::new();
     for (i, node) in path.iter().enumerate() {
         // Whether a later node at the same depth follows before the tree climbs above it: decides ├ or └.
@@ -118,9 +118,13 @@ fn tree(path: &[PathNode]) -> Vec<(String, u8)> {
             _ => "",
         };
         let label = format!("{prefix}{} {}", node.service, node.name);
-        let text = format!("{label:<64} {timing:<20} {status}{mark}")
-            .trim_end()
-            .to_string();
+        // Columns line up for people; for assistants the padding would only cost tokens.
+        let text = if compact {
+            format!("{label} {timing} {status}{mark}")
+        } else {
+            format!("{label:<64} {timing:<20} {status}{mark}")
+        };
+        let text = text.trim_end().to_string();
         let relevance = if node.mark.is_some() {
             0
         } else if node.status != "ok" {
@@ -195,7 +199,7 @@ pub fn render_text(report: &Report, options: RenderOptions) -> String {
             let _ = writeln!(out, "  joined traces: {}", trace.related_traces.join(", "));
         }
         let _ = writeln!(out);
-        for (line, _) in tree(&trace.path) {
+        for (line, _) in tree(&trace.path, false) {
             let _ = writeln!(out, "  {line}");
         }
         if !trace.evidence.is_empty() {
@@ -327,7 +331,7 @@ pub fn render_markdown(
                 cause.detail
             ),
         );
-        let lines = tree(&trace.path);
+        let lines = tree(&trace.path, true);
         let mut tree_text = String::from("\n```text\n");
         for (line, level) in &lines {
             if *level <= 1 || lines.len() <= 12 {
@@ -393,15 +397,12 @@ pub fn render_markdown(
     };
     let mut dropped = 0;
     loop {
-        let text = join(&blocks);
+        let mut text = join(&blocks);
+        if dropped > 0 {
+            text.push_str(&format!("\n_{dropped} less relevant item(s) left out to fit {budget} tokens._\n"));
+        }
         if count_tokens(&text) <= budget {
-            return if dropped > 0 {
-                format!(
-                    "{text}\n_{dropped} less relevant item(s) left out to fit {budget} tokens._\n"
-                )
-            } else {
-                text
-            };
+            return text;
         }
         // The block dropped first: the highest drop order, the last of those.
         let Some((at, _)) = blocks
