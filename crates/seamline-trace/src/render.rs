@@ -399,7 +399,9 @@ pub fn render_markdown(
     loop {
         let mut text = join(&blocks);
         if dropped > 0 {
-            text.push_str(&format!("\n_{dropped} less relevant item(s) left out to fit {budget} tokens._\n"));
+            text.push_str(&format!(
+                "\n_{dropped} less relevant item(s) left out to fit {budget} tokens._\n"
+            ));
         }
         if count_tokens(&text) <= budget {
             return text;

@@ -15,6 +15,8 @@ pub struct VersionUse {
     pub version: String,
     pub consumer: String,
     pub count: u64,
+    /// How many of those the consumer failed on (rejected, dead-lettered).
+    pub failed: u64,
     /// Unix time in nanoseconds of the latest consumption.
     pub last_seen_unix_nano: u64,
     /// The same as RFC 3339 text, for people.
@@ -24,8 +26,8 @@ pub struct VersionUse {
 #[derive(Clone, Debug, Default)]
 pub struct Versions {
     attribute: String,
-    seen: BTreeMap<(String, String, String), (u64, u64)>,
-    producers: BTreeMap<(String, String, String), (u64, u64)>,
+    seen: BTreeMap<(String, String, String), (u64, u64, u64)>,
+    producers: BTreeMap<(String, String, String), (u64, u64, u64)>,
 }
 
 impl Versions {
@@ -54,6 +56,7 @@ impl Versions {
         let entry = target.entry(key).or_default();
         entry.0 += 1;
         entry.1 = entry.1.max(span.end_ns);
+        entry.2 += u64::from(span.is_error());
     }
 
     /// Per message and version, each consumer; sorted by message, version, consumer.
@@ -66,16 +69,19 @@ impl Versions {
         Self::table(&self.producers)
     }
 
-    fn table(map: &BTreeMap<(String, String, String), (u64, u64)>) -> Vec<VersionUse> {
+    fn table(map: &BTreeMap<(String, String, String), (u64, u64, u64)>) -> Vec<VersionUse> {
         map.iter()
-            .map(|((message, version, service), (count, last))| VersionUse {
-                message: message.clone(),
-                version: version.clone(),
-                consumer: service.clone(),
-                count: *count,
-                last_seen_unix_nano: *last,
-                last_seen: rfc3339(*last),
-            })
+            .map(
+                |((message, version, service), (count, last, failed))| VersionUse {
+                    message: message.clone(),
+                    version: version.clone(),
+                    consumer: service.clone(),
+                    count: *count,
+                    failed: *failed,
+                    last_seen_unix_nano: *last,
+                    last_seen: rfc3339(*last),
+                },
+            )
             .collect()
     }
 }

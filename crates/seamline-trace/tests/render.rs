@@ -7,21 +7,37 @@ use seamline_trace::{Config, Report, diagnose_bytes};
 fn report(fault: Fault, style: Style) -> Report {
     let mut traces = Vec::new();
     let mut logs = Vec::new();
-    let options = Options { fault: Some(fault), style, ..Options::default() };
+    let options = Options {
+        fault: Some(fault),
+        style,
+        ..Options::default()
+    };
     generate(&options, &mut traces, Some(&mut logs)).unwrap();
-    diagnose_bytes(&[("logs.jsonl", &logs), ("traces.jsonl", &traces)], Config::default())
+    diagnose_bytes(
+        &[("logs.jsonl", &logs), ("traces.jsonl", &traces)],
+        Config::default(),
+    )
 }
 
 #[test]
 fn the_text_shows_the_aggregate_the_tree_and_the_marks() {
-    let text = render_text(&report(Fault::MissingPublish, Style::Link), RenderOptions::default());
+    let text = render_text(
+        &report(Fault::MissingPublish, Style::Link),
+        RenderOptions::default(),
+    );
     assert!(text.starts_with("37 of 40 request(s) failed"), "{text}");
     assert!(text.contains("in 37 of 37 failing gateway POST /checkout: inventory-service consumed order.created and published nothing"), "{text}");
-    assert!(text.contains("└⇢ inventory-service process order.created"), "{text}");
+    assert!(
+        text.contains("└⇢ inventory-service process order.created"),
+        "{text}"
+    );
     assert!(text.contains("◀ root cause"));
     assert!(text.contains("✗ missing"));
     assert!(text.contains("(one example trace per cause; --all shows all 37)"));
-    let all = render_text(&report(Fault::MissingPublish, Style::Link), RenderOptions { all: true });
+    let all = render_text(
+        &report(Fault::MissingPublish, Style::Link),
+        RenderOptions { all: true },
+    );
     assert_eq!(all.matches("\ntrace ").count(), 37);
 }
 
@@ -33,37 +49,66 @@ fn markdown_fits_the_budget_and_keeps_the_root_cause() {
     assert!(full_tokens > 2000, "{full_tokens}");
     for budget in [1500, 600, 250] {
         let text = render_markdown(&report, RenderOptions { all: true }, Some(budget));
-        assert!(count_tokens(&text) <= budget, "{budget}: {} tokens\n{text}", count_tokens(&text));
-        assert!(text.contains("**Root cause** (`message_rejected`): order-service"), "{budget}\n{text}");
+        assert!(
+            count_tokens(&text) <= budget,
+            "{budget}: {} tokens\n{text}",
+            count_tokens(&text)
+        );
+        assert!(
+            text.contains("**Root cause** (`message_rejected`): order-service"),
+            "{budget}\n{text}"
+        );
         assert!(text.contains("left out to fit"), "{budget}");
     }
     // Detail goes in order: a larger budget keeps everything a smaller one kept.
     let small = render_markdown(&report, RenderOptions::default(), Some(400));
     let large = render_markdown(&report, RenderOptions::default(), Some(900));
-    for line in small.lines().filter(|l| l.starts_with("- ") || l.starts_with("**")) {
+    for line in small
+        .lines()
+        .filter(|l| l.starts_with("- ") || l.starts_with("**"))
+    {
         assert!(large.contains(line), "{line}");
     }
     // A budget below the root cause itself says so rather than dropping it.
     let tiny = render_markdown(&report, RenderOptions::default(), Some(20));
-    assert!(tiny.contains("Root cause") && tiny.contains("exceeds 20 tokens"), "{tiny}");
+    assert!(
+        tiny.contains("Root cause") && tiny.contains("exceeds 20 tokens"),
+        "{tiny}"
+    );
 }
 
 #[test]
 fn json_output_matches_its_schema() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/schemas/trace-diagnosis.schema.json");
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/schemas/trace-diagnosis.schema.json"
+    );
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
     let validator = jsonschema::validator_for(&schema).unwrap();
     for fault in Fault::ALL {
         for style in [Style::Child, Style::Link] {
             let mut value = serde_json::to_value(report(fault, style)).unwrap();
-            value.as_object_mut().unwrap().insert("version".into(), 1.into());
-            let errors: Vec<String> = validator.iter_errors(&value).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+            value
+                .as_object_mut()
+                .unwrap()
+                .insert("version".into(), 1.into());
+            let errors: Vec<String> = validator
+                .iter_errors(&value)
+                .map(|e| format!("{} at {}", e, e.instance_path()))
+                .collect();
             assert!(errors.is_empty(), "{}: {errors:#?}", fault.name());
         }
     }
     // The schema is strict enough to notice a missing field.
     let mut value = serde_json::to_value(report(Fault::PaymentSlow, Style::Child)).unwrap();
-    value.as_object_mut().unwrap().insert("version".into(), 1.into());
-    value["traces"][0]["root_cause"].as_object_mut().unwrap().remove("span_id");
+    value
+        .as_object_mut()
+        .unwrap()
+        .insert("version".into(), 1.into());
+    value["traces"][0]["root_cause"]
+        .as_object_mut()
+        .unwrap()
+        .remove("span_id");
     assert!(!validator.is_valid(&value));
 }

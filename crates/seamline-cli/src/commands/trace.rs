@@ -222,8 +222,15 @@ fn versions_table(
     if consumers.is_empty() && producers.is_empty() {
         return "no messaging spans with a message name in the input\n".into();
     }
-    let head = ["message", "version", "consumer", "consumed", "last seen"];
-    let mut rows: Vec<[String; 5]> = consumers
+    let head = [
+        "message",
+        "version",
+        "consumer",
+        "consumed",
+        "failed",
+        "last seen",
+    ];
+    let mut rows: Vec<[String; 6]> = consumers
         .iter()
         .map(|u| {
             [
@@ -231,6 +238,7 @@ fn versions_table(
                 u.version.clone(),
                 u.consumer.clone(),
                 u.count.to_string(),
+                u.failed.to_string(),
                 u.last_seen.clone(),
             ]
         })
@@ -246,6 +254,7 @@ fn versions_table(
                 p.version.clone(),
                 format!("(none; published {}× by {})", p.count, p.consumer),
                 "0".into(),
+                "0".into(),
                 "-".into(),
             ]);
         }
@@ -255,14 +264,14 @@ fn versions_table(
         out.push_str(&format!(
             "| {} |\n|{}|\n",
             head.join(" | "),
-            "---|".repeat(5)
+            "---|".repeat(head.len())
         ));
         for row in rows {
             out.push_str(&format!("| {} |\n", row.join(" | ")));
         }
         return out;
     }
-    let widths: Vec<usize> = (0..5)
+    let widths: Vec<usize> = (0..head.len())
         .map(|i| {
             rows.iter()
                 .map(|r| r[i].chars().count())
@@ -271,16 +280,17 @@ fn versions_table(
                 .unwrap_or(0)
         })
         .collect();
-    let line = |cells: [&str; 5]| {
+    let line = |cells: &[&str]| {
         let mut l = String::new();
         for (i, cell) in cells.iter().enumerate() {
             l.push_str(&format!("{cell:<w$}  ", w = widths[i]));
         }
         format!("{}\n", l.trim_end())
     };
-    out.push_str(&line(head));
+    out.push_str(&line(&head));
     for row in &rows {
-        out.push_str(&line([&row[0], &row[1], &row[2], &row[3], &row[4]]));
+        let cells: Vec<&str> = row.iter().map(String::as_str).collect();
+        out.push_str(&line(&cells));
     }
     out
 }
