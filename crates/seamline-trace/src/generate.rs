@@ -223,6 +223,7 @@ impl Checkout<'_> {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn http(
         &mut self,
         trace: u128,

@@ -14,7 +14,7 @@ pub struct RenderOptions {
 }
 
 /// The traces shown in detail: one example per aggregate line, or all.
-fn shown<'r>(report: &'r Report, options: RenderOptions) -> Vec<&'r TraceDiagnosis> {
+fn shown(report: &Report, options: RenderOptions) -> Vec<&TraceDiagnosis> {
     if options.all {
         return report.traces.iter().collect();
     }

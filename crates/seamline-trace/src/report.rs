@@ -185,6 +185,24 @@ pub struct Report {
 }
 
 impl Report {
+    /// Writes the documented JSON (`"version": 1` and the report's fields), streamed rather than built in memory:
+    /// the report of a million-span file holds thousands of traces.
+    pub fn write_json(&self, out: impl std::io::Write) -> serde_json::Result<()> {
+        #[derive(Serialize)]
+        struct Versioned<'a> {
+            version: u32,
+            #[serde(flatten)]
+            report: &'a Report,
+        }
+        serde_json::to_writer_pretty(
+            out,
+            &Versioned {
+                version: 1,
+                report: self,
+            },
+        )
+    }
+
     /// Groups the diagnoses by route, kind, service and headline, largest group first.
     pub(crate) fn aggregate(traces: &[TraceDiagnosis]) -> Vec<AggregateLine> {
         let mut lines: Vec<AggregateLine> = Vec::new();

@@ -162,25 +162,34 @@ fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
     read_inputs(&args.input, &mut reader, &mut engine)?;
     let report = engine.finish(&reader.report, Vec::new());
     let options = RenderOptions { all: args.all };
-    let text = match format {
-        Format::Json => {
-            let mut value = serde_json::to_value(&report)?;
-            value
-                .as_object_mut()
-                .map(|o| o.insert("version".into(), 1.into()));
-            let mut text = serde_json::to_string_pretty(&value)?;
-            text.push('\n');
-            text
+    if format == Format::Json {
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+        let written = report
+            .write_json(&mut out)
+            .map_err(std::io::Error::from)
+            .and_then(|()| out.write_all(b"\n"))
+            .and_then(|()| out.flush());
+        match written {
+            Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(e.into()),
+            _ => {}
         }
+        return Ok(failing_status(&report));
+    }
+    let text = match format {
         Format::Markdown => render_markdown(&report, options, args.max_tokens),
         _ => render_text(&report, options),
     };
     write_stdout(global.color, &text)?;
-    Ok(if report.traces.iter().any(|t| t.request_failed) {
+    Ok(failing_status(&report))
+}
+
+/// Exit 1 when a request failed; failures that did not fail a request are reported but do not fail the run.
+fn failing_status(report: &seamline_trace::Report) -> Status {
+    if report.traces.iter().any(|t| t.request_failed) {
         Status::Findings
     } else {
         Status::Clean
-    })
+    }
 }
 
 fn versions(global: &Global, args: &VersionsArgs) -> anyhow::Result<Status> {

@@ -181,11 +181,14 @@ fn time_to_ns(value: &Value) -> u64 {
     match value {
         Value::Int(n) if *n > 0 => {
             let n = *n as u64;
-            let factor = match n {
-                ..100_000_000_000 => 1_000_000_000,
-                ..100_000_000_000_000 => 1_000_000,
-                ..100_000_000_000_000_000 => 1_000,
-                _ => 1,
+            let factor = if n < 100_000_000_000 {
+                1_000_000_000
+            } else if n < 100_000_000_000_000 {
+                1_000_000
+            } else if n < 100_000_000_000_000_000 {
+                1_000
+            } else {
+                1
             };
             n.saturating_mul(factor)
         }

@@ -122,9 +122,7 @@ impl<'de> Deserialize<'de> for LU64 {
                 Ok(LU64(u64::try_from(v).ok()))
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-                Ok(LU64(
-                    (v.is_finite() && v >= 0.0 && v < 1.9e19).then_some(v as u64),
-                ))
+                Ok(LU64((0.0..1.9e19).contains(&v).then_some(v as u64)))
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
                 Ok(LU64(v.trim().parse().ok()))

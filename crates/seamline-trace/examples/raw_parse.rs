@@ -1,0 +1,29 @@
+//! The baseline of the trace benchmark: parse a JSON Lines file with serde_json alone, one `Value` per line, and
+//! count the spans, doing nothing else. `seam trace diagnose` on the same file is measured against this.
+
+use std::io::{BufRead, BufReader};
+
+fn main() -> std::io::Result<()> {
+    let path = std::env::args()
+        .nth(1)
+        .expect("usage: raw_parse FILE.jsonl");
+    let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
+    let mut line = String::new();
+    let mut spans = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        let Ok(value) = serde_json::from_str::<serde_json::Value>(&line) else {
+            continue;
+        };
+        for resource in value["resourceSpans"].as_array().into_iter().flatten() {
+            for scope in resource["scopeSpans"].as_array().into_iter().flatten() {
+                spans += scope["spans"].as_array().map_or(0, Vec::len);
+            }
+        }
+    }
+    println!("{spans} spans");
+    Ok(())
+}
