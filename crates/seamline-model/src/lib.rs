@@ -4,6 +4,7 @@
 //! Nothing here knows about rules or servers. Problems in the input are returned as data (syntax problems,
 //! reference problems, manifest problems); `Err` is kept for the system failing.
 
+pub mod civil;
 mod contract;
 mod discover;
 mod document;

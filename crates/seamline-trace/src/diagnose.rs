@@ -43,7 +43,7 @@ fn ms(ns: u64) -> f64 {
     (ns as f64 / 1e6 * 100.0).round() / 100.0
 }
 
-fn duration_text(ns: u64) -> String {
+pub(crate) fn duration_text(ns: u64) -> String {
     let ms = ns as f64 / 1e6;
     if ms >= 1000.0 {
         format!("{:.2} s", ms / 1000.0)

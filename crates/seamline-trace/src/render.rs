@@ -31,13 +31,7 @@ fn shown(report: &Report, options: RenderOptions) -> Vec<&TraceDiagnosis> {
 }
 
 fn duration(ms: f64) -> String {
-    if ms >= 1000.0 {
-        format!("{:.2} s", ms / 1000.0)
-    } else if ms >= 10.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{ms:.1} ms")
-    }
+    crate::diagnose::duration_text((ms * 1e6) as u64)
 }
 
 fn headline(report: &Report) -> String {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
-use super::json::micros;
+use super::json::{micros, start_and_end};
 use super::lenient::{self, LStr, LU64, Scalar};
 use super::otlp::{span_kind_name, status_name};
 use super::{Reader, Sink};
@@ -139,14 +139,8 @@ impl JaegerSpan<'_> {
             Some(text) => lenient::span_id(text).map_err(|e| format!("spanID: {e}"))?,
             None => return Err("the span has no spanID".into()),
         };
-        // A missing start is repaired from the parent when the trace is analysed.
-        let start_ns = micros(self.start_time).unwrap_or(0);
-        let duration = match self.duration {
-            Some(LU64(None)) => return Err("duration is not a number".into()),
-            Some(d) => micros(d).unwrap_or(0),
-            None => 0,
-        };
-        let end_ns = start_ns.saturating_add(duration);
+        // A missing start is placed when the trace is analysed (Zipkin allows spans without a timestamp).
+        let (start_ns, end_ns) = start_and_end(self.start_time, self.duration)?;
         let service = self
             .process
             .as_ref()

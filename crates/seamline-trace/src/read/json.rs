@@ -179,39 +179,27 @@ fn emit_log_line(
 /// Log lines write time as epoch seconds, milliseconds, microseconds or nanoseconds, or as RFC 3339 text.
 fn time_to_ns(value: &Value) -> u64 {
     match value {
-        Value::Int(n) if *n > 0 => {
-            let n = *n as u64;
-            let factor = if n < 100_000_000_000 {
-                1_000_000_000
-            } else if n < 100_000_000_000_000 {
-                1_000_000
-            } else if n < 100_000_000_000_000_000 {
-                1_000
-            } else {
-                1
-            };
-            n.saturating_mul(factor)
-        }
-        Value::Float(f) if *f > 0.0 => scale_epoch(*f),
-        Value::Str(s) => s
-            .parse::<f64>()
-            .map(scale_epoch)
-            .unwrap_or_else(|_| rfc3339_ns(s).unwrap_or(0)),
+        Value::Int(n) if *n > 0 => (*n as u64).saturating_mul(epoch_factor(*n as f64)),
+        Value::Float(f) if *f > 0.0 => (f * epoch_factor(*f) as f64) as u64,
+        Value::Str(s) => match s.trim().parse::<i64>() {
+            Ok(n) => time_to_ns(&Value::Int(n)),
+            Err(_) => s
+                .parse::<f64>()
+                .map(|f| time_to_ns(&Value::Float(f)))
+                .unwrap_or_else(|_| rfc3339_ns(s).unwrap_or(0)),
+        },
         _ => 0,
     }
 }
 
-fn scale_epoch(value: f64) -> u64 {
-    let factor = if value < 1e11 {
-        1e9
-    } else if value < 1e14 {
-        1e6
-    } else if value < 1e17 {
-        1e3
-    } else {
-        1.0
-    };
-    (value * factor) as u64
+/// Nanoseconds per unit of an epoch timestamp, told by its magnitude (seconds are below 1e11 until the year 5138).
+fn epoch_factor(value: f64) -> u64 {
+    match value {
+        v if v < 1e11 => 1_000_000_000,
+        v if v < 1e14 => 1_000_000,
+        v if v < 1e17 => 1_000,
+        _ => 1,
+    }
 }
 
 /// `2026-11-26T09:12:07.123Z` or with an offset; enough of RFC 3339 for log timestamps.
@@ -240,14 +228,11 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
             sign * (hours * 3600 + minutes * 60)
         }
     };
-    // Days from the civil date (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
+    let days = seamline_model::civil::days_from_date(
+        year,
+        u32::try_from(month).ok()?,
+        u32::try_from(day).ok()?,
+    );
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_seconds;
     u64::try_from(seconds)
         .ok()
@@ -257,6 +242,18 @@ fn rfc3339_ns(text: &str) -> Option<u64> {
 /// Microseconds (Jaeger, Zipkin) to nanoseconds, saturating.
 pub(super) fn micros(value: LU64) -> Option<u64> {
     value.0.map(|v| v.saturating_mul(1000))
+}
+
+/// Start and end in nanoseconds from a start and a duration in microseconds. A missing start stays 0 (placed
+/// when the trace is analysed); a duration that is there but not a number makes the span unreadable.
+pub(super) fn start_and_end(start: LU64, duration: Option<LU64>) -> Result<(u64, u64), String> {
+    let start_ns = micros(start).unwrap_or(0);
+    let duration = match duration {
+        Some(LU64(None)) => return Err("duration is not a number".into()),
+        Some(d) => micros(d).unwrap_or(0),
+        None => 0,
+    };
+    Ok((start_ns, start_ns.saturating_add(duration)))
 }
 
 #[cfg(test)]

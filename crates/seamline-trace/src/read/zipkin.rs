@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use super::Reader;
-use super::json::micros;
+use super::json::{micros, start_and_end};
 use super::lenient::{self, LStr, LU64, Scalar};
 use super::otlp::{span_kind_name, status_name};
 use crate::model::{Attributes, Event, Span, SpanId, StatusCode};
@@ -76,14 +76,8 @@ impl ZipkinSpan<'_> {
             parent_id = Some(span_id);
             span_id = SpanId(span_id.0.rotate_left(32) ^ 0x5348_4152_4544_0001);
         }
-        // Zipkin allows spans without a timestamp; they are placed when the trace is analysed.
-        let start_ns = micros(self.timestamp).unwrap_or(0);
-        let duration = match self.duration {
-            Some(LU64(None)) => return Err("duration is not a number".into()),
-            Some(d) => micros(d).unwrap_or(0),
-            None => 0,
-        };
-        let end_ns = start_ns.saturating_add(duration);
+        // A missing start is placed when the trace is analysed (Zipkin allows spans without a timestamp).
+        let (start_ns, end_ns) = start_and_end(self.timestamp, self.duration)?;
         let service = self
             .local_endpoint
             .as_ref()
