@@ -188,6 +188,13 @@ impl<'a> Walk<'_, 'a> {
                     "{} retried {} and every attempt failed: {}",
                     span.service, chosen_span.name, cause.headline
                 );
+                cause.detail = format!(
+                    "{} tried {} {} times and every attempt failed; the last: {}",
+                    span.service,
+                    chosen_span.name,
+                    attempts.len(),
+                    cause.detail
+                );
                 cause.kind = CauseKind::RetriesExhausted;
             }
         }
