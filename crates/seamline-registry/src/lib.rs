@@ -1,0 +1,10 @@
+//! The contract registry, where services in different repositories meet: published service versions (immutable,
+//! content-hashed), their contracts, and what is deployed in which environment. Storage is SQLite (a file, no
+//! set-up) or PostgreSQL (several stateless servers sharing one database), through one set of portable SQL.
+
+mod store;
+
+pub use store::{
+    Deployment, Publication, PublishOutcome, ServiceSummary, Store, StoreError, StoredVersion,
+    VersionSummary, content_hash,
+};

@@ -1,0 +1,367 @@
+//! Storage through sqlx's `Any` driver: the same queries and migrations run on SQLite and PostgreSQL, so one test
+//! suite covers both. Keys are natural (service name, version), times are Unix milliseconds.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{AnyPool, Row};
+
+/// Why a storage call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A version is immutable: the same version with other content is refused.
+    #[error(
+        "{service} {version} is already published with other content (hash {existing}, this one {new}); publish \
+         it under a new version"
+    )]
+    Conflict {
+        service: String,
+        version: String,
+        existing: String,
+        new: String,
+    },
+    #[error("{service} {version} has not been published")]
+    UnknownVersion { service: String, version: String },
+    #[error("the database URL must start with sqlite: or postgres:, not `{0}`")]
+    UnsupportedUrl(String),
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migrating the database: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// A service version to publish.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Publication {
+    pub service: String,
+    pub owner: Option<String>,
+    pub version: String,
+    pub git_commit: Option<String>,
+    pub branch: Option<String>,
+    /// The `seam.toml` text.
+    pub manifest: String,
+    /// Contracts by path relative to the service root, with their text.
+    pub contracts: Vec<(String, String)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Created,
+    /// The same version with the same content was already there: publishing is idempotent.
+    Unchanged,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ServiceSummary {
+    pub name: String,
+    pub owner: Option<String>,
+    pub versions: i64,
+    pub latest: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct VersionSummary {
+    pub service: String,
+    pub version: String,
+    pub content_hash: String,
+    pub git_commit: Option<String>,
+    pub branch: Option<String>,
+    pub created_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredVersion {
+    pub summary: VersionSummary,
+    pub manifest: String,
+    /// `(path, content, hash)`, sorted by path.
+    pub contracts: Vec<(String, String, String)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Deployment {
+    pub environment: String,
+    pub service: String,
+    pub version: String,
+    pub deployed_ms: i64,
+}
+
+/// The content hash of a publication: the manifest and every contract, by path, so order and the git commit do
+/// not change it.
+pub fn content_hash(manifest: &str, contracts: &[(String, String)]) -> String {
+    let mut sorted: Vec<&(String, String)> = contracts.iter().collect();
+    sorted.sort();
+    let mut bytes = Vec::new();
+    for part in std::iter::once(("seam.toml", manifest))
+        .chain(sorted.iter().map(|(p, c)| (p.as_str(), c.as_str())))
+    {
+        // Lengths first, so no choice of text can make two different publications hash alike.
+        bytes.extend_from_slice(format!("{}:{}:", part.0.len(), part.1.len()).as_bytes());
+        bytes.extend_from_slice(part.0.as_bytes());
+        bytes.extend_from_slice(part.1.as_bytes());
+    }
+    seamline_model::sha256_hex(&bytes)
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// The registry's storage.
+#[derive(Clone, Debug)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects (`sqlite:PATH` creates the file; `postgres://…`) and brings the schema up to date.
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        install_default_drivers();
+        let url = match url {
+            u if u.starts_with("sqlite:") && !u.contains('?') && !u.contains(":memory:") => {
+                format!("{u}?mode=rwc")
+            }
+            u if u.starts_with("sqlite:")
+                || u.starts_with("postgres:")
+                || u.starts_with("postgresql:") =>
+            {
+                u.to_string()
+            }
+            other => return Err(StoreError::UnsupportedUrl(other.to_string())),
+        };
+        // One SQLite file takes one writer at a time; a small pool avoids queueing on its lock.
+        let connections = if url.starts_with("sqlite:") { 4 } else { 16 };
+        let pool = AnyPoolOptions::new()
+            .max_connections(connections)
+            .connect(&url)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    /// Stores a version with its contracts in one transaction: all of it or nothing.
+    pub async fn publish(&self, publication: &Publication) -> Result<PublishOutcome, StoreError> {
+        let hash = content_hash(&publication.manifest, &publication.contracts);
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("INSERT INTO services (name, owner, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
+            .bind(&publication.service)
+            .bind(&publication.owner)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        let inserted = sqlx::query(
+            "INSERT INTO versions (service, version, content_hash, git_commit, branch, manifest, created_ms) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (service, version) DO NOTHING",
+        )
+        .bind(&publication.service)
+        .bind(&publication.version)
+        .bind(&hash)
+        .bind(&publication.git_commit)
+        .bind(&publication.branch)
+        .bind(&publication.manifest)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if inserted == 0 {
+            let existing: String = sqlx::query(
+                "SELECT content_hash FROM versions WHERE service = $1 AND version = $2",
+            )
+            .bind(&publication.service)
+            .bind(&publication.version)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+            tx.rollback().await?;
+            if existing == hash {
+                return Ok(PublishOutcome::Unchanged);
+            }
+            return Err(StoreError::Conflict {
+                service: publication.service.clone(),
+                version: publication.version.clone(),
+                existing,
+                new: hash,
+            });
+        }
+        for (path, content) in &publication.contracts {
+            sqlx::query("INSERT INTO contracts (service, version, path, content, hash) VALUES ($1, $2, $3, $4, $5)")
+                .bind(&publication.service)
+                .bind(&publication.version)
+                .bind(path)
+                .bind(content)
+                .bind(seamline_model::sha256_hex(content.as_bytes()))
+                .execute(&mut *tx)
+                .await?;
+        }
+        if publication.owner.is_some() {
+            sqlx::query("UPDATE services SET owner = $1 WHERE name = $2")
+                .bind(&publication.owner)
+                .bind(&publication.service)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(PublishOutcome::Created)
+    }
+
+    pub async fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT s.name, s.owner, \
+               (SELECT COUNT(*) FROM versions v WHERE v.service = s.name), \
+               (SELECT v.version FROM versions v WHERE v.service = s.name \
+                  ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+             FROM services s ORDER BY s.name",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ServiceSummary {
+                    name: r.try_get(0)?,
+                    owner: r.try_get(1)?,
+                    versions: r.try_get(2)?,
+                    latest: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    /// A service's versions, newest first.
+    pub async fn versions(&self, service: &str) -> Result<Vec<VersionSummary>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT service, version, content_hash, git_commit, branch, created_ms FROM versions \
+             WHERE service = $1 ORDER BY created_ms DESC, version DESC",
+        )
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary).collect()
+    }
+
+    pub async fn version(
+        &self,
+        service: &str,
+        version: &str,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        let Some(row) = sqlx::query(
+            "SELECT service, version, content_hash, git_commit, branch, created_ms, manifest FROM versions \
+             WHERE service = $1 AND version = $2",
+        )
+        .bind(service)
+        .bind(version)
+        .fetch_optional(&self.pool)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let contracts = sqlx::query(
+            "SELECT path, content, hash FROM contracts WHERE service = $1 AND version = $2 ORDER BY path",
+        )
+        .bind(service)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some(StoredVersion {
+            summary: summary(&row)?,
+            manifest: row.try_get(6)?,
+            contracts,
+        }))
+    }
+
+    /// Records that `service` `version` now runs in `environment` (created on first use).
+    pub async fn record_deployment(
+        &self,
+        environment: &str,
+        service: &str,
+        version: &str,
+    ) -> Result<(), StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let known = sqlx::query("SELECT 1 FROM versions WHERE service = $1 AND version = $2")
+            .bind(service)
+            .bind(version)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(StoreError::UnknownVersion {
+                service: service.into(),
+                version: version.into(),
+            });
+        }
+        sqlx::query("INSERT INTO environments (name, created_ms) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING")
+            .bind(environment)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO deployments (environment, service, version, deployed_ms) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (environment, service) DO UPDATE SET version = excluded.version, \
+             deployed_ms = excluded.deployed_ms",
+        )
+        .bind(environment)
+        .bind(service)
+        .bind(version)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO deployment_log (environment, service, version, deployed_ms) VALUES ($1, $2, $3, $4)")
+            .bind(environment)
+            .bind(service)
+            .bind(version)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// What runs in `environment`, by service.
+    pub async fn deployed(&self, environment: &str) -> Result<Vec<Deployment>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT environment, service, version, deployed_ms FROM deployments WHERE environment = $1 \
+             ORDER BY service",
+        )
+        .bind(environment)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Deployment {
+                    environment: r.try_get(0)?,
+                    service: r.try_get(1)?,
+                    version: r.try_get(2)?,
+                    deployed_ms: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    pub async fn environments(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT name FROM environments ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+fn summary(row: &sqlx::any::AnyRow) -> Result<VersionSummary, StoreError> {
+    Ok(VersionSummary {
+        service: row.try_get(0)?,
+        version: row.try_get(1)?,
+        content_hash: row.try_get(2)?,
+        git_commit: row.try_get(3)?,
+        branch: row.try_get(4)?,
+        created_ms: row.try_get(5)?,
+    })
+}

@@ -1,0 +1,308 @@
+//! One storage suite, run on SQLite always and on PostgreSQL when `DATABASE_URL` names one (CI sets it; with
+//! `SEAMLINE_REQUIRE_SERVICES=1` a missing PostgreSQL fails the run instead of skipping).
+
+use seamline_registry::{Publication, PublishOutcome, Store, StoreError, content_hash};
+use sqlx::Connection;
+
+fn publication(service: &str, version: &str, body: &str) -> Publication {
+    Publication {
+        service: service.into(),
+        owner: Some("team-checkout".into()),
+        version: version.into(),
+        git_commit: Some("4f2a1c0".into()),
+        branch: Some("main".into()),
+        manifest: format!("[service]\nname = \"{service}\"\n"),
+        contracts: vec![
+            (
+                "contracts/api.yaml".into(),
+                format!("openapi: 3.1.0\n# {body}\n"),
+            ),
+            ("contracts/events.yaml".into(), "asyncapi: 3.0.0\n".into()),
+        ],
+    }
+}
+
+/// Runs `suite` against a fresh SQLite file and, when configured, a fresh PostgreSQL database.
+async fn on_every_backend<F, Fut>(suite: F)
+where
+    F: Fn(Store) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("registry.db").display());
+    suite(Store::open(&url).await.unwrap()).await;
+
+    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+        assert!(
+            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
+            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
+        );
+        eprintln!(
+            "SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run the storage suite there too"
+        );
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "seam_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL at DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url.split('?').next().unwrap();
+    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let store = Store::open(&url).await.unwrap();
+    suite(store.clone()).await;
+    store.close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn versions_are_immutable_and_publishing_is_idempotent() {
+    on_every_backend(|store| async move {
+        let first = publication("inventory-service", "1.4.0", "a");
+        assert_eq!(
+            store.publish(&first).await.unwrap(),
+            PublishOutcome::Created
+        );
+        assert_eq!(
+            store.publish(&first).await.unwrap(),
+            PublishOutcome::Unchanged
+        );
+        let mut reordered = first.clone();
+        reordered.contracts.reverse();
+        reordered.git_commit = Some("another".into());
+        assert_eq!(
+            store.publish(&reordered).await.unwrap(),
+            PublishOutcome::Unchanged,
+            "the hash is of content"
+        );
+
+        let changed = publication("inventory-service", "1.4.0", "b");
+        let err = store.publish(&changed).await.unwrap_err();
+        assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+        assert!(
+            err.to_string()
+                .contains("inventory-service 1.4.0 is already published with other content")
+        );
+
+        assert_eq!(
+            store
+                .publish(&publication("inventory-service", "1.5.0", "b"))
+                .await
+                .unwrap(),
+            PublishOutcome::Created
+        );
+        let versions = store.versions("inventory-service").await.unwrap();
+        let names: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
+        assert!(
+            names == ["1.5.0", "1.4.0"] || versions[0].created_ms == versions[1].created_ms,
+            "{names:?}"
+        );
+
+        let stored = store
+            .version("inventory-service", "1.4.0")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            stored.summary.content_hash,
+            content_hash(&first.manifest, &first.contracts)
+        );
+        assert_eq!(stored.contracts.len(), 2);
+        assert_eq!(stored.contracts[0].0, "contracts/api.yaml");
+        assert_eq!(
+            stored.contracts[0].1, "openapi: 3.1.0\n# a\n",
+            "the first content stays, the conflict wrote nothing"
+        );
+        assert!(
+            store
+                .version("inventory-service", "9.9.9")
+                .await
+                .unwrap()
+                .is_none()
+        );
+
+        let services = store.services().await.unwrap();
+        assert_eq!(services.len(), 1);
+        assert_eq!(
+            (services[0].versions, services[0].owner.as_deref()),
+            (2, Some("team-checkout"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deployments_per_environment() {
+    on_every_backend(|store| async move {
+        let err = store
+            .record_deployment("production", "order-service", "1.0.0")
+            .await
+            .unwrap_err();
+        assert!(matches!(err, StoreError::UnknownVersion { .. }), "{err}");
+        for version in ["1.0.0", "1.1.0"] {
+            store
+                .publish(&publication("order-service", version, version))
+                .await
+                .unwrap();
+        }
+        store
+            .publish(&publication("payment-service", "2.0.0", "p"))
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", "order-service", "1.0.0")
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", "payment-service", "2.0.0")
+            .await
+            .unwrap();
+        store
+            .record_deployment("staging", "order-service", "1.1.0")
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", "order-service", "1.1.0")
+            .await
+            .unwrap();
+        let production: Vec<(String, String)> = store
+            .deployed("production")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|d| (d.service, d.version))
+            .collect();
+        assert_eq!(
+            production,
+            [
+                ("order-service".into(), "1.1.0".into()),
+                ("payment-service".into(), "2.0.0".into())
+            ]
+        );
+        assert_eq!(
+            store.environments().await.unwrap(),
+            ["production", "staging"]
+        );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_publishes_race_safely() {
+    on_every_backend(|store| async move {
+        // The same version, the same content, eight times at once: one creates it, the others find it.
+        let same: Vec<_> = (0..8)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .publish(&publication("order-service", "3.0.0", "x"))
+                        .await
+                })
+            })
+            .collect();
+        let mut created = 0;
+        for task in same {
+            match task.await.unwrap().unwrap() {
+                PublishOutcome::Created => created += 1,
+                PublishOutcome::Unchanged => {}
+            }
+        }
+        assert_eq!(created, 1);
+        // Different services at once all land.
+        let different: Vec<_> = (0..8)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .publish(&publication(&format!("svc-{i}"), "1.0.0", "y"))
+                        .await
+                })
+            })
+            .collect();
+        for task in different {
+            assert_eq!(task.await.unwrap().unwrap(), PublishOutcome::Created);
+        }
+        // The same version with different content at once: one wins, the other is a conflict, nothing mixes.
+        let a = {
+            let store = store.clone();
+            tokio::spawn(async move { store.publish(&publication("race", "1.0.0", "a")).await })
+        };
+        let b = {
+            let store = store.clone();
+            tokio::spawn(async move { store.publish(&publication("race", "1.0.0", "b")).await })
+        };
+        let outcomes = [a.await.unwrap(), b.await.unwrap()];
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(o, Ok(PublishOutcome::Created)))
+                .count(),
+            1
+        );
+        assert_eq!(
+            outcomes
+                .iter()
+                .filter(|o| matches!(o, Err(StoreError::Conflict { .. })))
+                .count(),
+            1
+        );
+        let stored = store.version("race", "1.0.0").await.unwrap().unwrap();
+        let body = stored.contracts[0].1.clone();
+        assert_eq!(
+            stored.summary.content_hash,
+            content_hash(
+                &stored.manifest,
+                &[
+                    ("contracts/api.yaml".into(), body),
+                    ("contracts/events.yaml".into(), "asyncapi: 3.0.0\n".into()),
+                ]
+            )
+        );
+        assert_eq!(store.services().await.unwrap().len(), 10);
+    })
+    .await;
+}
+
+#[test]
+fn the_content_hash_ignores_order_and_sees_boundaries() {
+    let a = vec![
+        ("x".to_string(), "1".to_string()),
+        ("y".to_string(), "2".to_string()),
+    ];
+    let b = vec![
+        ("y".to_string(), "2".to_string()),
+        ("x".to_string(), "1".to_string()),
+    ];
+    assert_eq!(content_hash("m", &a), content_hash("m", &b));
+    let shifted = vec![
+        ("x".to_string(), "1y".to_string()),
+        ("".to_string(), "2".to_string()),
+    ];
+    assert_ne!(content_hash("m", &a), content_hash("m", &shifted));
+    assert_ne!(content_hash("m", &a), content_hash("n", &a));
+}
+
+#[tokio::test]
+async fn a_bad_database_url_is_refused_with_a_reason() {
+    let err = Store::open("mysql://localhost/x").await.unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("must start with sqlite: or postgres:"),
+        "{err}"
+    );
+}
