@@ -83,18 +83,12 @@ impl Context<'_> {
 }
 
 pub(crate) fn vendored_path(root: &Path, consumed: ConsumedContract<'_>) -> PathBuf {
-    let (service, contract) = (&consumed.service.value, &consumed.contract.value);
-    if let Some(spec) = consumed.spec {
-        return root.join(&spec.value);
-    }
-    let dir = root.join("contracts").join("vendor").join(service);
-    ["", ".asyncapi", ".openapi", ".schema"]
+    let candidates = consumed.vendored_candidates();
+    candidates
         .iter()
-        .flat_map(|kind| {
-            ["yaml", "yml", "json"].map(|ext| dir.join(format!("{contract}{kind}.{ext}")))
-        })
+        .map(|c| root.join(c))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| dir.join(format!("{contract}.yaml")))
+        .unwrap_or_else(|| root.join(&candidates[0]))
 }
 
 pub(crate) fn kind_of(ws: &Workspace, doc: DocId) -> ContractKind {

@@ -22,7 +22,7 @@ pub use lock::{Lock, LockedContract, sha256_hex};
 pub use manifest::{
     ConsumedContract, ConsumedEvents, ConsumedHttp, DiffAccept, DiffConfig, DiffIgnore, LintConfig,
     Manifest, ManifestProblem, ManifestRead, MessageRef, ProvidedContract, Published, Retry,
-    Spanned, read_manifest, suggest,
+    Spanned, parse_manifest, read_manifest, suggest,
 };
 pub use message::{Message, MessageSource, messages};
 pub use openapi::{HTTP_METHODS, Operation, Parameter, Response, is_error_status, operations};

@@ -195,7 +195,13 @@ pub struct ManifestRead {
 /// Reads and checks `seam.toml`. `Err` only when the file cannot be read.
 pub fn read_manifest(path: &Path, shown_as: &str) -> std::io::Result<ManifestRead> {
     let bytes = std::fs::read(path)?;
-    let parsed = parse(shown_as, &bytes, Format::Toml, &Limits::default());
+    Ok(parse_manifest(path, shown_as, &bytes))
+}
+
+/// Checks `seam.toml` text that is not on disk (a published version in the registry); `path` says where it
+/// would be.
+pub fn parse_manifest(path: &Path, shown_as: &str, bytes: &[u8]) -> ManifestRead {
+    let parsed = parse(shown_as, bytes, Format::Toml, &Limits::default());
     let mut problems: Vec<ManifestProblem> = parsed
         .problems
         .iter()
@@ -213,11 +219,11 @@ pub fn read_manifest(path: &Path, shown_as: &str) -> std::io::Result<ManifestRea
         let decoded = cx.manifest(path, &parsed.source);
         decoded.filter(|_| problems.is_empty())
     });
-    Ok(ManifestRead {
+    ManifestRead {
         source: parsed.source,
         manifest,
         problems,
-    })
+    }
 }
 
 const TOP: &[&str] = &[
@@ -685,4 +691,23 @@ pub fn suggest<'a>(word: &str, known: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, k)| k)
+}
+
+impl ConsumedContract<'_> {
+    /// Where the vendored copy may be, relative to the service root, in the order to look: the `spec` when given,
+    /// else `contracts/vendor/<service>/<contract>[.asyncapi|.openapi|.schema].(yaml|yml|json)`. The first
+    /// candidate is also where a new copy goes.
+    pub fn vendored_candidates(&self) -> Vec<String> {
+        if let Some(spec) = self.spec {
+            return vec![spec.value.clone()];
+        }
+        let (service, contract) = (&self.service.value, &self.contract.value);
+        ["", ".asyncapi", ".openapi", ".schema"]
+            .iter()
+            .flat_map(|kind| {
+                ["yaml", "yml", "json"]
+                    .map(|ext| format!("contracts/vendor/{service}/{contract}{kind}.{ext}"))
+            })
+            .collect()
+    }
 }

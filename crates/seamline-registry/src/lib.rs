@@ -2,7 +2,10 @@
 //! content-hashed), their contracts, and what is deployed in which environment. Storage is SQLite (a file, no
 //! set-up) or PostgreSQL (several stateless servers sharing one database), through one set of portable SQL.
 
+mod compat;
 mod store;
+
+pub use compat::{Decision, PairVerdict};
 
 pub use store::{
     Deployment, Publication, PublishOutcome, ServiceSummary, Store, StoreError, StoredVersion,

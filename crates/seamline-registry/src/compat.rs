@@ -1,0 +1,270 @@
+//! can-i-deploy: a service version against what runs in an environment, in both directions. As a consumer, the
+//! copy of each provider's contract it vendored (what it was built against) is compared with the contract of the
+//! provider version deployed there; as a provider, each deployed consumer's vendored copy of this service's
+//! contract is compared with this version's. The diff engine's usage-aware verdict decides: a change breaks a
+//! pair only when it touches what that consumer uses.
+
+use std::path::PathBuf;
+
+use seamline_diff::{DiffOptions, diff_documents, verdict};
+use seamline_model::{Manifest, Workspace, WorkspaceOptions, parse_manifest};
+
+use crate::store::{Store, StoreError, StoredVersion};
+
+/// One consumer–provider pair of the answer.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PairVerdict {
+    pub consumer: String,
+    pub consumer_version: String,
+    pub provider: String,
+    /// `None` when the provider is not deployed in the environment.
+    pub provider_version: Option<String>,
+    pub contract: String,
+    pub compatible: bool,
+    pub reason: String,
+}
+
+/// The answer to "can SERVICE VERSION go to ENVIRONMENT?".
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Decision {
+    pub service: String,
+    pub version: String,
+    pub environment: String,
+    pub deployable: bool,
+    pub pairs: Vec<PairVerdict>,
+}
+
+/// A stored version opened for comparison: its manifest and its files in a workspace of their own.
+struct Opened {
+    stored: StoredVersion,
+    manifest: Option<Manifest>,
+    workspace: Workspace,
+    root: PathBuf,
+}
+
+fn open(stored: StoredVersion) -> Opened {
+    let root = PathBuf::from("/registry")
+        .join(&stored.summary.service)
+        .join(&stored.summary.version);
+    let mut workspace = Workspace::new(WorkspaceOptions {
+        root: root.clone(),
+        display_base: root.clone(),
+        allow_remote_refs: false,
+        limits: Default::default(),
+    });
+    for (path, content, _) in &stored.contracts {
+        workspace.add_virtual_as(&root.join(path), path, content.as_bytes());
+    }
+    let read = parse_manifest(
+        &root.join("seam.toml"),
+        "seam.toml",
+        stored.manifest.as_bytes(),
+    );
+    Opened {
+        manifest: read.manifest,
+        stored,
+        workspace,
+        root,
+    }
+}
+
+impl Opened {
+    fn name(&self) -> &str {
+        &self.stored.summary.service
+    }
+
+    fn version(&self) -> &str {
+        &self.stored.summary.version
+    }
+
+    fn has(&self, path: &str) -> bool {
+        self.stored.contracts.iter().any(|(p, _, _)| p == path)
+    }
+
+    /// The file this version provides under the contract name `contract`.
+    fn provided(&self, contract: &str) -> Option<String> {
+        let manifest = self.manifest.as_ref()?;
+        manifest
+            .provides_http
+            .iter()
+            .chain(&manifest.provides_events)
+            .find(|p| p.name.value == contract)
+            .map(|p| p.spec.value.clone())
+    }
+}
+
+/// Compares `consumer`'s vendored copy of `provider`'s `contract` with what `provider` publishes.
+fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVerdict {
+    let mut pair = PairVerdict {
+        consumer: consumer.name().to_string(),
+        consumer_version: consumer.version().to_string(),
+        provider: provider.name().to_string(),
+        provider_version: Some(provider.version().to_string()),
+        contract: contract.to_string(),
+        compatible: false,
+        reason: String::new(),
+    };
+    let Some(manifest) = consumer.manifest.clone() else {
+        pair.reason = format!(
+            "{} {} has a seam.toml with problems",
+            pair.consumer, pair.consumer_version
+        );
+        return pair;
+    };
+    let Some(consumed) = manifest
+        .consumed_contracts()
+        .find(|c| c.service.value == pair.provider && c.contract.value == contract)
+    else {
+        pair.compatible = true;
+        pair.reason = "does not consume this contract".into();
+        return pair;
+    };
+    let Some(vendored) = consumed
+        .vendored_candidates()
+        .into_iter()
+        .find(|p| consumer.has(p))
+    else {
+        pair.reason = format!(
+            "{} {} published no vendored copy of {}/{contract}; run `seam pull` there and publish again",
+            pair.consumer, pair.consumer_version, pair.provider
+        );
+        return pair;
+    };
+    let Some(spec) = provider.provided(contract) else {
+        pair.reason = format!(
+            "{} {} provides no contract named {contract}",
+            pair.provider,
+            provider.version()
+        );
+        return pair;
+    };
+    if !provider.has(&spec) {
+        pair.reason = format!(
+            "{} {} did not publish {spec}",
+            pair.provider,
+            provider.version()
+        );
+        return pair;
+    }
+    let old_path = consumer.root.join(&vendored);
+    let new_path = provider.root.join(&spec);
+    let old = consumer.workspace.load_with_refs(&old_path);
+    let new = provider.workspace.load_with_refs(&new_path);
+    let changes = diff_documents(
+        &consumer.workspace,
+        old,
+        &provider.workspace,
+        new,
+        &DiffOptions::default(),
+    );
+    match verdict(&changes, &manifest, &pair.provider, contract) {
+        Some(v) if v.breaks => {
+            let first = v
+                .relevant
+                .iter()
+                .map(|&i| &changes[i])
+                .find(|c| c.level == seamline_diff::Level::Breaking);
+            pair.reason = match first {
+                Some(change) => format!(
+                    "breaking for what {} uses: {}",
+                    pair.consumer, change.message
+                ),
+                None => format!("breaking for what {} uses", pair.consumer),
+            };
+        }
+        Some(v) => {
+            pair.compatible = true;
+            pair.reason = if v.relevant.is_empty() {
+                "no change to what it uses".into()
+            } else {
+                format!(
+                    "{} change(s) to what it uses, none breaking",
+                    v.relevant.len()
+                )
+            };
+        }
+        None => {
+            pair.compatible = true;
+            pair.reason = "does not consume this contract".into();
+        }
+    }
+    pair
+}
+
+impl Store {
+    /// Whether `service` `version` can go to `environment`: every pair with a deployed partner is compatible.
+    pub async fn can_i_deploy(
+        &self,
+        service: &str,
+        version: &str,
+        environment: &str,
+    ) -> Result<Decision, StoreError> {
+        let candidate =
+            self.version(service, version)
+                .await?
+                .ok_or_else(|| StoreError::UnknownVersion {
+                    service: service.into(),
+                    version: version.into(),
+                })?;
+        let mut candidate = open(candidate);
+        let mut pairs = Vec::new();
+        let deployed = self.deployed(environment).await?;
+        // As a consumer: each contract it consumes, against the provider deployed there.
+        let consumed: Vec<(String, String)> = candidate
+            .manifest
+            .as_ref()
+            .map(|m| {
+                m.consumed_contracts()
+                    .map(|c| (c.service.value.clone(), c.contract.value.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (provider, contract) in consumed {
+            match deployed.iter().find(|d| d.service == provider) {
+                Some(d) => {
+                    let stored = self.version(&d.service, &d.version).await?;
+                    let Some(stored) = stored else { continue };
+                    let mut provider = open(stored);
+                    pairs.push(judge(&mut candidate, &mut provider, &contract));
+                }
+                None => pairs.push(PairVerdict {
+                    consumer: service.into(),
+                    consumer_version: version.into(),
+                    provider,
+                    provider_version: None,
+                    contract,
+                    compatible: true,
+                    reason: format!("not deployed in {environment}: nothing to check against"),
+                }),
+            }
+        }
+        // As a provider: each deployed consumer of this service.
+        for d in deployed.iter().filter(|d| d.service != service) {
+            let Some(stored) = self.version(&d.service, &d.version).await? else {
+                continue;
+            };
+            let mut consumer = open(stored);
+            let contracts: Vec<String> = consumer
+                .manifest
+                .as_ref()
+                .map(|m| {
+                    m.consumed_contracts()
+                        .filter(|c| c.service.value == service)
+                        .map(|c| c.contract.value.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for contract in contracts {
+                pairs.push(judge(&mut consumer, &mut candidate, &contract));
+            }
+        }
+        let deployable = pairs.iter().all(|p| p.compatible);
+        Ok(Decision {
+            service: service.into(),
+            version: version.into(),
+            environment: environment.into(),
+            deployable,
+            pairs,
+        })
+    }
+}
