@@ -51,7 +51,7 @@ pub enum PublishOutcome {
     Unchanged,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct ServiceSummary {
     pub name: String,
     pub owner: Option<String>,
@@ -59,7 +59,7 @@ pub struct ServiceSummary {
     pub latest: Option<String>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct VersionSummary {
     pub service: String,
     pub version: String,
@@ -77,7 +77,7 @@ pub struct StoredVersion {
     pub contracts: Vec<(String, String, String)>,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct Deployment {
     pub environment: String,
     pub service: String,
@@ -209,37 +209,26 @@ impl Store {
     }
 
     pub async fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT s.name, s.owner, \
-               (SELECT COUNT(*) FROM versions v WHERE v.service = s.name), \
+               (SELECT COUNT(*) FROM versions v WHERE v.service = s.name) AS versions, \
                (SELECT v.version FROM versions v WHERE v.service = s.name \
-                  ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+                  ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) AS latest \
              FROM services s ORDER BY s.name",
         )
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ServiceSummary {
-                    name: r.try_get(0)?,
-                    owner: r.try_get(1)?,
-                    versions: r.try_get(2)?,
-                    latest: r.try_get(3)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     /// A service's versions, newest first.
     pub async fn versions(&self, service: &str) -> Result<Vec<VersionSummary>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT service, version, content_hash, git_commit, branch, created_ms FROM versions \
              WHERE service = $1 ORDER BY created_ms DESC, version DESC",
         )
         .bind(service)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(summary).collect()
+        .await?)
     }
 
     pub async fn version(
@@ -266,11 +255,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await?
         .iter()
-        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+        .map(|r| Ok((r.try_get("path")?, r.try_get("content")?, r.try_get("hash")?)))
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
         Ok(Some(StoredVersion {
-            summary: summary(&row)?,
-            manifest: row.try_get(6)?,
+            summary: sqlx::FromRow::from_row(&row)?,
+            manifest: row.try_get("manifest")?,
             contracts,
         }))
     }
@@ -324,23 +313,13 @@ impl Store {
 
     /// What runs in `environment`, by service.
     pub async fn deployed(&self, environment: &str) -> Result<Vec<Deployment>, StoreError> {
-        let rows = sqlx::query(
+        Ok(sqlx::query_as(
             "SELECT environment, service, version, deployed_ms FROM deployments WHERE environment = $1 \
              ORDER BY service",
         )
         .bind(environment)
         .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Deployment {
-                    environment: r.try_get(0)?,
-                    service: r.try_get(1)?,
-                    version: r.try_get(2)?,
-                    deployed_ms: r.try_get(3)?,
-                })
-            })
-            .collect()
+        .await?)
     }
 
     pub async fn environments(&self) -> Result<Vec<String>, StoreError> {
@@ -353,15 +332,4 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
-}
-
-fn summary(row: &sqlx::any::AnyRow) -> Result<VersionSummary, StoreError> {
-    Ok(VersionSummary {
-        service: row.try_get(0)?,
-        version: row.try_get(1)?,
-        content_hash: row.try_get(2)?,
-        git_commit: row.try_get(3)?,
-        branch: row.try_get(4)?,
-        created_ms: row.try_get(5)?,
-    })
 }
