@@ -2,6 +2,7 @@
 //! content-hashed), their contracts, and what is deployed in which environment. Storage is SQLite (a file, no
 //! set-up) or PostgreSQL (several stateless servers sharing one database), through one set of portable SQL.
 
+pub mod api;
 mod compat;
 mod store;
 
