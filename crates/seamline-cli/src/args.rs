@@ -110,6 +110,13 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
     /// Work backward from failing requests in traces to the service and span that caused them.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Run the contract registry: its HTTP API on SQLite (default) or PostgreSQL.
+    #[command(after_help = "Examples:
+  seam serve                                      SQLite file seam-registry.db here, on 127.0.0.1:8080
+  seam serve --listen 0.0.0.0:8080 --database postgres://registry@db/registry
+
+The API is described in docs/registry.md. Stop with Ctrl-C: requests in flight are finished first.")]
+    Serve(ServeArgs),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   seam completions bash > ~/.local/share/bash-completion/completions/seam
@@ -393,4 +400,14 @@ fn parse_duration_ns(text: &str) -> Result<u64, String> {
         }
     };
     Ok((value * factor) as u64)
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// `sqlite:PATH` (created when missing) or `postgres://…`.
+    #[arg(long, default_value = "sqlite:seam-registry.db")]
+    pub database: String,
 }

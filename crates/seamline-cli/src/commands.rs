@@ -4,5 +4,6 @@ pub(crate) mod diff;
 pub(crate) mod init;
 pub(crate) mod lint;
 pub(crate) mod rules;
+pub(crate) mod serve;
 pub(crate) mod trace;
 pub(crate) mod trace_fetch;

@@ -33,6 +33,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Rules(args) => commands::rules::run(&cli.global, args),
         Command::Trace(command) => commands::trace::run(&cli.global, command),
+        Command::Serve(args) => commands::serve::run(args),
         Command::Completions(args) => commands::completions::run(args),
     };
     match result {

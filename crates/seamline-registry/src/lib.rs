@@ -12,3 +12,14 @@ pub use store::{
     Deployment, Publication, PublishOutcome, ServiceSummary, Store, StoreError, StoredVersion,
     VersionSummary, content_hash,
 };
+
+/// Serves the registry on `listener` until `shutdown` completes, then finishes the requests in flight.
+pub async fn serve(
+    store: Store,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, api::router(store))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
