@@ -188,23 +188,25 @@ struct VersionOut {
     created_ms: i64,
 }
 
+impl From<crate::store::VersionSummary> for VersionOut {
+    fn from(v: crate::store::VersionSummary) -> VersionOut {
+        VersionOut {
+            version: v.version,
+            content_hash: v.content_hash,
+            git_commit: v.git_commit,
+            branch: v.branch,
+            created_ms: v.created_ms,
+        }
+    }
+}
+
 async fn versions(
     State(store): State<Store>,
     Path(service): Path<String>,
 ) -> Result<Json<Vec<VersionOut>>, ApiError> {
     check_name("service name", &service)?;
     let list = store.versions(&service).await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|v| VersionOut {
-                version: v.version,
-                content_hash: v.content_hash,
-                git_commit: v.git_commit,
-                branch: v.branch,
-                created_ms: v.created_ms,
-            })
-            .collect(),
-    ))
+    Ok(Json(list.into_iter().map(VersionOut::from).collect()))
 }
 
 #[derive(Serialize, Deserialize)]
@@ -237,14 +239,8 @@ async fn version(
         })?;
     let s = stored.summary;
     Ok(Json(VersionDetail {
-        service: s.service,
-        version: VersionOut {
-            version: s.version,
-            content_hash: s.content_hash,
-            git_commit: s.git_commit,
-            branch: s.branch,
-            created_ms: s.created_ms,
-        },
+        service: s.service.clone(),
+        version: VersionOut::from(s),
         manifest: stored.manifest,
         contracts: stored
             .contracts

@@ -4,9 +4,10 @@
 use std::io::{BufRead, BufReader};
 
 fn main() -> std::io::Result<()> {
-    let path = std::env::args()
-        .nth(1)
-        .expect("usage: raw_parse FILE.jsonl");
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: raw_parse FILE.jsonl");
+        std::process::exit(2);
+    };
     let mut reader = BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut line = String::new();
     let mut spans = 0usize;

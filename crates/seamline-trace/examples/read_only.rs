@@ -13,7 +13,10 @@ impl Sink for Count {
 }
 
 fn main() -> std::io::Result<()> {
-    let path = std::env::args().nth(1).expect("usage: read_only FILE");
+    let Some(path) = std::env::args().nth(1) else {
+        eprintln!("usage: read_only FILE");
+        std::process::exit(2);
+    };
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
     let mut reader = Reader::default();
     let mut count = Count(0);

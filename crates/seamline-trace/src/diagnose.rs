@@ -5,7 +5,7 @@
 use crate::expect::{Expectations, Learned};
 use crate::graph::Graph;
 use crate::messaging::{self, Role, base_name};
-use crate::model::{LogRecord, Span, SpanKind, StatusCode};
+use crate::model::{LogRecord, Span, SpanKind};
 use crate::report::{
     CauseKind, Evidence, EvidenceKind, Finding, LogLine, Mark, PathNode, TraceDiagnosis,
 };
@@ -940,9 +940,4 @@ impl<'a> Walk<'_, 'a> {
             })
             .collect()
     }
-}
-
-/// Whether a span's status says "ok" explicitly; used to tell healthy requests.
-pub(crate) fn is_ok(span: &Span) -> bool {
-    span.status != StatusCode::Error && !span.is_error()
 }

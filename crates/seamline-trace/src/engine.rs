@@ -63,7 +63,6 @@ pub struct Engine {
     diagnoses: Vec<TraceDiagnosis>,
     pub versions: Versions,
     totals: Totals,
-    notes: Vec<String>,
     /// Logs for traces not seen yet (logs files are often read before the traces).
     early_logs: FxHashMap<TraceId, Vec<LogRecord>>,
     peak_live_spans: usize,
@@ -92,7 +91,6 @@ impl Engine {
             diagnoses: Vec::new(),
             versions,
             totals: Totals::default(),
-            notes: Vec::new(),
             early_logs: FxHashMap::default(),
             peak_live_spans: 0,
             live_spans: 0,
@@ -281,7 +279,7 @@ impl Engine {
                 {
                     self.learned.record_version(message, &version);
                 }
-                if messaging::role(span) != Some(Role::Producer) || !diagnose::is_ok(span) {
+                if messaging::role(span) != Some(Role::Producer) || span.is_error() {
                     continue;
                 }
                 let Some(message) = messaging::message_name(span) else {
@@ -357,7 +355,7 @@ impl Engine {
     }
 
     /// Analyses what is left and reports.
-    pub fn finish(mut self, read: &ReadReport, repairs_and_notes: Vec<String>) -> Report {
+    pub fn finish(mut self, read: &ReadReport) -> Report {
         self.sweep(true);
         self.totals.spans = read.spans;
         self.totals.logs = read.logs;
@@ -370,8 +368,7 @@ impl Engine {
                 .then_with(|| a.trace_id.cmp(&b.trace_id))
         });
         self.compare_with_healthy(&mut diagnoses);
-        let mut notes = repairs_and_notes;
-        notes.extend(self.repairs.describe());
+        let mut notes = self.repairs.describe();
         for (reason, count) in &read.skipped {
             notes.push(format!("skipped {count} item(s): {reason}"));
         }
@@ -382,7 +379,6 @@ impl Engine {
                 self.totals.late_spans
             ));
         }
-        notes.append(&mut self.notes);
         Report {
             totals: self.totals,
             aggregate: Report::aggregate(&diagnoses),

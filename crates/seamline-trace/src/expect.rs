@@ -21,13 +21,32 @@ pub struct Expectations {
     pub services: Vec<ServiceExpectations>,
 }
 
-/// Who published a message in healthy traces, and what that service had consumed just before.
+/// Counts of what each message showed in healthy traces, keyed by the message's base name.
+type Tally<K> = FxHashMap<String, FxHashMap<K, u32>>;
+
+/// Who published a message in healthy traces (and what that service had consumed just before), with which
+/// routing key, and which versions consumers processed.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Learned {
-    pub(crate) publishers: FxHashMap<String, FxHashMap<(String, Option<String>), u32>>,
-    pub(crate) routing_keys: FxHashMap<String, FxHashMap<String, u32>>,
-    /// Versions of each message that consumers processed without error.
-    pub(crate) versions: FxHashMap<String, FxHashMap<String, u32>>,
+    publishers: Tally<(String, Option<String>)>,
+    routing_keys: Tally<String>,
+    versions: Tally<String>,
+}
+
+fn count<K: std::hash::Hash + Eq>(tally: &mut Tally<K>, message: &str, key: K) {
+    *tally
+        .entry(base_name(message).to_string())
+        .or_default()
+        .entry(key)
+        .or_default() += 1;
+}
+
+/// The key seen most often for `message` (ties broken by the smaller key, so the answer is stable).
+fn most_frequent<'t, K: Ord>(tally: &'t Tally<K>, message: &str) -> Option<&'t K> {
+    let seen = tally.get(base_name(message))?;
+    seen.iter()
+        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+        .map(|(k, _)| k)
 }
 
 impl Expectations {
@@ -106,49 +125,30 @@ impl Expectations {
 
 impl Learned {
     pub(crate) fn record(&mut self, message: &str, publisher: &str, trigger: Option<&str>) {
-        *self
-            .publishers
-            .entry(base_name(message).to_string())
-            .or_default()
-            .entry((
-                publisher.to_string(),
-                trigger.map(|t| base_name(t).to_string()),
-            ))
-            .or_default() += 1;
+        let key = (
+            publisher.to_string(),
+            trigger.map(|t| base_name(t).to_string()),
+        );
+        count(&mut self.publishers, message, key);
     }
 
     /// The most frequent publisher of `message` in healthy traces, with its trigger.
     pub(crate) fn publisher_of(&self, message: &str) -> Option<(&str, Option<&str>)> {
-        let seen = self.publishers.get(base_name(message))?;
-        seen.iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|((service, trigger), _)| (service.as_str(), trigger.as_deref()))
+        most_frequent(&self.publishers, message)
+            .map(|(service, trigger)| (service.as_str(), trigger.as_deref()))
     }
 
     pub(crate) fn record_routing_key(&mut self, message: &str, key: &str) {
-        *self
-            .routing_keys
-            .entry(base_name(message).to_string())
-            .or_default()
-            .entry(key.to_string())
-            .or_default() += 1;
+        count(&mut self.routing_keys, message, key.to_string());
     }
 
     /// The routing key `message` is usually published with in healthy traces.
     pub(crate) fn routing_key(&self, message: &str) -> Option<&str> {
-        let seen = self.routing_keys.get(base_name(message))?;
-        seen.iter()
-            .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
-            .map(|(k, _)| k.as_str())
+        most_frequent(&self.routing_keys, message).map(String::as_str)
     }
 
     pub(crate) fn record_version(&mut self, message: &str, version: &str) {
-        *self
-            .versions
-            .entry(base_name(message).to_string())
-            .or_default()
-            .entry(version.to_string())
-            .or_default() += 1;
+        count(&mut self.versions, message, version.to_string());
     }
 
     /// The versions of `message` healthy consumers processed, sorted.

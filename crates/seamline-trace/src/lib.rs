@@ -30,5 +30,5 @@ pub fn diagnose_bytes(inputs: &[(&str, &[u8])], config: Config) -> Report {
     for (name, bytes) in inputs {
         reader.read_bytes(name, bytes, InputFormat::Auto, &mut engine);
     }
-    engine.finish(&reader.report, Vec::new())
+    engine.finish(&reader.report)
 }

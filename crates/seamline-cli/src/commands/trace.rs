@@ -160,7 +160,7 @@ fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
     let mut reader = Reader::default();
     let mut engine = Engine::new(config);
     read_inputs(&args.input, &mut reader, &mut engine)?;
-    let report = engine.finish(&reader.report, Vec::new());
+    let report = engine.finish(&reader.report);
     let options = RenderOptions { all: args.all };
     if format == Format::Json {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

@@ -115,7 +115,7 @@ fn tag_value(tag: Tag) -> Option<(String, Value)> {
     Some((key, value))
 }
 
-fn attributes(reader: &mut Reader, tags: Vec<Tag>) -> Attributes {
+fn tag_attributes(reader: &mut Reader, tags: Vec<Tag>) -> Attributes {
     let mut out = Vec::with_capacity(tags.len());
     for tag in tags {
         if let Some((key, value)) = tag_value(tag) {
@@ -131,14 +131,8 @@ impl JaegerSpan<'_> {
         reader: &mut Reader,
         processes: &Processes,
     ) -> Result<Span, String> {
-        let trace_id = match self.trace_id.as_deref() {
-            Some(text) => lenient::trace_id(text).map_err(|e| format!("traceID: {e}"))?,
-            None => return Err("the span has no traceID".into()),
-        };
-        let span_id = match self.span_id.as_deref() {
-            Some(text) => lenient::span_id(text).map_err(|e| format!("spanID: {e}"))?,
-            None => return Err("the span has no spanID".into()),
-        };
+        let trace_id = self.trace_id.required_trace_id("traceID")?;
+        let span_id = self.span_id.required_span_id("spanID")?;
         // A missing start is placed when the trace is analysed (Zipkin allows spans without a timestamp).
         let (start_ns, end_ns) = start_and_end(self.start_time, self.duration)?;
         let service = self
@@ -192,7 +186,7 @@ impl JaegerSpan<'_> {
             .or(follows_from)
             .filter(|p| p.0 != 0 && *p != span_id);
 
-        let mut attributes = attributes(reader, self.tags);
+        let mut attributes = tag_attributes(reader, self.tags);
         let kind = attributes
             .str("span.kind")
             .map(span_kind_name)
@@ -216,7 +210,7 @@ impl JaegerSpan<'_> {
 
         let mut events = Vec::with_capacity(self.logs.len());
         for log in self.logs {
-            let fields = attributes_of_log(reader, log.fields);
+            let fields = tag_attributes(reader, log.fields);
             let name = fields
                 .str("event")
                 .or_else(|| fields.str("message"))
@@ -244,8 +238,4 @@ impl JaegerSpan<'_> {
             links,
         })
     }
-}
-
-fn attributes_of_log(reader: &mut Reader, fields: Vec<Tag>) -> Attributes {
-    attributes(reader, fields)
 }

@@ -2,7 +2,7 @@
 
 use serde::Deserialize;
 
-use super::lenient::{LStr, LU64, Scalar};
+use super::lenient::{self, LStr, LU64, Scalar};
 use super::{Reader, Sink, jaeger, otlp, zipkin};
 use crate::model::{LogRecord, Value};
 
@@ -27,9 +27,7 @@ struct Envelope<'a> {
     result: Option<Box<Envelope<'a>>>,
     #[serde(borrow)]
     trace: Option<Box<Envelope<'a>>>,
-    // A bare Jaeger trace.
-    #[serde(rename = "traceID", borrow)]
-    jaeger_trace_id: Option<LStr<'a>>,
+    // A bare Jaeger trace (its `traceID` is repeated on every span).
     #[serde(borrow)]
     spans: Option<Vec<jaeger::JaegerSpan<'a>>>,
     #[serde(borrow)]
@@ -99,7 +97,7 @@ impl Envelope<'_> {
         }
         if !self.resource_logs.is_empty() {
             recognised = true;
-            otlp::emit_logs(reader, location, self.resource_logs, sink);
+            otlp::emit_logs(reader, self.resource_logs, sink);
         }
         if let Some(traces) = self.data {
             recognised = true;
@@ -119,20 +117,24 @@ impl Envelope<'_> {
             };
             trace.emit(reader, location, sink);
         }
-        let _ = self.jaeger_trace_id;
         if let Some(message) = self.message {
             recognised = true;
-            emit_log_line(
-                reader,
-                location,
-                message,
-                self.trace_id,
-                self.span_id,
-                self.level,
-                self.time,
-                self.service,
-                sink,
-            );
+            // Unreadable ids on a log line only cost the correlation, not the line.
+            let log = LogRecord {
+                trace_id: self
+                    .trace_id
+                    .and_then(|t| t.0)
+                    .and_then(|t| lenient::trace_id(&t).ok()),
+                span_id: self
+                    .span_id
+                    .and_then(|s| s.0)
+                    .and_then(|s| lenient::span_id(&s).ok()),
+                time_ns: self.time.and_then(|t| t.0).map_or(0, |t| time_to_ns(&t)),
+                severity: self.level.and_then(|l| l.0).map(|l| l.into()),
+                service: self.service.and_then(|s| s.0).map(|s| reader.intern(&s)),
+                body: message.0.as_deref().unwrap_or("").into(),
+            };
+            reader.emit_log(log, sink);
         }
         if !recognised {
             reader.skip(
@@ -142,38 +144,6 @@ impl Envelope<'_> {
             );
         }
     }
-}
-
-#[allow(clippy::too_many_arguments)]
-fn emit_log_line(
-    reader: &mut Reader,
-    location: &str,
-    message: LStr,
-    trace_id: Option<LStr>,
-    span_id: Option<LStr>,
-    level: Option<LStr>,
-    time: Option<Scalar>,
-    service: Option<LStr>,
-    sink: &mut dyn Sink,
-) {
-    let trace_id = trace_id
-        .and_then(|t| t.0)
-        .and_then(|t| super::lenient::trace_id(&t).ok());
-    let span_id = span_id
-        .and_then(|s| s.0)
-        .and_then(|s| super::lenient::span_id(&s).ok());
-    let time_ns = time.and_then(|t| t.0).map_or(0, |t| time_to_ns(&t));
-    let service = service.and_then(|s| s.0).map(|s| reader.intern(&s));
-    let log = LogRecord {
-        trace_id,
-        span_id,
-        time_ns,
-        severity: level.and_then(|l| l.0).map(|l| l.into()),
-        service,
-        body: message.0.as_deref().unwrap_or("").into(),
-    };
-    let _ = location;
-    reader.emit_log(log, sink);
 }
 
 /// Log lines write time as epoch seconds, milliseconds, microseconds or nanoseconds, or as RFC 3339 text.

@@ -197,6 +197,30 @@ impl LStr<'_> {
     pub(crate) fn as_deref(&self) -> Option<&str> {
         self.0.as_deref()
     }
+
+    /// A required trace id field; the error names the field as the format spells it.
+    pub(crate) fn required_trace_id(&self, field: &str) -> Result<TraceId, String> {
+        let text = self
+            .as_deref()
+            .ok_or_else(|| format!("the span has no {field}"))?;
+        trace_id(text).map_err(|e| format!("{field}: {e}"))
+    }
+
+    /// A required span id field.
+    pub(crate) fn required_span_id(&self, field: &str) -> Result<SpanId, String> {
+        let text = self
+            .as_deref()
+            .ok_or_else(|| format!("the span has no {field}"))?;
+        span_id(text).map_err(|e| format!("{field}: {e}"))
+    }
+
+    /// An optional span id field (a parent): absent or empty is `None`, present but unreadable is an error.
+    pub(crate) fn optional_span_id(&self, field: &str) -> Result<Option<SpanId>, String> {
+        match self.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => span_id(text).map(Some).map_err(|e| format!("{field}: {e}")),
+        }
+    }
 }
 
 /// Why an id could not be read.

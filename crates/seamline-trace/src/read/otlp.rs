@@ -281,18 +281,9 @@ pub(super) fn emit_spans(
 }
 
 fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Result<Span, String> {
-    let trace_id = match span.trace_id.as_deref() {
-        Some(text) => lenient::trace_id(text).map_err(|e| format!("traceId: {e}"))?,
-        None => return Err("the span has no traceId".into()),
-    };
-    let span_id = match span.span_id.as_deref() {
-        Some(text) => lenient::span_id(text).map_err(|e| format!("spanId: {e}"))?,
-        None => return Err("the span has no spanId".into()),
-    };
-    let parent_id = match span.parent_span_id.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(text) => Some(lenient::span_id(text).map_err(|e| format!("parentSpanId: {e}"))?),
-    };
+    let trace_id = span.trace_id.required_trace_id("traceId")?;
+    let span_id = span.span_id.required_span_id("spanId")?;
+    let parent_id = span.parent_span_id.optional_span_id("parentSpanId")?;
     let start_ns = span.start.0.unwrap_or(0);
     let end_ns = match span.end {
         Some(LU64(None)) => return Err("endTimeUnixNano is not a number".into()),
@@ -343,13 +334,7 @@ fn convert_span(reader: &mut Reader, service: Arc<str>, span: OtlpSpan) -> Resul
     })
 }
 
-pub(super) fn emit_logs(
-    reader: &mut Reader,
-    location: &str,
-    list: Vec<ResourceLogs>,
-    sink: &mut dyn Sink,
-) {
-    let _ = location;
+pub(super) fn emit_logs(reader: &mut Reader, list: Vec<ResourceLogs>, sink: &mut dyn Sink) {
     for resource_logs in list {
         let resource = attributes(reader, resource_logs.resource.attributes);
         let service = service_of(reader, &resource);

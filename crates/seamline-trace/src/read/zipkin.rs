@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use super::Reader;
 use super::json::{micros, start_and_end};
-use super::lenient::{self, LStr, LU64, Scalar};
+use super::lenient::{LStr, LU64, Scalar};
 use super::otlp::{span_kind_name, status_name};
 use crate::model::{Attributes, Event, Span, SpanId, StatusCode};
 
@@ -52,18 +52,9 @@ struct Annotation<'a> {
 
 impl ZipkinSpan<'_> {
     pub(super) fn convert(self, reader: &mut Reader) -> Result<Span, String> {
-        let trace_id = match self.trace_id.as_deref() {
-            Some(text) => lenient::trace_id(text).map_err(|e| format!("traceId: {e}"))?,
-            None => return Err("the span has no traceId".into()),
-        };
-        let mut span_id = match self.id.as_deref() {
-            Some(text) => lenient::span_id(text).map_err(|e| format!("id: {e}"))?,
-            None => return Err("the span has no id".into()),
-        };
-        let mut parent_id = match self.parent_id.as_deref().map(str::trim) {
-            None | Some("") => None,
-            Some(text) => Some(lenient::span_id(text).map_err(|e| format!("parentId: {e}"))?),
-        };
+        let trace_id = self.trace_id.required_trace_id("traceId")?;
+        let mut span_id = self.id.required_span_id("id")?;
+        let mut parent_id = self.parent_id.optional_span_id("parentId")?;
         let kind = self.kind.as_deref().map(span_kind_name).unwrap_or_default();
         // A shared span is the server half of an RPC that reuses the client's id: give it an id of its own under
         // the client half, so the tree keeps both sides.
