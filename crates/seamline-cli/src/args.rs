@@ -117,6 +117,35 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
 
 The API is described in docs/registry.md. Stop with Ctrl-C: requests in flight are finished first.")]
     Serve(ServeArgs),
+    /// Send this service version (manifest, contracts, git commit, branch) to the registry.
+    #[command(after_help = "Examples:
+  seam publish                                    the git commit of this folder, to [registry] url
+  seam publish --version 1.4.0 --registry http://registry:8080
+
+The token comes from SEAM_TOKEN and needs the scope publish:<service> (or admin). Publishing the same content
+again is a no-op; other content under a published version is refused.")]
+    Publish(PublishArgs),
+    /// Vendor every contract this service consumes into contracts/vendor/ and pin them in seam.lock.
+    #[command(after_help = "Examples:
+  seam pull                        each provider's latest version
+  seam pull --env production       what runs in production
+  seam pull --check                exit 1 when the vendored copies are not what the registry has")]
+    Pull(PullArgs),
+    /// Record that a service version now runs in an environment.
+    #[command(after_help = "Examples:
+  seam record-deployment --env production                 this folder's service at its git commit
+  seam record-deployment --env staging --service order-service --version 4f2a1c0e9b7d")]
+    RecordDeployment(RecordDeploymentArgs),
+    /// The deploy gate: can this version go to an environment, given what runs there?
+    #[command(after_help = "Examples:
+  seam can-i-deploy --env production
+  seam can-i-deploy --service order-service --version 4f2a1c0e9b7d --to-all-envs
+
+Exit codes: 0 deployable, 1 not deployable (each failing pair is listed with its reason), 2 usage or input error.")]
+    CanIDeploy(CanIDeployArgs),
+    /// Create, list and revoke the registry's access tokens (run where the registry's database is reachable).
+    #[command(subcommand)]
+    Token(TokenCommand),
     /// Print a shell completion script.
     #[command(after_help = "Examples:
   seam completions bash > ~/.local/share/bash-completion/completions/seam
@@ -410,4 +439,129 @@ pub(crate) struct ServeArgs {
     /// `sqlite:PATH` (created when missing) or `postgres://…`.
     #[arg(long, default_value = "sqlite:seam-registry.db")]
     pub database: String,
+    /// Reads need a token too (any valid one). Default: reads are public; writes always need a token.
+    #[arg(long)]
+    pub private_reads: bool,
+}
+
+/// Where the registry is: a flag, the environment, or `[registry] url` in seam.toml, in that order.
+#[derive(Debug, Args)]
+pub(crate) struct RegistryArgs {
+    /// The registry's base URL. Default: SEAM_REGISTRY, else `[registry] url` in seam.toml. The token is read
+    /// from SEAM_TOKEN, never from a flag (flags show in process lists).
+    #[arg(long, value_name = "URL")]
+    pub registry: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PublishArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// The version to publish. Default: the git commit (12 hex digits), refused when the service folder has
+    /// uncommitted changes.
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// The branch to record. Default: the current git branch.
+    #[arg(long)]
+    pub branch: Option<String>,
+    /// Publish even when the lint finds errors.
+    #[arg(long)]
+    pub allow_lint_errors: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PullArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Vendor the provider versions deployed in this environment. Default: each provider's latest version.
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
+    /// Write nothing; exit 1 when pulling would change a vendored file or seam.lock.
+    #[arg(long)]
+    pub check: bool,
+    /// Overwrite vendored files that were edited by hand (their hash differs from seam.lock).
+    #[arg(long)]
+    pub force: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RecordDeploymentArgs {
+    /// The environment deployed to.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CanIDeployArgs {
+    /// The environment to check against.
+    #[arg(long, value_name = "ENV", required_unless_present = "to_all_envs")]
+    pub env: Option<String>,
+    /// Check against every environment the registry knows.
+    #[arg(long, conflicts_with = "env")]
+    pub to_all_envs: bool,
+    #[command(flatten)]
+    pub target: TargetArgs,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+}
+
+/// Which service version: flags, else the seam.toml and git commit of the service folder.
+#[derive(Debug, Args)]
+pub(crate) struct TargetArgs {
+    /// The service. Default: `[service] name` of seam.toml in --dir.
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The version. Default: the git commit of --dir (12 hex digits).
+    #[arg(long, value_name = "VERSION")]
+    pub version: Option<String>,
+    /// The service folder the defaults come from.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum TokenCommand {
+    /// Create a token and print its secret (shown once, stored only as a hash).
+    Create(TokenCreateArgs),
+    /// List tokens: id, name, scopes, created, revoked. Never the secrets.
+    List(TokenDatabase),
+    /// Revoke a token by id.
+    Revoke(TokenRevokeArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenDatabase {
+    /// The registry's database, as for `seam serve`.
+    #[arg(long, default_value = "sqlite:seam-registry.db")]
+    pub database: String,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenCreateArgs {
+    /// What the token is for, shown in listings (e.g. `order-service CI`).
+    #[arg(long)]
+    pub name: String,
+    /// A scope: read, publish:<service>, deploy:<environment> or admin. Repeat for several.
+    #[arg(long = "scope", required = true, value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    #[command(flatten)]
+    pub database: TokenDatabase,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenRevokeArgs {
+    /// The token's id, as listed.
+    pub id: String,
+    #[command(flatten)]
+    pub database: TokenDatabase,
 }

@@ -3,6 +3,8 @@ pub(crate) mod completions;
 pub(crate) mod diff;
 pub(crate) mod init;
 pub(crate) mod lint;
+pub(crate) mod registry;
+pub(crate) mod registry_client;
 pub(crate) mod rules;
 pub(crate) mod serve;
 pub(crate) mod trace;

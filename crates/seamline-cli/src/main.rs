@@ -34,6 +34,11 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&cli.global, args),
         Command::Trace(command) => commands::trace::run(&cli.global, command),
         Command::Serve(args) => commands::serve::run(args),
+        Command::Publish(args) => commands::registry::publish(&cli.global, args),
+        Command::Pull(args) => commands::registry::pull(&cli.global, args),
+        Command::RecordDeployment(args) => commands::registry::record_deployment(args),
+        Command::CanIDeploy(args) => commands::registry::can_i_deploy(&cli.global, args),
+        Command::Token(command) => commands::serve::token(command),
         Command::Completions(args) => commands::completions::run(args),
     };
     match result {

@@ -30,6 +30,8 @@ pub struct Manifest {
     pub publishes: Vec<Published>,
     pub lint: LintConfig,
     pub diff: DiffConfig,
+    /// `[registry] url`: where `seam publish`, `seam pull` and the deploy gate go by default.
+    pub registry_url: Option<Spanned<String>>,
 }
 
 /// A contract this service consumes, HTTP or events: whose, which, and where its vendored copy is when the
@@ -233,7 +235,9 @@ const TOP: &[&str] = &[
     "publishes",
     "lint",
     "diff",
+    "registry",
 ];
+const REGISTRY: &[&str] = &["url"];
 const DIFF: &[&str] = &["open_content", "levels", "ignore", "accept"];
 const DIFF_IGNORE: &[&str] = &["check", "subject", "reason", "until"];
 const DIFF_ACCEPT: &[&str] = &["base", "reason"];
@@ -427,6 +431,9 @@ impl<'a> Cx<'a, '_> {
             .collect();
         let lint = self.lint();
         let diff = self.diff();
+        let registry_url = self
+            .table("/registry", REGISTRY)
+            .and_then(|_| self.string("/registry", "url", true));
         Some(Manifest {
             path: path.to_owned(),
             source: source.clone(),
@@ -440,6 +447,7 @@ impl<'a> Cx<'a, '_> {
             publishes,
             lint,
             diff,
+            registry_url,
         })
     }
 

@@ -1,22 +1,44 @@
 //! The registry's HTTP API (v1), as an axum `Router` over a `Store`. Errors are RFC 9457 problem details. Wire
 //! types are their own structs: the storage rows may change, these may not without a new version.
 
+use axum::extract::rejection::PathRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{Publication, PublishOutcome, Store, StoreError};
+use crate::tokens::Grant;
 
 /// Requests larger than this are refused (413): a service's contracts are text, a few MB at most.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-pub fn router(store: Store) -> Router {
+/// How the server treats reads.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Settings {
+    /// Reads need a token too (any valid one). Writes always need one.
+    pub private_reads: bool,
+}
+
+#[derive(Clone)]
+pub(crate) struct App {
+    pub(crate) store: Store,
+    pub(crate) settings: Settings,
+}
+
+/// The API's own description, served at `/openapi.json`.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+pub fn router(store: Store, settings: Settings) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route(
+            "/openapi.json",
+            get(|| async { ([(header::CONTENT_TYPE, "application/json")], OPENAPI) }),
+        )
         .route("/api/v1/services", get(services))
         .route("/api/v1/services/{service}/versions", get(versions))
         .route(
@@ -31,9 +53,18 @@ pub fn router(store: Store) -> Router {
             "/api/v1/environments/{environment}/deployments/{service}",
             axum::routing::put(deploy),
         )
+        .route("/api/v1/environments", get(environments))
         .route("/api/v1/can-i-deploy", get(can_i_deploy))
+        .route("/api/v1/matrix", get(matrix))
+        .fallback(|| async {
+            ApiError {
+                status: StatusCode::NOT_FOUND,
+                title: "Not found",
+                detail: "no such resource; the API is described at /openapi.json".into(),
+            }
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(store)
+        .with_state(App { store, settings })
 }
 
 /// An RFC 9457 problem; server faults are logged, not shown.
@@ -51,6 +82,80 @@ impl ApiError {
             title: "Bad request",
             detail,
         }
+    }
+
+    fn unauthorized(detail: &str) -> ApiError {
+        ApiError {
+            status: StatusCode::UNAUTHORIZED,
+            title: "Unauthorized",
+            detail: detail.into(),
+        }
+    }
+
+    fn forbidden(detail: String) -> ApiError {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            title: "Forbidden",
+            detail,
+        }
+    }
+}
+
+/// The grant of the request's bearer token; `None` without an `Authorization` header. A header that is not a
+/// valid, unrevoked token is refused, even where no token is needed, so a broken CI secret shows at once.
+async fn grant(app: &App, headers: &HeaderMap) -> Result<Option<Grant>, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
+            ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
+        })?;
+    match app.store.grant(secret).await? {
+        Some(grant) => Ok(Some(grant)),
+        None => Err(ApiError::unauthorized(
+            "the token is unknown or revoked; create one with `seam token create`",
+        )),
+    }
+}
+
+/// Reads are open unless the server was started with private reads.
+async fn may_read(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+    let grant = grant(app, headers).await?;
+    if app.settings.private_reads && !grant.is_some_and(|g| g.may_read()) {
+        return Err(ApiError::unauthorized(
+            "this registry's reads are private: send `Authorization: Bearer <token>`",
+        ));
+    }
+    Ok(())
+}
+
+/// A write needs a token, and the check decides whether its scopes cover it.
+async fn may_write(
+    app: &App,
+    headers: &HeaderMap,
+    allowed: impl FnOnce(&Grant) -> bool,
+    needed: String,
+) -> Result<(), ApiError> {
+    let Some(grant) = grant(app, headers).await? else {
+        return Err(ApiError::unauthorized(
+            "writing needs a token: send `Authorization: Bearer <token>`",
+        ));
+    };
+    if allowed(&grant) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!(
+            "token {} lacks the scope {needed} (or admin)",
+            grant.token_id
+        )))
     }
 }
 
@@ -74,6 +179,11 @@ impl From<StoreError> for ApiError {
             StoreError::Conflict { .. } => ApiError {
                 status: StatusCode::CONFLICT,
                 title: "Version already published",
+                detail: err.to_string(),
+            },
+            StoreError::InvalidManifest(_) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "Invalid manifest",
                 detail: err.to_string(),
             },
             StoreError::UnknownVersion { .. } => ApiError {
@@ -101,24 +211,25 @@ impl IntoResponse for ApiError {
             "status": self.status.as_u16(),
             "detail": self.detail,
         });
-        (
+        let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
             body.to_string(),
         )
-            .into_response()
+            .into_response();
+        if self.status == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 
 /// Service, version and environment names go into URLs and storage keys: a safe alphabet, no traversal.
 fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
-        && !name.starts_with('.');
-    if ok {
+    if crate::valid_name(name) {
         Ok(())
     } else {
         Err(ApiError::bad_request(format!(
@@ -130,7 +241,7 @@ fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
 /// Contract paths are relative to the service root, with forward slashes, and stay inside it.
 fn check_path(path: &str) -> Result<(), ApiError> {
     let ok = !path.is_empty()
-        && path.len() <= 512
+        && path.chars().count() <= 512
         && !path.starts_with('/')
         && !path.contains('\\')
         && path
@@ -145,8 +256,8 @@ fn check_path(path: &str) -> Result<(), ApiError> {
     }
 }
 
-async fn ready(State(store): State<Store>) -> Result<&'static str, ApiError> {
-    store
+async fn ready(State(app): State<App>) -> Result<&'static str, ApiError> {
+    app.store
         .services()
         .await
         .map(|_| "ready")
@@ -165,8 +276,12 @@ struct ServiceOut {
     latest: Option<String>,
 }
 
-async fn services(State(store): State<Store>) -> Result<Json<Vec<ServiceOut>>, ApiError> {
-    let list = store.services().await?;
+async fn services(
+    State(app): State<App>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<ServiceOut>>, ApiError> {
+    may_read(&app, &headers).await?;
+    let list = app.store.services().await?;
     Ok(Json(
         list.into_iter()
             .map(|s| ServiceOut {
@@ -201,11 +316,14 @@ impl From<crate::store::VersionSummary> for VersionOut {
 }
 
 async fn versions(
-    State(store): State<Store>,
-    Path(service): Path<String>,
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<VersionOut>>, ApiError> {
+    let Path(service) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("service name", &service)?;
-    let list = store.versions(&service).await?;
+    may_read(&app, &headers).await?;
+    let list = app.store.versions(&service).await?;
     Ok(Json(list.into_iter().map(VersionOut::from).collect()))
 }
 
@@ -225,18 +343,22 @@ struct VersionDetail {
 }
 
 async fn version(
-    State(store): State<Store>,
-    Path((service, version)): Path<(String, String)>,
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<Json<VersionDetail>, ApiError> {
+    let Path((service, version)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("service name", &service)?;
     check_name("version", &version)?;
-    let stored = store
-        .version(&service, &version)
-        .await?
-        .ok_or(StoreError::UnknownVersion {
-            service: service.clone(),
-            version: version.clone(),
-        })?;
+    may_read(&app, &headers).await?;
+    let stored =
+        app.store
+            .version(&service, &version)
+            .await?
+            .ok_or(StoreError::UnknownVersion {
+                service: service.clone(),
+                version: version.clone(),
+            })?;
     let s = stored.summary;
     Ok(Json(VersionDetail {
         service: s.service.clone(),
@@ -268,15 +390,43 @@ struct PublishOut {
 }
 
 async fn publish(
-    State(store): State<Store>,
-    Path((service, version)): Path<(String, String)>,
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
     body: Result<Json<PublishIn>, axum::extract::rejection::JsonRejection>,
 ) -> Result<(StatusCode, Json<PublishOut>), ApiError> {
+    let Path((service, version)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("service name", &service)?;
     check_name("version", &version)?;
+    may_write(
+        &app,
+        &headers,
+        |g| g.may_publish(&service),
+        format!("publish:{service}"),
+    )
+    .await?;
     let Json(body) = body.map_err(|e| rejected(e.status(), e.body_text()))?;
+    let mut paths = std::collections::HashSet::new();
     for contract in &body.contracts {
         check_path(&contract.path)?;
+        if !paths.insert(contract.path.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "`{}` is listed twice; send each contract once",
+                contract.path
+            )));
+        }
+    }
+    // Contracts are text, and PostgreSQL text cannot hold NUL.
+    let texts = std::iter::once(&body.manifest).chain(body.contracts.iter().map(|c| &c.content));
+    if texts
+        .chain(body.owner.iter())
+        .chain(body.git_commit.iter())
+        .chain(body.branch.iter())
+        .any(|t| t.contains('\0'))
+    {
+        return Err(ApiError::bad_request(
+            "the body contains a NUL character; contracts and their metadata are text".into(),
+        ));
     }
     let publication = Publication {
         service,
@@ -292,7 +442,7 @@ async fn publish(
             .collect(),
     };
     let content_hash = crate::store::content_hash(&publication.manifest, &publication.contracts);
-    let (status, outcome) = match store.publish(&publication).await? {
+    let (status, outcome) = match app.store.publish(&publication).await? {
         PublishOutcome::Created => (StatusCode::CREATED, "created"),
         PublishOutcome::Unchanged => (StatusCode::OK, "unchanged"),
     };
@@ -313,11 +463,14 @@ struct DeploymentOut {
 }
 
 async fn deployments(
-    State(store): State<Store>,
-    Path(environment): Path<String>,
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Json<Vec<DeploymentOut>>, ApiError> {
+    let Path(environment) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("environment", &environment)?;
-    let list = store.deployed(&environment).await?;
+    may_read(&app, &headers).await?;
+    let list = app.store.deployed(&environment).await?;
     Ok(Json(
         list.into_iter()
             .map(|d| DeploymentOut {
@@ -336,15 +489,24 @@ struct DeployIn {
 }
 
 async fn deploy(
-    State(store): State<Store>,
-    Path((environment, service)): Path<(String, String)>,
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
     body: Result<Json<DeployIn>, axum::extract::rejection::JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
+    let Path((environment, service)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("environment", &environment)?;
     check_name("service name", &service)?;
+    may_write(
+        &app,
+        &headers,
+        |g| g.may_deploy(&environment),
+        format!("deploy:{environment}"),
+    )
+    .await?;
     let Json(body) = body.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("version", &body.version)?;
-    store
+    app.store
         .record_deployment(&environment, &service, &body.version)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -358,16 +520,58 @@ struct CanIDeployQuery {
 }
 
 async fn can_i_deploy(
-    State(store): State<Store>,
+    State(app): State<App>,
+    headers: HeaderMap,
     query: Result<Query<CanIDeployQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<crate::compat::Decision>, ApiError> {
     let Query(q) = query.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("service name", &q.service)?;
     check_name("version", &q.version)?;
     check_name("environment", &q.environment)?;
+    may_read(&app, &headers).await?;
     Ok(Json(
-        store
+        app.store
             .can_i_deploy(&q.service, &q.version, &q.environment)
             .await?,
     ))
+}
+
+#[derive(Serialize)]
+struct EnvironmentOut {
+    name: String,
+    services: i64,
+}
+
+async fn environments(
+    State(app): State<App>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<EnvironmentOut>>, ApiError> {
+    may_read(&app, &headers).await?;
+    let list = app.store.environments().await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|e| EnvironmentOut {
+                name: e.name,
+                services: e.services,
+            })
+            .collect(),
+    ))
+}
+
+#[derive(Deserialize)]
+struct MatrixQuery {
+    service: String,
+    version: String,
+}
+
+async fn matrix(
+    State(app): State<App>,
+    headers: HeaderMap,
+    query: Result<Query<MatrixQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<crate::compat::Matrix>, ApiError> {
+    let Query(q) = query.map_err(|e| rejected(e.status(), e.body_text()))?;
+    check_name("service name", &q.service)?;
+    check_name("version", &q.version)?;
+    may_read(&app, &headers).await?;
+    Ok(Json(app.store.matrix(&q.service, &q.version).await?))
 }

@@ -208,7 +208,6 @@ impl Store {
                 })?;
         let mut candidate = open(candidate);
         let mut pairs = Vec::new();
-        let deployed = self.deployed(environment).await?;
         // As a consumer: each contract it consumes, against the provider deployed there.
         let consumed: Vec<(String, String)> = candidate
             .manifest
@@ -220,13 +219,12 @@ impl Store {
             })
             .unwrap_or_default();
         for (provider, contract) in consumed {
-            match deployed.iter().find(|d| d.service == provider) {
-                Some(d) => {
-                    let stored = self.version(&d.service, &d.version).await?;
-                    let Some(stored) = stored else { continue };
-                    let mut provider = open(stored);
-                    pairs.push(judge(&mut candidate, &mut provider, &contract));
-                }
+            let deployed = match self.deployed_version(environment, &provider).await? {
+                Some(v) => self.version(&provider, &v).await?,
+                None => None,
+            };
+            match deployed {
+                Some(stored) => pairs.push(judge(&mut candidate, &mut open(stored), &contract)),
                 None => pairs.push(PairVerdict {
                     consumer: service.into(),
                     consumer_version: version.into(),
@@ -238,24 +236,24 @@ impl Store {
                 }),
             }
         }
-        // As a provider: each deployed consumer of this service.
-        for d in deployed.iter().filter(|d| d.service != service) {
-            let Some(stored) = self.version(&d.service, &d.version).await? else {
-                continue;
-            };
-            let mut consumer = open(stored);
-            let contracts: Vec<String> = consumer
-                .manifest
-                .as_ref()
-                .map(|m| {
-                    m.consumed_contracts()
-                        .filter(|c| c.service.value == service)
-                        .map(|c| c.contract.value.clone())
-                        .collect()
-                })
-                .unwrap_or_default();
-            for contract in contracts {
-                pairs.push(judge(&mut consumer, &mut candidate, &contract));
+        // As a provider: each deployed consumer of this service, found through the index kept at publish time.
+        let consumers = self.deployed_consumers(environment, service).await?;
+        let mut opened: Option<Opened> = None;
+        for (deployment, contract) in consumers {
+            let same = opened.as_ref().is_some_and(|o| {
+                o.name() == deployment.service && o.version() == deployment.version
+            });
+            if !same {
+                let Some(stored) = self
+                    .version(&deployment.service, &deployment.version)
+                    .await?
+                else {
+                    continue;
+                };
+                opened = Some(open(stored));
+            }
+            if let Some(consumer) = opened.as_mut() {
+                pairs.push(judge(consumer, &mut candidate, &contract));
             }
         }
         let deployable = pairs.iter().all(|p| p.compatible);
@@ -265,6 +263,38 @@ impl Store {
             environment: environment.into(),
             deployable,
             pairs,
+        })
+    }
+}
+
+/// can-i-deploy for one version against every environment.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Matrix {
+    pub service: String,
+    pub version: String,
+    /// True when the version can go to every environment.
+    pub deployable: bool,
+    pub environments: Vec<Decision>,
+}
+
+impl Store {
+    /// can-i-deploy for `service` `version` against every known environment.
+    pub async fn matrix(&self, service: &str, version: &str) -> Result<Matrix, StoreError> {
+        let mut environments = Vec::new();
+        for env in self.environments().await? {
+            environments.push(self.can_i_deploy(service, version, &env.name).await?);
+        }
+        if environments.is_empty() && self.version(service, version).await?.is_none() {
+            return Err(StoreError::UnknownVersion {
+                service: service.into(),
+                version: version.into(),
+            });
+        }
+        Ok(Matrix {
+            service: service.into(),
+            version: version.into(),
+            deployable: environments.iter().all(|d| d.deployable),
+            environments,
         })
     }
 }

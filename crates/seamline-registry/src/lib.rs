@@ -5,21 +5,36 @@
 pub mod api;
 mod compat;
 mod store;
+mod tokens;
 
-pub use compat::{Decision, PairVerdict};
+pub use api::Settings;
+pub use compat::{Decision, Matrix, PairVerdict};
+pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 
 pub use store::{
-    Deployment, Publication, PublishOutcome, ServiceSummary, Store, StoreError, StoredVersion,
-    VersionSummary, content_hash,
+    Deployment, EnvironmentSummary, Publication, PublishOutcome, ServiceSummary, Store, StoreError,
+    StoredVersion, VersionSummary, content_hash,
 };
 
 /// Serves the registry on `listener` until `shutdown` completes, then finishes the requests in flight.
 pub async fn serve(
     store: Store,
+    settings: Settings,
     listener: tokio::net::TcpListener,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, api::router(store))
+    axum::serve(listener, api::router(store, settings))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// Service, version and environment names go into URLs and storage keys: 1 to 128 of a safe alphabet, not
+/// starting with `.`, so no name can traverse a path.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
+        && !name.starts_with('.')
 }

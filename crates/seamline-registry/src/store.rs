@@ -24,6 +24,11 @@ pub enum StoreError {
     UnknownVersion { service: String, version: String },
     #[error("the database URL must start with sqlite: or postgres:, not `{0}`")]
     UnsupportedUrl(String),
+    /// The published `seam.toml` does not parse: where and why.
+    #[error("the published seam.toml is invalid: {0}")]
+    InvalidManifest(String),
+    #[error("the system's random source failed: {0}")]
+    Random(String),
     #[error("database: {0}")]
     Database(#[from] sqlx::Error),
     #[error("migrating the database: {0}")]
@@ -85,6 +90,39 @@ pub struct Deployment {
     pub deployed_ms: i64,
 }
 
+#[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
+pub struct EnvironmentSummary {
+    pub name: String,
+    pub services: i64,
+}
+
+/// `(provider, contract)` for every contract a published `seam.toml` consumes. A manifest that does not parse, or
+/// names another service, is refused.
+fn consumed_contracts(service: &str, manifest: &str) -> Result<Vec<(String, String)>, StoreError> {
+    let path = std::path::Path::new("seam.toml");
+    let read = seamline_model::parse_manifest(path, "seam.toml", manifest.as_bytes());
+    if let Some(problem) = read.problems.first() {
+        let at = read.source.line_col(problem.span.start);
+        return Err(StoreError::InvalidManifest(format!(
+            "line {}: {}",
+            at.line, problem.message
+        )));
+    }
+    let Some(manifest) = read.manifest else {
+        return Err(StoreError::InvalidManifest("it is empty".into()));
+    };
+    if manifest.name.value != service {
+        return Err(StoreError::InvalidManifest(format!(
+            "it names the service `{}`, not `{service}`",
+            manifest.name.value
+        )));
+    }
+    Ok(manifest
+        .consumed_contracts()
+        .map(|c| (c.service.value.clone(), c.contract.value.clone()))
+        .collect())
+}
+
 /// The content hash of a publication: the manifest and every contract, by path, so order and the git commit do
 /// not change it.
 pub fn content_hash(manifest: &str, contracts: &[(String, String)]) -> String {
@@ -102,7 +140,7 @@ pub fn content_hash(manifest: &str, contracts: &[(String, String)]) -> String {
     seamline_model::sha256_hex(&bytes)
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
@@ -142,8 +180,13 @@ impl Store {
         Ok(Store { pool })
     }
 
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
     /// Stores a version with its contracts in one transaction: all of it or nothing.
     pub async fn publish(&self, publication: &Publication) -> Result<PublishOutcome, StoreError> {
+        let consumed = consumed_contracts(&publication.service, &publication.manifest)?;
         let hash = content_hash(&publication.manifest, &publication.contracts);
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
@@ -196,6 +239,18 @@ impl Store {
                 .bind(seamline_model::sha256_hex(content.as_bytes()))
                 .execute(&mut *tx)
                 .await?;
+        }
+        for (provider, contract) in &consumed {
+            sqlx::query(
+                "INSERT INTO consumptions (service, version, provider, contract) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT DO NOTHING",
+            )
+            .bind(&publication.service)
+            .bind(&publication.version)
+            .bind(provider)
+            .bind(contract)
+            .execute(&mut *tx)
+            .await?;
         }
         if publication.owner.is_some() {
             sqlx::query("UPDATE services SET owner = $1 WHERE name = $2")
@@ -322,11 +377,50 @@ impl Store {
         .await?)
     }
 
-    pub async fn environments(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT name FROM environments ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+    /// Every environment with how many services run there.
+    pub async fn environments(&self) -> Result<Vec<EnvironmentSummary>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT e.name, (SELECT COUNT(*) FROM deployments d WHERE d.environment = e.name) AS services \
+             FROM environments e ORDER BY e.name",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The services deployed in `environment` whose deployed version consumes a contract of `provider`, with
+    /// the contracts, from the index kept at publish time.
+    pub async fn deployed_consumers(
+        &self,
+        environment: &str,
+        provider: &str,
+    ) -> Result<Vec<(Deployment, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT d.environment, d.service, d.version, d.deployed_ms, c.contract FROM deployments d \
+             JOIN consumptions c ON c.service = d.service AND c.version = d.version \
+             WHERE d.environment = $1 AND c.provider = $2 AND d.service <> $2 ORDER BY d.service, c.contract",
+        )
+        .bind(environment)
+        .bind(provider)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((sqlx::FromRow::from_row(r)?, r.try_get("contract")?)))
+            .collect()
+    }
+
+    /// The version of `service` deployed in `environment`, if any.
+    pub async fn deployed_version(
+        &self,
+        environment: &str,
+        service: &str,
+    ) -> Result<Option<String>, StoreError> {
+        let row =
+            sqlx::query("SELECT version FROM deployments WHERE environment = $1 AND service = $2")
+                .bind(environment)
+                .bind(service)
+                .fetch_optional(&self.pool)
+                .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?)
     }
 
     pub async fn close(&self) {

@@ -1,38 +1,79 @@
-//! The HTTP API through its router, without a socket: publish, read back, deploy, ask can-i-deploy, and the
-//! problem details of every refusal.
+//! The HTTP API through its router, without a socket: publish, read back, deploy, ask can-i-deploy, tokens and
+//! their scopes, and the problem details of every refusal.
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use seamline_registry::Store;
 use seamline_registry::api::router;
+use seamline_registry::{Scope, Settings, Store};
 use tower::ServiceExt;
 
+struct Answer {
+    status: StatusCode,
+    content_type: String,
+    www_authenticate: Option<String>,
+    json: serde_json::Value,
+}
+
+async fn send(
+    store: &Store,
+    settings: Settings,
+    method: &str,
+    uri: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Answer {
+    let mut request = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json");
+    if let Some(token) = token {
+        request = request.header("authorization", format!("Bearer {token}"));
+    }
+    let request = request
+        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
+        .unwrap();
+    let response = router(store.clone(), settings)
+        .oneshot(request)
+        .await
+        .unwrap();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+    };
+    let (status, content_type, www_authenticate) = (
+        response.status(),
+        header("content-type").unwrap_or_default(),
+        header("www-authenticate"),
+    );
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::String(
+        String::from_utf8_lossy(&bytes).into(),
+    ));
+    Answer {
+        status,
+        content_type,
+        www_authenticate,
+        json,
+    }
+}
+
+/// With public reads and an admin token: `(status, content type, body)`.
 async fn call(
     store: &Store,
     method: &str,
     uri: &str,
     body: Option<serde_json::Value>,
 ) -> (StatusCode, String, serde_json::Value) {
-    let request = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("content-type", "application/json");
-    let request = request
-        .body(body.map_or(Body::empty(), |b| Body::from(b.to_string())))
-        .unwrap();
-    let response = router(store.clone()).oneshot(request).await.unwrap();
-    let status = response.status();
-    let content_type = response
-        .headers()
-        .get("content-type")
-        .map(|v| v.to_str().unwrap().to_string())
-        .unwrap_or_default();
-    let bytes = response.into_body().collect().await.unwrap().to_bytes();
-    let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::String(
-        String::from_utf8_lossy(&bytes).into(),
-    ));
-    (status, content_type, json)
+    let admin = store
+        .create_token("test admin", &[Scope::Admin])
+        .await
+        .unwrap()
+        .secret;
+    let a = send(store, Settings::default(), method, uri, Some(&admin), body).await;
+    (a.status, a.content_type, a.json)
 }
 
 fn body(api: &str) -> serde_json::Value {
@@ -43,12 +84,17 @@ fn body(api: &str) -> serde_json::Value {
     })
 }
 
-#[tokio::test]
-async fn publish_read_deploy_and_ask() {
+async fn sqlite() -> (tempfile::TempDir, Store) {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
         .await
         .unwrap();
+    (dir, store)
+}
+
+#[tokio::test]
+async fn publish_read_deploy_and_ask() {
+    let (_dir, store) = sqlite().await;
     assert_eq!(
         call(&store, "GET", "/healthz", None).await.0,
         StatusCode::OK
@@ -120,14 +166,228 @@ async fn publish_read_deploy_and_ask() {
         (status, json["deployable"].as_bool()),
         (StatusCode::OK, Some(true))
     );
+
+    let (status, _, json) = call(&store, "GET", "/api/v1/environments", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        json,
+        serde_json::json!([{ "name": "production", "services": 1 }])
+    );
+    let matrix = "/api/v1/matrix?service=payment-service&version=1.0.0";
+    let (status, _, json) = call(&store, "GET", matrix, None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json["deployable"], true);
+    assert_eq!(json["environments"][0]["environment"], "production");
+    let (status, _, _) = call(
+        &store,
+        "GET",
+        "/api/v1/matrix?service=payment-service&version=7",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn tokens_are_scoped() {
+    let (_dir, store) = sqlite().await;
+    let payment = store
+        .create_token("payment CI", &[Scope::Publish("payment-service".into())])
+        .await
+        .unwrap();
+    let staging = store
+        .create_token("staging deployer", &[Scope::Deploy("staging".into())])
+        .await
+        .unwrap();
+    let public = Settings::default();
+    let uri = "/api/v1/services/payment-service/versions/1.0.0";
+
+    // No token, a malformed header, an unknown token: 401 with a challenge.
+    for token in [None, Some("nonsense"), Some("seam_0000")] {
+        let a = send(
+            &store,
+            public,
+            "PUT",
+            uri,
+            token,
+            Some(body("openapi: 3.1.0\n")),
+        )
+        .await;
+        assert_eq!(a.status, StatusCode::UNAUTHORIZED, "{token:?}");
+        assert_eq!(a.www_authenticate.as_deref(), Some("Bearer"));
+        assert_eq!(a.content_type, "application/problem+json");
+    }
+    // The service's own token publishes it, and nothing else.
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        uri,
+        Some(&payment.secret),
+        Some(body("openapi: 3.1.0\n")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+    let mut other = body("openapi: 3.1.0\n");
+    other["manifest"] = "[service]\nname = \"order-service\"\n".into();
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        "/api/v1/services/order-service/versions/1",
+        Some(&payment.secret),
+        Some(other),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    assert!(
+        a.json["detail"]
+            .as_str()
+            .unwrap()
+            .contains("publish:order-service")
+    );
+    // A deploy token covers its environment only, and cannot publish.
+    let deploy = |env: &str| format!("/api/v1/environments/{env}/deployments/payment-service");
+    let version = serde_json::json!({ "version": "1.0.0" });
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        &deploy("staging"),
+        Some(&staging.secret),
+        Some(version.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NO_CONTENT);
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        &deploy("production"),
+        Some(&staging.secret),
+        Some(version.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        uri,
+        Some(&staging.secret),
+        Some(body("x")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN);
+
+    // Public reads need nothing; private reads need a valid token of any scope.
+    let private = Settings {
+        private_reads: true,
+    };
+    assert_eq!(
+        send(&store, public, "GET", "/api/v1/services", None, None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    let a = send(&store, private, "GET", "/api/v1/services", None, None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let reader = store
+        .create_token("dashboard", &[Scope::Read])
+        .await
+        .unwrap();
+    let a = send(
+        &store,
+        private,
+        "GET",
+        "/api/v1/services",
+        Some(&reader.secret),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.json[0]["name"], "payment-service");
+
+    // A revoked token is refused at once; the secret is stored only as a hash.
+    assert!(store.revoke_token(&payment.id).await.unwrap());
+    assert!(!store.revoke_token(&payment.id).await.unwrap());
+    let a = send(
+        &store,
+        public,
+        "PUT",
+        uri,
+        Some(&payment.secret),
+        Some(body("openapi: 3.1.0\n")),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    let listed = store.tokens().await.unwrap();
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed
+            .iter()
+            .all(|t| !format!("{t:?}").contains(&payment.secret[5..]))
+    );
+    assert_eq!(
+        listed[0].scopes,
+        vec!["publish:payment-service".to_string()]
+    );
+    assert!(listed[0].revoked_ms.is_some());
+}
+
+#[test]
+fn scopes_parse_and_print_alike() {
+    for text in [
+        "read",
+        "admin",
+        "publish:order-service",
+        "deploy:production",
+    ] {
+        assert_eq!(text.parse::<Scope>().unwrap().to_string(), text);
+    }
+    for bad in ["write", "publish:", "deploy:../x", "publish:a/b", ""] {
+        let err = bad.parse::<Scope>().unwrap_err();
+        assert!(err.contains("publish:<service>"), "{bad}: {err}");
+    }
+}
+
+#[tokio::test]
+async fn the_api_describes_itself() {
+    let (_dir, store) = sqlite().await;
+    let (status, content_type, json) = call(&store, "GET", "/openapi.json", None).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/json")
+    );
+    assert_eq!(json["openapi"], "3.1.0");
+    // Every route the router serves is described, and nothing else.
+    let described: Vec<&str> = json["paths"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    for route in [
+        "/healthz",
+        "/readyz",
+        "/openapi.json",
+        "/api/v1/services",
+        "/api/v1/services/{service}/versions",
+        "/api/v1/services/{service}/versions/{version}",
+        "/api/v1/environments",
+        "/api/v1/environments/{environment}/deployments",
+        "/api/v1/environments/{environment}/deployments/{service}",
+        "/api/v1/can-i-deploy",
+        "/api/v1/matrix",
+    ] {
+        assert!(described.contains(&route), "{route} is not in openapi.json");
+    }
+    assert_eq!(described.len(), 11);
 }
 
 #[tokio::test]
 async fn refusals_are_problem_details() {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
-        .await
-        .unwrap();
+    let (_dir, store) = sqlite().await;
     let cases: Vec<(&str, &str, Option<serde_json::Value>, StatusCode)> = vec![
         (
             "PUT",
@@ -167,6 +427,34 @@ async fn refusals_are_problem_details() {
             None,
             StatusCode::BAD_REQUEST,
         ),
+        (
+            "PUT",
+            "/api/v1/services/ok/versions/1",
+            Some(
+                serde_json::json!({ "manifest": "[service]\nname = \"ok\"\n", "contracts": [
+                { "path": "a.yaml", "content": "" }, { "path": "a.yaml", "content": "" }] }),
+            ),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PUT",
+            "/api/v1/services/ok/versions/1",
+            Some(serde_json::json!({ "manifest": "[service]\nname = \"ok\"\n\u{0}" })),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            "PUT",
+            "/api/v1/services/ok/versions/1",
+            Some(serde_json::json!({ "manifest": "[service]\nname = \"other\"\n" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (
+            "PUT",
+            "/api/v1/services/ok/versions/1",
+            Some(serde_json::json!({ "manifest": "[service\n" })),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        ("GET", "/api/v2/services", None, StatusCode::NOT_FOUND),
     ];
     for (method, uri, payload, expected) in cases {
         let (status, content_type, json) = call(&store, method, uri, payload).await;

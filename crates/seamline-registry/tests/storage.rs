@@ -193,9 +193,16 @@ async fn deployments_per_environment() {
                 ("payment-service".into(), "2.0.0".into())
             ]
         );
+        let environments: Vec<(String, i64)> = store
+            .environments()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| (e.name, e.services))
+            .collect();
         assert_eq!(
-            store.environments().await.unwrap(),
-            ["production", "staging"]
+            environments,
+            [("production".into(), 2), ("staging".into(), 1)]
         );
     })
     .await;

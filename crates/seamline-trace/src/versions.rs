@@ -86,19 +86,7 @@ impl Versions {
     }
 }
 
-/// Unix nanoseconds as `2026-11-26T09:12:07.123Z`.
-pub fn rfc3339(ns: u64) -> String {
-    let secs = (ns / 1_000_000_000) as i64;
-    let millis = (ns / 1_000_000) % 1000;
-    let (year, month, day) = seamline_model::civil::date_from_days(secs.div_euclid(86_400));
-    let rem = secs.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{millis:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
-    )
-}
+pub use seamline_model::civil::rfc3339;
 
 #[cfg(test)]
 mod tests {

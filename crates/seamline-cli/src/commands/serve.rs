@@ -4,13 +4,16 @@ use anyhow::Context as _;
 use seamline_registry::Store;
 
 use crate::Status;
-use crate::args::ServeArgs;
+use crate::args::{ServeArgs, TokenCommand};
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Status> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()?;
-    runtime.block_on(async {
+    runtime()?.block_on(async {
         let store = Store::open(&args.database)
             .await
             .with_context(|| format!("opening {}", redact(&args.database)))?;
@@ -23,9 +26,82 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Status> {
             listener.local_addr()?,
             redact(&args.database)
         );
-        seamline_registry::serve(store, listener, shutdown()).await?;
+        if store.tokens().await?.iter().all(|t| t.revoked_ms.is_some()) {
+            anstream::eprintln!(
+                "seam serve: no tokens yet, so nothing can be published; create one with `seam token create --database {} --name NAME --scope admin`",
+                redact(&args.database)
+            );
+        }
+        let settings = seamline_registry::Settings {
+            private_reads: args.private_reads,
+        };
+        seamline_registry::serve(store, settings, listener, shutdown()).await?;
         anstream::eprintln!("seam serve: stopped");
         Ok(Status::Clean)
+    })
+}
+
+/// `seam token create | list | revoke`, straight on the registry's database.
+pub(crate) fn token(command: &TokenCommand) -> anyhow::Result<Status> {
+    runtime()?.block_on(async {
+        let database = match command {
+            TokenCommand::Create(a) => &a.database.database,
+            TokenCommand::List(a) => &a.database,
+            TokenCommand::Revoke(a) => &a.database.database,
+        };
+        let store = Store::open(database)
+            .await
+            .with_context(|| format!("opening {}", redact(database)))?;
+        let status = match command {
+            TokenCommand::Create(args) => {
+                let scopes = args
+                    .scopes
+                    .iter()
+                    .map(|s| s.parse())
+                    .collect::<Result<Vec<seamline_registry::Scope>, String>>()
+                    .map_err(anyhow::Error::msg)?;
+                let token = store.create_token(&args.name, &scopes).await?;
+                // The secret alone on stdout, so scripts can capture it; the rest on stderr.
+                println!("{}", token.secret);
+                anstream::eprintln!(
+                    "created token {} ({}); the secret above is shown only now",
+                    token.id,
+                    args.scopes.join(" ")
+                );
+                Status::Clean
+            }
+            TokenCommand::List(_) => {
+                for t in store.tokens().await? {
+                    let state = match t.revoked_ms {
+                        Some(ms) => format!(
+                            "revoked {}",
+                            seamline_model::civil::rfc3339(ms as u64 * 1_000_000)
+                        ),
+                        None => "active".into(),
+                    };
+                    println!(
+                        "{}  {:<24}  {:<40}  created {}  {state}",
+                        t.id,
+                        t.name,
+                        t.scopes.join(" "),
+                        seamline_model::civil::rfc3339(t.created_ms as u64 * 1_000_000)
+                    );
+                }
+                Status::Clean
+            }
+            TokenCommand::Revoke(args) => {
+                if !store.revoke_token(&args.id).await? {
+                    anyhow::bail!(
+                        "no active token with id `{}` (see `seam token list`)",
+                        args.id
+                    );
+                }
+                println!("revoked token {}", args.id);
+                Status::Clean
+            }
+        };
+        store.close().await;
+        Ok(status)
     })
 }
 
