@@ -18,7 +18,7 @@ Exit codes: 0 clean, 1 findings at or above --fail-on, 2 usage or input error.";
 /// Contract-first toolkit for distributed systems: each service repository carries its integration context,
 /// and CI checks it.
 #[derive(Debug, Parser)]
-#[command(name = "seam", version, after_help = EXAMPLES, propagate_version = true)]
+#[command(name = "seam", version, after_help = EXAMPLES)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -188,6 +188,14 @@ pub(crate) struct CheckArgs {
     /// `none` skips the comparison.
     #[arg(long, value_name = "REV")]
     pub against: Option<String>,
+    /// Also ask the registry whether `seam pull` would change the vendored contracts or seam.lock.
+    #[arg(long)]
+    pub refresh: bool,
+    /// With --refresh: compare with the provider versions deployed in this environment.
+    #[arg(long, value_name = "ENV", requires = "refresh")]
+    pub env: Option<String>,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
     #[command(flatten)]
     pub common: LintCommon,
 }
@@ -564,4 +572,13 @@ pub(crate) struct TokenRevokeArgs {
     pub id: String,
     #[command(flatten)]
     pub database: TokenDatabase,
+}
+
+#[cfg(test)]
+mod tests {
+    /// clap checks the definitions (unique names, valid relations) only when a command is built; this builds all.
+    #[test]
+    fn the_command_line_is_well_formed() {
+        <super::Cli as clap::CommandFactory>::command().debug_assert();
+    }
 }

@@ -35,7 +35,7 @@ fn main() -> ExitCode {
         Command::Trace(command) => commands::trace::run(&cli.global, command),
         Command::Serve(args) => commands::serve::run(args),
         Command::Publish(args) => commands::registry::publish(&cli.global, args),
-        Command::Pull(args) => commands::registry::pull(&cli.global, args),
+        Command::Pull(args) => commands::registry::pull(args),
         Command::RecordDeployment(args) => commands::registry::record_deployment(args),
         Command::CanIDeploy(args) => commands::registry::can_i_deploy(&cli.global, args),
         Command::Token(command) => commands::serve::token(command),

@@ -28,9 +28,25 @@ fn serve_answers_and_stops_on_sigterm() {
         .read_to_string()
         .unwrap();
     assert_eq!(ready, "ready");
+    let token = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "token",
+            "create",
+            "--database",
+            &database,
+            "--name",
+            "t",
+            "--scope",
+            "admin",
+        ])
+        .output()
+        .unwrap();
+    assert!(token.status.success(), "{token:?}");
+    let token = String::from_utf8(token.stdout).unwrap();
     let body = serde_json::json!({ "manifest": "[service]\nname = \"svc\"\n", "contracts": [] });
     let status = ureq::put(format!("{base}/api/v1/services/svc/versions/1"))
         .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {}", token.trim()))
         .send(body.to_string())
         .unwrap()
         .status();

@@ -1,5 +1,6 @@
 use std::process::Command;
 
+use seamline_diagnostics::{Diagnostic, Severity};
 use seamline_lint::lint_service_dir;
 
 use crate::Status;
@@ -30,6 +31,27 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         return Ok(Status::InputError);
     }
     let mut diagnostics = outcome.diagnostics;
+    // Before the directory changes below: the registry's defaults are read from the service folder.
+    let stale = if args.refresh {
+        let plan =
+            crate::commands::registry::plan_pull(&args.dir, &args.registry, args.env.as_deref())?;
+        plan.changes
+            .iter()
+            .map(|change| {
+                Diagnostic::new(
+                    "SEAM-P001",
+                    "vendored-contract-stale",
+                    Severity::Error,
+                    format!("`seam pull` would {change} (registry {})", plan.registry),
+                )
+                .with_path(args.dir.join("seam.lock").display().to_string())
+                .with_help("run `seam pull` and commit the result")
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    diagnostics.extend(stale);
     // The comparison reads git relative to the service folder.
     std::env::set_current_dir(&args.dir)?;
     match base(args.against.as_deref()) {

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 
 use crate::Status;
 use crate::args::{
-    CanIDeployArgs, FailOn, Format, Global, PublishArgs, PullArgs, RecordDeploymentArgs, TargetArgs,
+    CanIDeployArgs, FailOn, Format, Global, PublishArgs, PullArgs, RecordDeploymentArgs,
+    RegistryArgs, TargetArgs,
 };
 use crate::commands::registry_client::{Client, segment};
 use crate::output::{emit, emit_input_errors};
@@ -217,22 +218,36 @@ struct Pulled {
     content: String,
 }
 
-pub(crate) fn pull(_global: &Global, args: &PullArgs) -> anyhow::Result<Status> {
-    let manifest = manifest(&args.dir)?;
-    let client = Client::new(&args.registry, &args.dir)?;
-    let pulled = fetch_consumed(&client, &manifest, &args.dir, args.env.as_deref())?;
-    let lock_path = args.dir.join("seam.lock");
+/// What `seam pull` would do: the contracts, the changes in words, the hand-edited files it would replace.
+pub(crate) struct PullPlan {
+    pulled: Vec<Pulled>,
+    pub(crate) changes: Vec<String>,
+    edited: Vec<String>,
+    lock: String,
+    lock_changes: bool,
+    pub(crate) registry: String,
+}
+
+pub(crate) fn plan_pull(
+    dir: &Path,
+    registry: &RegistryArgs,
+    env: Option<&str>,
+) -> anyhow::Result<PullPlan> {
+    let manifest = manifest(dir)?;
+    let client = Client::new(registry, dir)?;
+    let pulled = fetch_consumed(&client, &manifest, dir, env)?;
+    let lock_path = dir.join("seam.lock");
     let old_lock = lock_path
         .is_file()
         .then(|| Lock::read(&lock_path, "seam.lock"))
         .transpose()
         .map_err(|e| anyhow::anyhow!("{}: {e}", lock_path.display()))?;
-    let new_lock = render_lock(&pulled);
+    let lock = render_lock(&pulled);
 
     let mut changes = Vec::new();
     let mut edited = Vec::new();
     for p in &pulled {
-        let on_disk = std::fs::read(args.dir.join(&p.path)).ok();
+        let on_disk = std::fs::read(dir.join(&p.path)).ok();
         if on_disk.as_deref() == Some(p.content.as_bytes()) {
             continue;
         }
@@ -258,42 +273,53 @@ pub(crate) fn pull(_global: &Global, args: &PullArgs) -> anyhow::Result<Status> 
             )),
         }
     }
-    let lock_changes = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(&new_lock);
+    let lock_changes = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(&lock);
     if lock_changes {
         changes.push("write seam.lock".into());
     }
+    Ok(PullPlan {
+        pulled,
+        changes,
+        edited,
+        lock,
+        lock_changes,
+        registry: client.base().to_owned(),
+    })
+}
 
+pub(crate) fn pull(args: &PullArgs) -> anyhow::Result<Status> {
+    let plan = plan_pull(&args.dir, &args.registry, args.env.as_deref())?;
     if args.check {
-        if changes.is_empty() {
-            println!("vendored contracts and seam.lock match {}", client.base());
+        if plan.changes.is_empty() {
+            println!("vendored contracts and seam.lock match {}", plan.registry);
             return Ok(Status::Clean);
         }
         println!("`seam pull` would change:");
-        for c in &changes {
+        for c in &plan.changes {
             println!("  {c}");
         }
         return Ok(Status::Findings);
     }
-    if !edited.is_empty() && !args.force {
+    if !plan.edited.is_empty() && !args.force {
         bail!(
             "these vendored files were edited by hand (their hash is not the one in seam.lock): {}; keep the edits \
              elsewhere, then pass --force to overwrite them",
-            edited.join(", ")
+            plan.edited.join(", ")
         );
     }
-    for p in &pulled {
+    for p in &plan.pulled {
         let path = args.dir.join(&p.path);
         if std::fs::read(&path).ok().as_deref() != Some(p.content.as_bytes()) {
             write_atomically(&path, p.content.as_bytes())?;
         }
     }
-    if lock_changes {
-        write_atomically(&lock_path, new_lock.as_bytes())?;
+    if plan.lock_changes {
+        write_atomically(&args.dir.join("seam.lock"), plan.lock.as_bytes())?;
     }
-    if changes.is_empty() {
-        println!("up to date with {}", client.base());
+    if plan.changes.is_empty() {
+        println!("up to date with {}", plan.registry);
     }
-    for c in &changes {
+    for c in &plan.changes {
         println!("{c}");
     }
     Ok(Status::Clean)

@@ -1,0 +1,485 @@
+//! The registry from the command line, end to end: the checkout example services publish to a `seam serve`
+//! started here, pull each other's contracts, record deployments, and ask the deploy gate.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+struct Registry {
+    child: Child,
+    base: String,
+    database: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Registry {
+        let dir = tempfile::tempdir().unwrap();
+        let database = format!("sqlite:{}", dir.path().join("registry.db").display());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stderr.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let base = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("no address in {line:?}"))
+            .to_string();
+        Registry {
+            child,
+            base,
+            database,
+            _dir: dir,
+        }
+    }
+
+    fn token(&self, scope: &str) -> String {
+        let out = Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(["token", "create", "--database", &self.database])
+            .args(["--name", scope, "--scope", scope])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `seam ARGS` in `dir` against the registry, with `token` as SEAM_TOKEN.
+fn seam(dir: &Path, registry: &Registry, token: Option<&str>, args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("SEAM_REGISTRY", &registry.base)
+        .env_remove("SEAM_TOKEN")
+        .env("NO_COLOR", "1");
+    if let Some(token) = token {
+        command.env("SEAM_TOKEN", token);
+    }
+    command.output().unwrap()
+}
+
+fn text(out: &Output) -> String {
+    format!(
+        "status {:?}\n--- stdout\n{}--- stderr\n{}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn examples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "{} lacks {from:?}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn checkout_services_publish_pull_deploy_and_gate() {
+    let registry = Registry::start();
+    let admin = registry.token("admin");
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&examples().join("checkout"), work.path());
+    let service = |name: &str| work.path().join(name);
+    let (payment, order, inventory) = (
+        service("payment-service"),
+        service("order-service"),
+        service("inventory-service"),
+    );
+
+    // Each service publishes the version its partners' locks name.
+    for (dir, version) in [
+        (&payment, "2.4.0"),
+        (&order, "1.1.0"),
+        (&inventory, "2.0.0"),
+    ] {
+        let out = seam(
+            dir,
+            &registry,
+            Some(&admin),
+            &["publish", "--version", version],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+        assert!(stdout(&out).starts_with("published"), "{}", text(&out));
+    }
+    let again = seam(
+        &payment,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "2.4.0"],
+    );
+    assert!(again.status.success(), "{}", text(&again));
+    assert!(stdout(&again).contains("already published, same content"));
+
+    // Pulling into an empty vendor folder gives back exactly the committed vendored files and lock.
+    std::fs::remove_dir_all(order.join("contracts/vendor")).unwrap();
+    std::fs::remove_file(order.join("seam.lock")).unwrap();
+    let out = seam(&order, &registry, None, &["pull"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let committed = examples().join("checkout/order-service");
+    for file in [
+        "seam.lock",
+        "contracts/vendor/payment-service/payment-api.yaml",
+        "contracts/vendor/inventory-service/inventory-events.asyncapi.yaml",
+    ] {
+        assert_eq!(
+            std::fs::read(order.join(file)).unwrap(),
+            std::fs::read(committed.join(file)).unwrap(),
+            "{file}"
+        );
+    }
+    let out = seam(&inventory, &registry, None, &["pull", "--check"]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    // A hand edit of a vendored copy is caught, refused, and replaced only on request.
+    let vendored = order.join("contracts/vendor/payment-service/payment-api.yaml");
+    edit(&vendored, "x-timeout-ms: 1500", "x-timeout-ms: 9999");
+    let out = seam(&order, &registry, None, &["pull", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout(&out).contains("(edited by hand)"), "{}", text(&out));
+    let out = seam(
+        &order,
+        &registry,
+        None,
+        &["check", "--refresh", "--against", "none"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(stdout(&out).contains("SEAM-P001"), "{}", text(&out));
+    assert!(stdout(&out).contains("SEAM-D005"), "{}", text(&out));
+    let out = seam(&order, &registry, None, &["pull"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
+    assert!(std::fs::read_to_string(&vendored).unwrap().contains("9999"));
+    let out = seam(&order, &registry, None, &["pull", "--force"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(std::fs::read_to_string(&vendored).unwrap().contains("1500"));
+    let out = seam(
+        &order,
+        &registry,
+        None,
+        &["check", "--refresh", "--against", "none"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // What runs in production.
+    for (dir, version) in [
+        (&payment, "2.4.0"),
+        (&order, "1.1.0"),
+        (&inventory, "2.0.0"),
+    ] {
+        let out = seam(
+            dir,
+            &registry,
+            Some(&admin),
+            &[
+                "record-deployment",
+                "--env",
+                "production",
+                "--version",
+                version,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = seam(
+        &order,
+        &registry,
+        Some(&admin),
+        &[
+            "record-deployment",
+            "--env",
+            "staging",
+            "--version",
+            "1.1.0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // Compatible for what order-service uses: an operation nobody calls goes, an optional field arrives.
+    let api = payment.join("contracts/payment-api.yaml");
+    edit(
+        &api,
+        "  /refunds:\n    post:\n      operationId: createRefund\n      parameters:\n        - name: Idempotency-Key\n          in: header\n          required: true\n          schema: {type: string}\n      responses:\n        \"202\": {description: Refund accepted.}\n        \"409\": {$ref: \"#/components/responses/Problem\"}\n        \"503\": {$ref: \"#/components/responses/Problem\"}\n",
+        "",
+    );
+    edit(
+        &api,
+        "        payment_id: {type: string}\n",
+        "        payment_id: {type: string}\n        receipt_url: {type: string}\n",
+    );
+    let out = seam(
+        &payment,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "2.5.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = seam(
+        &payment,
+        &registry,
+        None,
+        &["can-i-deploy", "--version", "2.5.0", "--env", "production"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("payment-service 2.5.0 → production: yes, deployable"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("✓ order-service 1.1.0 → payment-service 2.5.0 payment-api"),
+        "{shown}"
+    );
+
+    // Breaking for what order-service uses: createPayment needs a field order-service does not send.
+    edit(
+        &api,
+        "required: [order_id, amount_minor, currency]",
+        "required: [order_id, amount_minor, currency, customer_id]",
+    );
+    edit(
+        &api,
+        "        currency: {type: string}\n",
+        "        currency: {type: string}\n        customer_id: {type: string}\n",
+    );
+    let out = seam(
+        &payment,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "3.0.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = seam(
+        &payment,
+        &registry,
+        None,
+        &["can-i-deploy", "--version", "3.0.0", "--env", "production"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("NO, not deployable"), "{shown}");
+    assert!(shown.contains("✗ order-service 1.1.0 → payment-service 3.0.0 payment-api: breaking for what order-service uses"), "{shown}");
+    // In every environment, and as JSON.
+    let out = seam(
+        &payment,
+        &registry,
+        None,
+        &[
+            "can-i-deploy",
+            "--version",
+            "3.0.0",
+            "--to-all-envs",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let envs: Vec<&str> = json["environments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["environment"].as_str().unwrap())
+        .collect();
+    assert_eq!(envs, ["production", "staging"]);
+    assert_eq!(json["deployable"], false);
+
+    // Versions are immutable: other content under a published version is refused with the reason.
+    let out = seam(
+        &payment,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "2.4.0"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("already published with other content"),
+        "{}",
+        text(&out)
+    );
+    // The gate for a version nobody published.
+    let out = seam(
+        &payment,
+        &registry,
+        None,
+        &["can-i-deploy", "--version", "9.9.9", "--env", "production"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("has not been published"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn tokens_lint_and_git_guard_publishing() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(
+        &examples().join("checkout/payment-service"),
+        &work.path().join("payment-service"),
+    );
+    copy_dir(
+        &examples().join("broken-service"),
+        &work.path().join("broken-service"),
+    );
+    let payment = work.path().join("payment-service");
+
+    // No token, then a token for another service.
+    let out = seam(&payment, &registry, None, &["publish", "--version", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("set SEAM_TOKEN"),
+        "{}",
+        text(&out)
+    );
+    let order_token = registry.token("publish:order-service");
+    let out = seam(
+        &payment,
+        &registry,
+        Some(&order_token),
+        &["publish", "--version", "1"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("lacks the scope publish:payment-service"),
+        "{}",
+        text(&out)
+    );
+
+    // Lint errors are refused unless allowed.
+    let admin = registry.token("admin");
+    let broken = work.path().join("broken-service");
+    let out = seam(
+        &broken,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "1"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--allow-lint-errors"),
+        "{}",
+        text(&out)
+    );
+    let out = seam(
+        &broken,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "1", "--allow-lint-errors"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
+    // The version defaults to the git commit, and only a clean working tree may claim it.
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .args(args)
+            .current_dir(&payment)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "git {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    git(&["init", "-q", "-b", "main"]);
+    git(&["add", "."]);
+    git(&[
+        "-c",
+        "user.name=t",
+        "-c",
+        "user.email=t@example.com",
+        "commit",
+        "-q",
+        "-m",
+        "payment",
+    ]);
+    let commit = git(&["rev-parse", "--short=12", "HEAD"]);
+    let payment_token = registry.token("publish:payment-service");
+    let out = seam(&payment, &registry, Some(&payment_token), &["publish"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(&format!("payment-service {}", commit.trim())),
+        "{}",
+        text(&out)
+    );
+    edit(
+        &payment.join("contracts/payment-api.yaml"),
+        "x-timeout-ms: 1500",
+        "x-timeout-ms: 1000",
+    );
+    let out = seam(&payment, &registry, Some(&payment_token), &["publish"]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("uncommitted changes"),
+        "{}",
+        text(&out)
+    );
+}
+
+#[test]
+fn no_registry_is_a_clear_error() {
+    let work = tempfile::tempdir().unwrap();
+    copy_dir(&examples().join("checkout/payment-service"), work.path());
+    std::fs::write(
+        work.path().join("seam.toml"),
+        "[service]\nname = \"payment-service\"\n\n[[provides.http]]\nname = \"payment-api\"\nspec = \"contracts/payment-api.yaml\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["can-i-deploy", "--version", "1", "--env", "production"])
+        .current_dir(work.path())
+        .env_remove("SEAM_REGISTRY")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("pass --registry URL, set SEAM_REGISTRY")
+    );
+}
+
+/// The registry's own API description passes the lint it serves to everyone else.
+#[test]
+fn the_registry_api_description_lints_clean() {
+    let spec = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seamline-registry/src/openapi.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_seam"))
+        .arg("lint")
+        .arg(&spec)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(stdout(&out).contains("no findings"), "{}", text(&out));
+}
