@@ -243,7 +243,7 @@ fn check_path(path: &str) -> Result<(), ApiError> {
     let ok = !path.is_empty()
         && path.chars().count() <= 512
         && !path.starts_with('/')
-        && !path.contains('\\')
+        && !path.contains(['\\', '\0'])
         && path
             .split('/')
             .all(|part| !part.is_empty() && part != "." && part != "..");

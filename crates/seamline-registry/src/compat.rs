@@ -298,3 +298,98 @@ impl Store {
         })
     }
 }
+
+/// The changes to one provided contract between two versions of a service.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ContractChanges {
+    pub contract: String,
+    /// The file in the newer version (or the older, when the contract was dropped).
+    pub path: String,
+    /// Set when there is nothing to compare: the contract is new, or was dropped.
+    pub note: Option<String>,
+    pub changes: Vec<seamline_diff::Change>,
+}
+
+impl Store {
+    /// Every provided contract of `service`, compared from version `from` to version `to`.
+    pub async fn diff_versions(
+        &self,
+        service: &str,
+        from: &str,
+        to: &str,
+    ) -> Result<Vec<ContractChanges>, StoreError> {
+        let load = |version: &str| {
+            let version = version.to_owned();
+            async move {
+                self.version(service, &version)
+                    .await?
+                    .ok_or_else(|| StoreError::UnknownVersion {
+                        service: service.into(),
+                        version,
+                    })
+            }
+        };
+        let mut old = open(load(from).await?);
+        let mut new = open(load(to).await?);
+        let provided = |o: &Opened| -> Vec<(String, String)> {
+            o.manifest
+                .as_ref()
+                .map(|m| {
+                    m.provides_http
+                        .iter()
+                        .chain(&m.provides_events)
+                        .map(|p| (p.name.value.clone(), p.spec.value.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        };
+        let (before, after) = (provided(&old), provided(&new));
+        let mut out = Vec::new();
+        for (contract, path) in &after {
+            let Some((_, old_path)) = before.iter().find(|(c, _)| c == contract) else {
+                out.push(ContractChanges {
+                    contract: contract.clone(),
+                    path: path.clone(),
+                    note: Some(format!("new in {to}")),
+                    changes: Vec::new(),
+                });
+                continue;
+            };
+            if !old.has(old_path) || !new.has(path) {
+                out.push(ContractChanges {
+                    contract: contract.clone(),
+                    path: path.clone(),
+                    note: Some("a version did not publish this file".into()),
+                    changes: Vec::new(),
+                });
+                continue;
+            }
+            let (old_path, new_path) = (old.root.join(old_path), new.root.join(path));
+            let a = old.workspace.load_with_refs(&old_path);
+            let b = new.workspace.load_with_refs(&new_path);
+            out.push(ContractChanges {
+                contract: contract.clone(),
+                path: path.clone(),
+                note: None,
+                changes: diff_documents(
+                    &old.workspace,
+                    a,
+                    &new.workspace,
+                    b,
+                    &DiffOptions::default(),
+                ),
+            });
+        }
+        for (contract, path) in before {
+            if !after.iter().any(|(c, _)| *c == contract) {
+                out.push(ContractChanges {
+                    contract,
+                    path,
+                    note: Some(format!("no longer provided in {to}")),
+                    changes: Vec::new(),
+                });
+            }
+        }
+        Ok(out)
+    }
+}

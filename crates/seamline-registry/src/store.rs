@@ -90,6 +90,14 @@ pub struct Deployment {
     pub deployed_ms: i64,
 }
 
+/// One consumer → provider dependency through one contract.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct Edge {
+    pub consumer: String,
+    pub provider: String,
+    pub contract: String,
+}
+
 #[derive(Clone, Debug, PartialEq, sqlx::FromRow)]
 pub struct EnvironmentSummary {
     pub name: String,
@@ -150,6 +158,10 @@ pub(crate) fn now_ms() -> i64 {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// SQLite takes one writer at a time, and a transaction that reads before it writes cannot wait for the
+    /// lock (it fails with "database is locked"). Writes through one `Store` take turns here instead; several
+    /// servers sharing one database is what PostgreSQL is for.
+    write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -176,12 +188,30 @@ impl Store {
             .max_connections(connections)
             .connect(&url)
             .await?;
+        let sqlite = url.starts_with("sqlite:");
+        if sqlite && !url.contains(":memory:") {
+            // Readers do not wait for a writer in WAL mode; the setting is kept in the file.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        Ok(Store {
+            pool,
+            write_gate: sqlite.then(Default::default),
+        })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// This store's turn to write, on SQLite; nothing to wait for on PostgreSQL.
+    pub(crate) async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.write_gate {
+            Some(gate) => Some(gate.lock().await),
+            None => None,
+        }
     }
 
     /// Stores a version with its contracts in one transaction: all of it or nothing.
@@ -189,6 +219,7 @@ impl Store {
         let consumed = consumed_contracts(&publication.service, &publication.manifest)?;
         let hash = content_hash(&publication.manifest, &publication.contracts);
         let now = now_ms();
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         sqlx::query("INSERT INTO services (name, owner, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
             .bind(&publication.service)
@@ -327,6 +358,7 @@ impl Store {
         version: &str,
     ) -> Result<(), StoreError> {
         let now = now_ms();
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
         let known = sqlx::query("SELECT 1 FROM versions WHERE service = $1 AND version = $2")
             .bind(service)
@@ -406,6 +438,29 @@ impl Store {
         rows.iter()
             .map(|r| Ok((sqlx::FromRow::from_row(r)?, r.try_get("contract")?)))
             .collect()
+    }
+
+    /// Who consumes whom, as each service's latest version says: `(consumer, provider, contract)`.
+    pub async fn edges(&self) -> Result<Vec<Edge>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT c.service AS consumer, c.provider, c.contract FROM consumptions c \
+             WHERE c.version = (SELECT v.version FROM versions v WHERE v.service = c.service \
+                                ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+             ORDER BY c.service, c.provider, c.contract",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Where `service` runs, by environment.
+    pub async fn deployments_of(&self, service: &str) -> Result<Vec<Deployment>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT environment, service, version, deployed_ms FROM deployments WHERE service = $1 \
+             ORDER BY environment",
+        )
+        .bind(service)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// The version of `service` deployed in `environment`, if any.

@@ -112,6 +112,7 @@ impl Store {
         let id = random_hex(6)?;
         let secret = format!("{PREFIX}{}", random_hex(24)?);
         let scopes: Vec<String> = scopes.iter().map(Scope::to_string).collect();
+        let _turn = self.write_turn().await;
         sqlx::query(
             "INSERT INTO tokens (id, name, secret_hash, scopes, created_ms) VALUES ($1, $2, $3, $4, $5)",
         )
@@ -148,6 +149,7 @@ impl Store {
 
     /// Revokes the token `id`; false when there is no such token or it was revoked already.
     pub async fn revoke_token(&self, id: &str) -> Result<bool, StoreError> {
+        let _turn = self.write_turn().await;
         let done =
             sqlx::query("UPDATE tokens SET revoked_ms = $1 WHERE id = $2 AND revoked_ms IS NULL")
                 .bind(now_ms())
