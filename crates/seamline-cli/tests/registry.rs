@@ -260,7 +260,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         "{shown}"
     );
     assert!(
-        shown.contains("✓ order-service 1.1.0 → payment-service 2.5.0 payment-api"),
+        shown.contains("✓ order-service 1.1.0 → payment-service 2.5.0 payment-api: 2 change(s) to what it uses, none breaking"),
         "{shown}"
     );
 
@@ -291,7 +291,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let shown = stdout(&out);
     assert!(shown.contains("NO, not deployable"), "{shown}");
-    assert!(shown.contains("✗ order-service 1.1.0 → payment-service 3.0.0 payment-api: breaking for what order-service uses"), "{shown}");
+    assert!(shown.contains("✗ order-service 1.1.0 → payment-service 3.0.0 payment-api: breaking for what order-service uses: POST /payments"), "{shown}");
     // In every environment, and as JSON.
     let out = seam(
         &payment,

@@ -26,20 +26,6 @@ pub fn days_from_date(year: i64, month: u32, day: u32) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn round_trips_and_known_days() {
-        assert_eq!(date_from_days(0), (1970, 1, 1));
-        assert_eq!(days_from_date(2026, 11, 26), 20_783);
-        assert_eq!(date_from_days(20_783), (2026, 11, 26));
-        assert_eq!(date_from_days(days_from_date(2000, 2, 29)), (2000, 2, 29));
-        assert_eq!(days_from_date(1969, 12, 31), -1);
-    }
-}
-
 /// Unix nanoseconds as `2026-11-26T09:12:07.123Z`.
 pub fn rfc3339(ns: u64) -> String {
     let secs = (ns / 1_000_000_000) as i64;
@@ -52,4 +38,18 @@ pub fn rfc3339(ns: u64) -> String {
         rem % 3600 / 60,
         rem % 60
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_known_days() {
+        assert_eq!(date_from_days(0), (1970, 1, 1));
+        assert_eq!(days_from_date(2026, 11, 26), 20_783);
+        assert_eq!(date_from_days(20_783), (2026, 11, 26));
+        assert_eq!(date_from_days(days_from_date(2000, 2, 29)), (2000, 2, 29));
+        assert_eq!(days_from_date(1969, 12, 31), -1);
+    }
 }

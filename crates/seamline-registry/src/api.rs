@@ -56,6 +56,14 @@ pub fn router(store: Store, settings: Settings) -> Router {
         .route("/api/v1/environments", get(environments))
         .route("/api/v1/can-i-deploy", get(can_i_deploy))
         .route("/api/v1/matrix", get(matrix))
+        .merge(crate::ui::routes())
+        .method_not_allowed_fallback(|| async {
+            ApiError {
+                status: StatusCode::METHOD_NOT_ALLOWED,
+                title: "Method not allowed",
+                detail: "this resource does not take that method; see /openapi.json".into(),
+            }
+        })
         .fallback(|| async {
             ApiError {
                 status: StatusCode::NOT_FOUND,
@@ -76,6 +84,11 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// The status and the detail, for the web UI's error page.
+    pub(crate) fn parts(self) -> (StatusCode, String) {
+        (self.status, self.detail)
+    }
+
     fn bad_request(detail: String) -> ApiError {
         ApiError {
             status: StatusCode::BAD_REQUEST,
@@ -110,11 +123,9 @@ async fn grant(app: &App, headers: &HeaderMap) -> Result<Option<Grant>, ApiError
     let secret = value
         .to_str()
         .ok()
-        .and_then(|v| {
-            v.strip_prefix("Bearer ")
-                .or_else(|| v.strip_prefix("bearer "))
-        })
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
+        .map(|(_, token)| token.trim())
         .ok_or_else(|| {
             ApiError::unauthorized("the Authorization header must be `Bearer <token>`")
         })?;
@@ -127,7 +138,7 @@ async fn grant(app: &App, headers: &HeaderMap) -> Result<Option<Grant>, ApiError
 }
 
 /// Reads are open unless the server was started with private reads.
-async fn may_read(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) async fn may_read(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     let grant = grant(app, headers).await?;
     if app.settings.private_reads && !grant.is_some_and(|g| g.may_read()) {
         return Err(ApiError::unauthorized(

@@ -165,9 +165,13 @@ fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVe
                 .map(|&i| &changes[i])
                 .find(|c| c.level == seamline_diff::Level::Breaking);
             pair.reason = match first {
+                Some(change) if change.path.is_empty() => format!(
+                    "breaking for what {} uses: {}: {}",
+                    pair.consumer, change.subject, change.message
+                ),
                 Some(change) => format!(
-                    "breaking for what {} uses: {}",
-                    pair.consumer, change.message
+                    "breaking for what {} uses: {} {}: {}",
+                    pair.consumer, change.subject, change.path, change.message
                 ),
                 None => format!("breaking for what {} uses", pair.consumer),
             };
@@ -300,7 +304,7 @@ impl Store {
 }
 
 /// The changes to one provided contract between two versions of a service.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct ContractChanges {
     pub contract: String,
     /// The file in the newer version (or the older, when the contract was dropped).

@@ -4,16 +4,18 @@
 
 pub mod api;
 mod compat;
+mod graph;
 mod store;
 mod tokens;
+mod ui;
 
 pub use api::Settings;
-pub use compat::{Decision, Matrix, PairVerdict};
+pub use compat::{ContractChanges, Decision, Matrix, PairVerdict};
 pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 
 pub use store::{
-    Deployment, EnvironmentSummary, Publication, PublishOutcome, ServiceSummary, Store, StoreError,
-    StoredVersion, VersionSummary, content_hash,
+    Deployment, Edge, EnvironmentSummary, Publication, PublishOutcome, ServiceSummary, Store,
+    StoreError, StoredVersion, VersionSummary, content_hash,
 };
 
 /// Serves the registry on `listener` until `shutdown` completes, then finishes the requests in flight.

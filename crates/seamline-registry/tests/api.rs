@@ -296,6 +296,16 @@ async fn tokens_are_scoped() {
         .create_token("dashboard", &[Scope::Read])
         .await
         .unwrap();
+    // The web UI follows the same rule, with an HTML page instead of a problem.
+    let a = send(&store, private, "GET", "/graph", None, None).await;
+    assert_eq!(a.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        a.content_type.starts_with("text/html"),
+        "{}",
+        a.content_type
+    );
+    let a = send(&store, private, "GET", "/graph", Some(&reader.secret), None).await;
+    assert_eq!(a.status, StatusCode::OK);
     let a = send(
         &store,
         private,

@@ -8,8 +8,9 @@ use crate::args::{CheckArgs, DiffArgs, FailOn, Format, Global, Mode};
 use crate::commands::lint::options;
 use crate::output::{emit, emit_input_errors};
 
-/// `seam check`: what CI runs. The lint of the service, and breaking changes of its provided contracts against
-/// the base revision. Later versions add the freshness of locks and generated files.
+/// `seam check`: what CI runs. The lint of the service (which includes the lock against the vendored files),
+/// breaking changes of its provided contracts against the base revision, and with `--refresh` whether the
+/// registry has newer contracts than the ones vendored.
 ///
 /// CI defaults: GitHub Actions annotations under GitHub Actions, text elsewhere; fail on errors (breaking
 /// changes are errors).

@@ -116,7 +116,7 @@ impl Answer {
             (Some(title), None) => title,
             _ => self.body.as_str().unwrap_or("no details").to_owned(),
         };
-        if self.status == 401 && std::env::var_os("SEAM_TOKEN").is_none() {
+        if self.status == 401 && std::env::var("SEAM_TOKEN").unwrap_or_default().is_empty() {
             message.push_str(" (set SEAM_TOKEN to a token from `seam token create`)");
         }
         bail!("{what}: the registry answered {}: {message}", self.status)

@@ -1,0 +1,458 @@
+//! The web UI: server-rendered HTML (maud escapes every value), no scripts, one small stylesheet. Pages: the
+//! services, one service, a diff between two versions, the dependency graph, the environments, and the
+//! can-i-deploy matrix. Reads follow the API's rule: public, or a bearer token when reads are private.
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use maud::{DOCTYPE, Markup, html};
+use seamline_model::civil::rfc3339;
+use serde::Deserialize;
+
+use crate::api::{ApiError, App, may_read};
+use crate::store::StoreError;
+
+pub(crate) fn routes() -> Router<App> {
+    Router::new()
+        .route("/", get(services))
+        .route("/services/{service}", get(service))
+        .route("/services/{service}/diff", get(diff))
+        .route("/graph", get(graph))
+        .route("/graph.svg", get(graph_svg))
+        .route("/environments", get(environments))
+        .route("/matrix", get(matrix))
+}
+
+/// A page that could not be shown: the status and why, as HTML.
+pub(crate) struct PageError(StatusCode, String);
+
+impl From<ApiError> for PageError {
+    fn from(err: ApiError) -> PageError {
+        let (status, detail) = err.parts();
+        PageError(status, detail)
+    }
+}
+
+impl From<StoreError> for PageError {
+    fn from(err: StoreError) -> PageError {
+        ApiError::from(err).into()
+    }
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let title = self.0.canonical_reason().unwrap_or("Error");
+        let body = page(title, html! { p class="error" { (self.1) } });
+        (self.0, body).into_response()
+    }
+}
+
+type Page = Result<Markup, PageError>;
+
+const STYLE: &str = "
+body { font-family: system-ui, sans-serif; margin: 0; color: #1d2733; background: #fbfcfd; }
+header { background: #1d2733; padding: .6rem 1.2rem; display: flex; gap: 1.4rem; align-items: baseline; }
+header a { color: #e8eef6; text-decoration: none; } header a.brand { font-weight: 700; }
+main { padding: 1rem 1.2rem 3rem; max-width: 78rem; }
+table { border-collapse: collapse; margin: .6rem 0 1.2rem; }
+th, td { text-align: left; padding: .3rem .7rem; border-bottom: 1px solid #dde3ea; vertical-align: top; }
+th { background: #eef2f6; font-weight: 600; }
+a { color: #2857a4; } code, pre { font-family: ui-monospace, monospace; font-size: .9em; }
+pre { background: #f1f4f7; padding: .7rem; overflow: auto; max-height: 30rem; }
+.muted { color: #66737f; } .error { color: #a3221b; }
+.badge { display: inline-block; padding: 0 .45rem; border-radius: .6rem; font-size: .85em; }
+.breaking, .no { background: #fbe3e1; color: #8c1d16; } .warning { background: #fdf1d8; color: #7a5206; }
+.info, .yes { background: #e2f3e6; color: #1f6b35; }
+.graph { background: white; border: 1px solid #dde3ea; }
+";
+
+fn page(title: &str, body: Markup) -> Markup {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · Seamline registry" }
+                style { (maud::PreEscaped(STYLE)) }
+            }
+            body {
+                header {
+                    a.brand href="/" { "Seamline registry" }
+                    a href="/" { "Services" }
+                    a href="/graph" { "Graph" }
+                    a href="/environments" { "Environments" }
+                    a href="/matrix" { "Matrix" }
+                    a href="/openapi.json" { "API" }
+                }
+                main { h1 { (title) } (body) }
+            }
+        }
+    }
+}
+
+fn when(ms: i64) -> String {
+    let text = rfc3339(u64::try_from(ms).unwrap_or(0) * 1_000_000);
+    text.replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .rsplit_once('.')
+        .map_or(text.clone(), |(s, _)| format!("{s} UTC"))
+}
+
+/// A name as a query value: `+` would read as a space.
+fn query_value(value: &str) -> String {
+    value.replace('+', "%2B")
+}
+
+fn service_link(name: &str) -> Markup {
+    html! { a href={"/services/" (name)} { (name) } }
+}
+
+fn yes_no(ok: bool) -> Markup {
+    html! {
+        @if ok { span.badge.yes { "deployable" } } @else { span.badge.no { "not deployable" } }
+    }
+}
+
+async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
+    may_read(&app, &headers).await?;
+    let list = app.store.services().await?;
+    let edges = app.store.edges().await?;
+    Ok(page(
+        "Services",
+        html! {
+            @if list.is_empty() {
+                p.muted { "Nothing published yet: run " code { "seam publish" } " in a service repository." }
+            } @else {
+                table #services {
+                    tr { th { "Service" } th { "Owner" } th { "Latest" } th { "Versions" } th { "Consumes" } th { "Consumed by" } }
+                    @for s in &list {
+                        tr data-service=(s.name) {
+                            td { (service_link(&s.name)) }
+                            td { (s.owner.as_deref().unwrap_or("—")) }
+                            td { code { (s.latest.as_deref().unwrap_or("—")) } }
+                            td { (s.versions) }
+                            td {
+                                @for e in edges.iter().filter(|e| e.consumer == s.name) {
+                                    (service_link(&e.provider)) " " span.muted { "(" (e.contract) ")" } br;
+                                }
+                            }
+                            td {
+                                @for e in edges.iter().filter(|e| e.provider == s.name) {
+                                    (service_link(&e.consumer)) " " span.muted { "(" (e.contract) ")" } br;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>) -> Page {
+    may_read(&app, &headers).await?;
+    let versions = app.store.versions(&name).await?;
+    let Some(latest) = versions.first() else {
+        return Err(PageError(
+            StatusCode::NOT_FOUND,
+            format!("{name} has published no version"),
+        ));
+    };
+    let stored = app
+        .store
+        .version(&name, &latest.version)
+        .await?
+        .ok_or_else(|| StoreError::UnknownVersion {
+            service: name.clone(),
+            version: latest.version.clone(),
+        })?;
+    let manifest = seamline_model::parse_manifest(
+        std::path::Path::new("seam.toml"),
+        "seam.toml",
+        stored.manifest.as_bytes(),
+    )
+    .manifest;
+    let edges = app.store.edges().await?;
+    let deployments = app.store.deployments_of(&name).await?;
+    let owner = app
+        .store
+        .services()
+        .await?
+        .into_iter()
+        .find(|s| s.name == name)
+        .and_then(|s| s.owner);
+    let provided: Vec<(String, String, &str)> = manifest
+        .as_ref()
+        .map(|m| {
+            let http = m.provides_http.iter().map(|p| (p, "HTTP"));
+            let events = m.provides_events.iter().map(|p| (p, "events"));
+            http.chain(events)
+                .map(|(p, kind)| (p.name.value.clone(), p.spec.value.clone(), kind))
+                .collect()
+        })
+        .unwrap_or_default();
+    let consumed: Vec<(String, String, String)> = manifest
+        .as_ref()
+        .map(|m| {
+            let http = m.consumes_http.iter().map(|c| {
+                let ops: Vec<&str> = c.operations.iter().map(|o| o.value.as_str()).collect();
+                (
+                    c.service.value.clone(),
+                    c.contract.value.clone(),
+                    ops.join(", "),
+                )
+            });
+            let events = m.consumes_events.iter().map(|c| {
+                let msgs: Vec<String> = c.messages.iter().map(|m| m.value.to_string()).collect();
+                (
+                    c.service.value.clone(),
+                    c.contract.value.clone(),
+                    msgs.join(", "),
+                )
+            });
+            http.chain(events).collect()
+        })
+        .unwrap_or_default();
+    Ok(page(
+        &name,
+        html! {
+            p { "Owner: " strong { (owner.as_deref().unwrap_or("—")) } " · latest version " code { (latest.version) }
+                " · " a href={"/matrix?service=" (query_value(&name)) "&version=" (query_value(&latest.version))} { "can it deploy?" } }
+            h2 { "Provides" }
+            @if provided.is_empty() { p.muted { "No contracts." } }
+            table #provides {
+                tr { th { "Contract" } th { "Kind" } th { "File" } th { "Consumed by" } }
+                @for (contract, spec, kind) in &provided {
+                    tr {
+                        td { (contract) } td { (kind) } td { code { (spec) } }
+                        td {
+                            @for e in edges.iter().filter(|e| e.provider == name && e.contract == *contract) {
+                                (service_link(&e.consumer)) br;
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Consumes" }
+            @if consumed.is_empty() { p.muted { "Nothing." } }
+            table #consumes {
+                tr { th { "Provider" } th { "Contract" } th { "Uses" } }
+                @for (provider, contract, uses) in &consumed {
+                    tr { td { (service_link(provider)) } td { (contract) } td { (uses) } }
+                }
+            }
+            h2 { "Deployed" }
+            @if deployments.is_empty() { p.muted { "Not deployed anywhere." } }
+            table #deployed {
+                tr { th { "Environment" } th { "Version" } th { "Since" } }
+                @for d in &deployments {
+                    tr { td { (d.environment) } td { code { (d.version) } } td { (when(d.deployed_ms)) } }
+                }
+            }
+            h2 { "Versions" }
+            table #versions {
+                tr { th { "Version" } th { "Published" } th { "Commit" } th { "Branch" } th { "Content" } th {} }
+                @for (i, v) in versions.iter().enumerate() {
+                    tr {
+                        td { code { (v.version) } }
+                        td { (when(v.created_ms)) }
+                        td { code { (v.git_commit.as_deref().map_or("—", |c| &c[..c.len().min(12)])) } }
+                        td { (v.branch.as_deref().unwrap_or("—")) }
+                        td { code.muted { (&v.content_hash[..12]) } }
+                        td {
+                            @if let Some(older) = versions.get(i + 1) {
+                                a href={"/services/" (name) "/diff?from=" (query_value(&older.version)) "&to=" (query_value(&v.version))} { "changes since " (older.version) }
+                            }
+                        }
+                    }
+                }
+            }
+            h2 { "Contracts of " code { (latest.version) } }
+            @for (path, content, _) in &stored.contracts {
+                details { summary { code { (path) } } pre { (content) } }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct DiffQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+async fn diff(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> Page {
+    may_read(&app, &headers).await?;
+    let versions = app.store.versions(&name).await?;
+    let pick = |given: Option<String>, index: usize| {
+        given.or_else(|| versions.get(index).map(|v| v.version.clone()))
+    };
+    let (Some(from), Some(to)) = (pick(q.from, 1), pick(q.to, 0)) else {
+        return Err(PageError(
+            StatusCode::NOT_FOUND,
+            format!("{name} needs two published versions to compare"),
+        ));
+    };
+    let contracts = app.store.diff_versions(&name, &from, &to).await?;
+    Ok(page(
+        &format!("{name}: {from} → {to}"),
+        html! {
+            p { (service_link(&name)) ", every provided contract compared; levels are for consumers in general (the deploy gate judges each consumer on what it uses)." }
+            @for c in &contracts {
+                h2 { (c.contract) " " span.muted { code { (c.path) } } }
+                @if let Some(note) = &c.note {
+                    p.muted { (note) }
+                } @else if c.changes.is_empty() {
+                    p.muted { "No change." }
+                } @else {
+                    table.changes data-contract=(c.contract) {
+                        tr { th { "Level" } th { "Check" } th { "Where" } th { "Change" } }
+                        @for change in &c.changes {
+                            tr {
+                                td { span class={"badge " (change.level.as_str())} { (change.level.as_str()) } }
+                                td { code { (change.check.id) } }
+                                td { (change.subject) @if !change.path.is_empty() { br; span.muted { (change.path) } } }
+                                td { (change.message) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+async fn graph_parts(app: &App) -> Result<Markup, PageError> {
+    let services: Vec<String> = app
+        .store
+        .services()
+        .await?
+        .into_iter()
+        .map(|s| s.name)
+        .collect();
+    let edges = app.store.edges().await?;
+    Ok(crate::graph::render(&services, &edges))
+}
+
+async fn graph(State(app): State<App>, headers: HeaderMap) -> Page {
+    may_read(&app, &headers).await?;
+    let svg = graph_parts(&app).await?;
+    Ok(page(
+        "Dependency graph",
+        html! {
+            p.muted { "Each arrow goes from a consumer to its provider, as the latest published versions say. Dashed: consumed but never published. Also as " a href="/graph.svg" { "an SVG file" } "." }
+            (svg)
+        },
+    ))
+}
+
+async fn graph_svg(State(app): State<App>, headers: HeaderMap) -> Result<Response, PageError> {
+    may_read(&app, &headers).await?;
+    let svg = graph_parts(&app).await?;
+    Ok(([(header::CONTENT_TYPE, "image/svg+xml")], svg.into_string()).into_response())
+}
+
+async fn environments(State(app): State<App>, headers: HeaderMap) -> Page {
+    may_read(&app, &headers).await?;
+    let envs = app.store.environments().await?;
+    let mut sections = Vec::new();
+    for env in envs {
+        let deployed = app.store.deployed(&env.name).await?;
+        sections.push((env.name, deployed));
+    }
+    Ok(page(
+        "Environments",
+        html! {
+            @if sections.is_empty() {
+                p.muted { "No deployment recorded yet: run " code { "seam record-deployment --env ENV" } "." }
+            }
+            @for (env, deployed) in &sections {
+                h2 { (env) }
+                table data-environment=(env) {
+                    tr { th { "Service" } th { "Version" } th { "Since" } }
+                    @for d in deployed {
+                        tr { td { (service_link(&d.service)) } td { code { (d.version) } } td { (when(d.deployed_ms)) } }
+                    }
+                }
+            }
+        },
+    ))
+}
+
+#[derive(Deserialize)]
+struct MatrixQuery {
+    service: Option<String>,
+    version: Option<String>,
+}
+
+/// At most this many services in the overview grid; one service's answer has no limit.
+const GRID_LIMIT: usize = 200;
+
+async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<MatrixQuery>) -> Page {
+    may_read(&app, &headers).await?;
+    if let (Some(service), Some(version)) = (q.service, q.version) {
+        let m = app.store.matrix(&service, &version).await?;
+        return Ok(page(
+            &format!("Can {service} {version} deploy?"),
+            html! {
+                p { (service_link(&service)) " " code { (version) } ": " (yes_no(m.deployable)) " to every environment" }
+                @for d in &m.environments {
+                    h2 { (d.environment) " " (yes_no(d.deployable)) }
+                    @if d.pairs.is_empty() { p.muted { "No partner of " (service) " runs in " (d.environment) "." } }
+                    table.pairs data-environment=(d.environment) {
+                        tr { th {} th { "Consumer" } th { "Provider" } th { "Contract" } th { "Reason" } }
+                        @for p in &d.pairs {
+                            tr {
+                                td { @if p.compatible { span.badge.yes { "✓" } } @else { span.badge.no { "✗" } } }
+                                td { (service_link(&p.consumer)) " " code { (p.consumer_version) } }
+                                td { (service_link(&p.provider)) " " code { (p.provider_version.as_deref().unwrap_or("not deployed")) } }
+                                td { (p.contract) }
+                                td { (p.reason) }
+                            }
+                        }
+                    }
+                }
+            },
+        ));
+    }
+    let services = app.store.services().await?;
+    let envs = app.store.environments().await?;
+    let mut rows = Vec::new();
+    for s in services.iter().take(GRID_LIMIT) {
+        let Some(latest) = &s.latest else { continue };
+        let mut cells = Vec::new();
+        for env in &envs {
+            let d = app.store.can_i_deploy(&s.name, latest, &env.name).await?;
+            cells.push(d.deployable);
+        }
+        rows.push((s.name.clone(), latest.clone(), cells));
+    }
+    Ok(page(
+        "Can-i-deploy matrix",
+        html! {
+            p.muted { "Each service's latest version against what runs in each environment. Open a cell for the pairs and reasons." }
+            @if services.len() > GRID_LIMIT { p.muted { "The first " (GRID_LIMIT) " of " (services.len()) " services." } }
+            table #matrix {
+                tr { th { "Service" } th { "Latest" } @for env in &envs { th { (env.name) } } }
+                @for (name, version, cells) in &rows {
+                    tr data-service=(name) {
+                        td { (service_link(name)) } td { code { (version) } }
+                        @for (env, ok) in envs.iter().zip(cells) {
+                            td data-environment=(env.name) {
+                                a href={"/matrix?service=" (query_value(name)) "&version=" (query_value(version))} { (yes_no(*ok)) }
+                            }
+                        }
+                    }
+                }
+            }
+        },
+    ))
+}

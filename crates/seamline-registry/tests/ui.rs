@@ -1,0 +1,368 @@
+//! The web UI in a real browser: headless Chromium driven through ChromeDriver (WebDriver), one test per page,
+//! against a registry holding the checkout example services. Screenshots go to the test output folder
+//! (`target/tmp/ui-screenshots/`), not the repository.
+//!
+//! ChromeDriver is found through CHROMEDRIVER, else /usr/bin/chromedriver; without it the tests skip with a
+//! message, or fail under SEAMLINE_REQUIRE_SERVICES=1 (as in CI, which installs Debian's chromium-driver).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use seamline_registry::{Publication, Settings, Store};
+
+struct Fixture {
+    base: String,
+    browser: Client,
+    driver: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn chromedriver() -> Option<PathBuf> {
+    let path = std::env::var_os("CHROMEDRIVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver"));
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var_os("SEAMLINE_REQUIRE_SERVICES").is_some_and(|v| v == "1") {
+        panic!(
+            "ChromeDriver not found at {} and SEAMLINE_REQUIRE_SERVICES=1: install chromium and chromium-driver",
+            path.display()
+        );
+    }
+    eprintln!(
+        "\n*** SKIPPED: ChromeDriver not found at {} (set CHROMEDRIVER, or install chromium-driver); the web UI was NOT tested ***\n",
+        path.display()
+    );
+    None
+}
+
+/// A publication of an example service folder: its seam.toml and every file under contracts/.
+fn publication(dir: &Path, version: &str) -> Publication {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<(String, String)>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(root, &path, out);
+            } else {
+                let relative = path
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((relative, std::fs::read_to_string(&path).unwrap()));
+            }
+        }
+    }
+    let manifest = std::fs::read_to_string(dir.join("seam.toml")).unwrap();
+    let mut contracts = Vec::new();
+    walk(dir, &dir.join("contracts"), &mut contracts);
+    let name = dir.file_name().unwrap().to_string_lossy().into_owned();
+    Publication {
+        service: name,
+        owner: None,
+        version: version.into(),
+        git_commit: Some("4f2a1c0e9b7d".into()),
+        branch: Some("main".into()),
+        manifest,
+        contracts,
+    }
+}
+
+/// The checkout services published and deployed, payment-service 3.0.0 published with a change that breaks
+/// what order-service uses, and the registry served on a loopback port.
+async fn start() -> Option<Fixture> {
+    let driver_path = chromedriver()?;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout");
+    let mut payment = publication(&examples.join("payment-service"), "2.4.0");
+    payment.owner = Some("<b>team-payments</b>".into());
+    for p in [
+        payment.clone(),
+        publication(&examples.join("order-service"), "1.1.0"),
+        publication(&examples.join("inventory-service"), "2.0.0"),
+    ] {
+        store.publish(&p).await.unwrap();
+        store
+            .record_deployment("production", &p.service, &p.version)
+            .await
+            .unwrap();
+    }
+    store
+        .record_deployment("staging", "order-service", "1.1.0")
+        .await
+        .unwrap();
+    let mut breaking = payment;
+    breaking.version = "3.0.0".into();
+    for (_, content) in &mut breaking.contracts {
+        *content = content
+            .replace(
+                "required: [order_id, amount_minor, currency]",
+                "required: [order_id, amount_minor, currency, customer_id]",
+            )
+            .replace(
+                "        currency: {type: string}\n",
+                "        currency: {type: string}\n        customer_id: {type: string}\n",
+            );
+    }
+    store.publish(&breaking).await.unwrap();
+
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(seamline_registry::serve(
+        store,
+        Settings::default(),
+        listener,
+        std::future::pending(),
+    ));
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let driver = Command::new(driver_path)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let profile = dir.path().join("chromium-profile");
+    let capabilities = serde_json::json!({
+        "goog:chromeOptions": {
+            "binary": std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into()),
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--disable-quic", "--no-first-run",
+                "--window-size=1400,1000", format!("--user-data-dir={}", profile.display()),
+            ],
+        }
+    });
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let mut browser = None;
+    // ChromeDriver takes a moment to listen.
+    for _ in 0..50 {
+        let attempt = ClientBuilder::new(connector.clone())
+            .capabilities(capabilities.as_object().unwrap().clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await;
+        match attempt {
+            Ok(client) => {
+                browser = Some(client);
+                break;
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+    Some(Fixture {
+        base,
+        browser: browser.expect("ChromeDriver did not start a browser session"),
+        driver,
+        _dir: dir,
+    })
+}
+
+impl Fixture {
+    async fn open(&self, path: &str) {
+        self.browser
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .unwrap();
+    }
+
+    async fn text(&self, css: &str) -> String {
+        self.browser
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    async fn count(&self, css: &str) -> usize {
+        self.browser
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .len()
+    }
+
+    async fn screenshot(&self, name: &str) {
+        let png = self.browser.screenshot().await.unwrap();
+        assert!(png.starts_with(b"\x89PNG"), "not a PNG");
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("ui-screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), png).unwrap();
+    }
+
+    async fn close(self) {
+        self.browser.clone().close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn services_page_lists_services_with_owners_and_partners() {
+    let Some(ui) = start().await else { return };
+    ui.open("/").await;
+    assert_eq!(
+        ui.browser.title().await.unwrap(),
+        "Services · Seamline registry"
+    );
+    assert_eq!(ui.count("#services tr[data-service]").await, 3);
+    let order = ui.text("#services tr[data-service='order-service']").await;
+    assert!(order.contains("payment-service (payment-api)"), "{order}");
+    assert!(
+        order.contains("inventory-service (inventory-events)"),
+        "{order}"
+    );
+    // The owner is text, never markup.
+    let payment = ui
+        .text("#services tr[data-service='payment-service']")
+        .await;
+    assert!(payment.contains("<b>team-payments</b>"), "{payment}");
+    assert!(payment.contains("3.0.0"), "{payment}");
+    ui.screenshot("services").await;
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn service_page_shows_contracts_versions_consumers_and_leads_to_the_diff() {
+    let Some(ui) = start().await else { return };
+    ui.open("/services/payment-service").await;
+    let provides = ui.text("#provides").await;
+    assert!(provides.contains("payment-api"), "{provides}");
+    assert!(provides.contains("order-service"), "{provides}");
+    assert_eq!(ui.count("#versions tr").await, 3);
+    let deployed = ui.text("#deployed").await;
+    assert!(
+        deployed.contains("production") && deployed.contains("2.4.0"),
+        "{deployed}"
+    );
+    ui.screenshot("service").await;
+
+    // The version table links each version to its changes.
+    ui.browser
+        .find(Locator::LinkText("changes since 2.4.0"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let heading = ui.text("h1").await;
+    assert_eq!(heading, "payment-service: 2.4.0 → 3.0.0");
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diff_page_renders_classified_changes() {
+    let Some(ui) = start().await else { return };
+    ui.open("/services/payment-service/diff?from=2.4.0&to=3.0.0")
+        .await;
+    let table = ui.text("table.changes[data-contract='payment-api']").await;
+    assert!(table.contains("breaking"), "{table}");
+    assert!(table.contains("customer_id"), "{table}");
+    ui.screenshot("diff").await;
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graph_page_draws_the_dependencies() {
+    let Some(ui) = start().await else { return };
+    ui.open("/graph").await;
+    assert_eq!(ui.count("svg.graph g.node").await, 3);
+    assert_eq!(
+        ui.count(
+            "svg.graph g.edge[data-consumer='order-service'][data-provider='payment-service']"
+        )
+        .await,
+        1
+    );
+    assert_eq!(
+        ui.count(
+            "svg.graph g.edge[data-consumer='inventory-service'][data-provider='order-service']"
+        )
+        .await,
+        1
+    );
+    // Providers stand right of their consumers.
+    let x = |service: &'static str| {
+        let browser = ui.browser.clone();
+        async move {
+            browser
+                .find(Locator::Css(&format!(
+                    "g.node[data-service='{service}'] rect"
+                )))
+                .await
+                .unwrap()
+                .attr("x")
+                .await
+                .unwrap()
+                .unwrap()
+                .parse::<i64>()
+                .unwrap()
+        }
+    };
+    assert!(x("order-service").await < x("payment-service").await);
+    ui.screenshot("graph").await;
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn environments_page_shows_what_is_deployed() {
+    let Some(ui) = start().await else { return };
+    ui.open("/environments").await;
+    assert_eq!(ui.count("table[data-environment='production'] tr").await, 4);
+    let staging = ui.text("table[data-environment='staging']").await;
+    assert!(
+        staging.contains("order-service") && staging.contains("1.1.0"),
+        "{staging}"
+    );
+    ui.screenshot("environments").await;
+    ui.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn matrix_page_answers_can_i_deploy_with_reasons() {
+    let Some(ui) = start().await else { return };
+    ui.open("/matrix").await;
+    let cell = ui
+        .text("#matrix tr[data-service='payment-service'] td[data-environment='production']")
+        .await;
+    assert_eq!(cell, "not deployable");
+    let cell = ui
+        .text("#matrix tr[data-service='order-service'] td[data-environment='production']")
+        .await;
+    assert_eq!(cell, "deployable");
+    ui.screenshot("matrix").await;
+
+    ui.browser
+        .find(Locator::Css(
+            "#matrix tr[data-service='payment-service'] td[data-environment='production'] a",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(ui.text("h1").await, "Can payment-service 3.0.0 deploy?");
+    let pairs = ui.text("table.pairs[data-environment='production']").await;
+    assert!(
+        pairs.contains("breaking for what order-service uses"),
+        "{pairs}"
+    );
+    ui.screenshot("matrix-detail").await;
+    ui.close().await;
+}
