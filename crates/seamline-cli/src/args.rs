@@ -450,6 +450,15 @@ pub(crate) struct ServeArgs {
     /// Reads need a token too (any valid one). Default: reads are public; writes always need a token.
     #[arg(long)]
     pub private_reads: bool,
+    /// The log on stderr: one line per event as text, or one JSON object per line for a log collector.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where the registry is: a flag, the environment, or `[registry] url` in seam.toml, in that order.

@@ -72,7 +72,25 @@ pub fn router(store: Store, settings: Settings) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn(log_request))
         .with_state(App { store, settings })
+}
+
+/// One log event per request: method, path (never the query, which may name things; never headers, which carry
+/// tokens), status and duration.
+async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1000.0;
+    if status >= 500 {
+        tracing::warn!(%method, %path, status, ms, "request");
+    } else {
+        tracing::info!(%method, %path, status, ms, "request");
+    }
+    response
 }
 
 /// An RFC 9457 problem; server faults are logged, not shown.
@@ -203,7 +221,7 @@ impl From<StoreError> for ApiError {
                 detail: err.to_string(),
             },
             other => {
-                eprintln!("registry: {other}");
+                tracing::error!(error = %other, "request failed");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     title: "Internal error",

@@ -5,6 +5,7 @@
 //! ChromeDriver is found through CHROMEDRIVER, else /usr/bin/chromedriver; without it the tests skip with a
 //! message, or fail under SEAMLINE_REQUIRE_SERVICES=1 (as in CI, which installs Debian's chromium-driver).
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -20,8 +21,11 @@ struct Fixture {
 }
 
 impl Drop for Fixture {
+    /// ChromeDriver and the Chromium it started share a process group: end them all, also when a test failed
+    /// before closing its session.
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        let group = format!("-{}", self.driver.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
         let _ = self.driver.wait();
     }
 }
@@ -134,6 +138,7 @@ async fn start() -> Option<Fixture> {
         .unwrap()
         .port();
     let driver = Command::new(driver_path)
+        .process_group(0)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -2,9 +2,11 @@
 
 use anyhow::Context as _;
 use seamline_registry::Store;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 use crate::Status;
-use crate::args::{ServeArgs, TokenCommand};
+use crate::args::{LogFormat, ServeArgs, TokenCommand};
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
     Ok(tokio::runtime::Builder::new_multi_thread()
@@ -13,6 +15,25 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Status> {
+    // Request logs and server faults; RUST_LOG-style filtering is not needed for a handful of event kinds.
+    let logs = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(false);
+    // sqlx reports every statement and PostgreSQL notice at info and debug; only its warnings are news.
+    let quiet = tracing_subscriber::filter::Targets::new()
+        .with_target("sqlx", tracing::Level::WARN)
+        .with_default(tracing::Level::INFO);
+    match args.log_format {
+        // The text form is the bare message, so the first line reads `seam serve: listening on http://ADDR (…)`.
+        LogFormat::Text => logs
+            .without_time()
+            .with_level(false)
+            .finish()
+            .with(quiet)
+            .init(),
+        LogFormat::Json => logs.json().flatten_event(true).finish().with(quiet).init(),
+    }
     runtime()?.block_on(async {
         let store = Store::open(&args.database)
             .await
@@ -21,22 +42,21 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Status> {
             .await
             .with_context(|| format!("cannot listen on {}", args.listen))?;
         // The bound address, so `--listen 127.0.0.1:0` can be used by scripts and tests.
-        anstream::eprintln!(
+        tracing::info!(
             "seam serve: listening on http://{} ({})",
             listener.local_addr()?,
             redact(&args.database)
         );
         if store.tokens().await?.iter().all(|t| t.revoked_ms.is_some()) {
-            anstream::eprintln!(
-                "seam serve: no tokens yet, so nothing can be published; create one with `seam token create --database {} --name NAME --scope admin`",
-                redact(&args.database)
+            tracing::warn!(
+                "seam serve: no tokens yet, so nothing can be published; create one with `seam token create --database URL --name NAME --scope admin`"
             );
         }
         let settings = seamline_registry::Settings {
             private_reads: args.private_reads,
         };
         seamline_registry::serve(store, settings, listener, shutdown()).await?;
-        anstream::eprintln!("seam serve: stopped");
+        tracing::info!("seam serve: stopped");
         Ok(Status::Clean)
     })
 }
