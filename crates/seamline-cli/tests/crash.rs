@@ -35,7 +35,7 @@ fn serve(database: &str, extra: &[&str]) -> (Child, String) {
         }
         seen.push_str(&line);
     };
-    child.stderr = Some(std::process::ChildStderr::from(reader.into_inner()));
+    child.stderr = Some(reader.into_inner());
     (child, base)
 }
 
