@@ -1,8 +1,9 @@
 //! A registry killed with SIGKILL in the middle of publishing: after a restart on the same database, every
 //! publish it acknowledged is there in full, and no version is there in part. Also the JSON log format.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,34 +11,6 @@ use std::time::Duration;
 use seamline_registry::content_hash;
 
 const CONTRACTS: usize = 12;
-
-fn serve(database: &str, extra: &[&str]) -> (Child, String) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", database])
-        .args(extra)
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    // The address is on the line that says `listening on`; skip what comes before it.
-    let mut reader = BufReader::new(child.stderr.take().unwrap());
-    let mut seen = String::new();
-    let base = loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "seam serve ended: {seen}"
-        );
-        if let Some(word) = line
-            .split(|c: char| c.is_whitespace() || c == '"')
-            .find(|w| w.starts_with("http://"))
-        {
-            break word.to_string();
-        }
-        seen.push_str(&line);
-    };
-    child.stderr = Some(reader.into_inner());
-    (child, base)
-}
 
 /// The publication `n` of `service`: a manifest and CONTRACTS files of about 40 KB, all derived from `n`.
 fn body(service: &str, n: usize) -> (String, Vec<(String, String)>) {
@@ -95,14 +68,8 @@ fn a_killed_server_loses_no_acknowledged_publish_and_leaves_no_half_version() {
 }
 
 fn kill_mid_publish(database: &str) {
-    let token = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args(["token", "create", "--database", database])
-        .args(["--name", "crash", "--scope", "admin"])
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8(token.stdout).unwrap().trim().to_string();
-    let (mut server, base) = serve(database, &[]);
+    let token = common::token(database, "admin");
+    let (mut server, base) = common::serve(database, &[]);
 
     // Four writers publish until the server goes away; each remembers what was acknowledged.
     let acknowledged: Arc<Mutex<Vec<(String, String, String)>>> = Arc::default();
@@ -158,7 +125,7 @@ fn kill_mid_publish(database: &str) {
     }
     let acknowledged = acknowledged.lock().unwrap().clone();
 
-    let (mut server, base) = serve(database, &[]);
+    let (mut server, base) = common::serve(database, &[]);
     let get = |path: &str| -> serde_json::Value {
         let text = ureq::get(format!("{base}{path}"))
             .call()
@@ -234,7 +201,7 @@ fn kill_mid_publish(database: &str) {
 fn json_logs_are_one_object_per_line() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite:{}", dir.path().join("registry.db").display());
-    let (mut server, base) = serve(&database, &["--log-format", "json"]);
+    let (mut server, base) = common::serve(&database, &["--log-format", "json"]);
     assert_eq!(
         ureq::get(format!("{base}/api/v1/services"))
             .call()

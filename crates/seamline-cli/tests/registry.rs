@@ -1,9 +1,10 @@
 //! The registry from the command line, end to end: the checkout example services publish to a `seam serve`
 //! started here, pull each other's contracts, record deployments, and ask the deploy gate.
 
-use std::io::{BufRead, BufReader};
+mod common;
+
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Command, Output};
 
 struct Registry {
     child: Child,
@@ -16,20 +17,7 @@ impl Registry {
     fn start() -> Registry {
         let dir = tempfile::tempdir().unwrap();
         let database = format!("sqlite:{}", dir.path().join("registry.db").display());
-        let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
-            .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stderr.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let base = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("no address in {line:?}"))
-            .to_string();
+        let (child, base) = common::serve(&database, &[]);
         Registry {
             child,
             base,
@@ -39,13 +27,7 @@ impl Registry {
     }
 
     fn token(&self, scope: &str) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_seam"))
-            .args(["token", "create", "--database", &self.database])
-            .args(["--name", scope, "--scope", scope])
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
+        common::token(&self.database, scope)
     }
 }
 

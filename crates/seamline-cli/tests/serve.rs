@@ -1,25 +1,15 @@
 //! `seam serve` as a process: it listens, answers, and stops cleanly on SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
 
 #[test]
 fn serve_answers_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
     let database = format!("sqlite:{}", dir.path().join("registry.db").display());
-    let mut child = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(child.stderr.take().unwrap());
-    let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let base = line
-        .split_whitespace()
-        .find(|w| w.starts_with("http://"))
-        .unwrap_or_else(|| panic!("no address in {line:?}"))
-        .to_string();
+    let (mut child, base) = common::serve(&database, &[]);
+    let mut stderr = child.stderr.take().unwrap();
 
     let ready = ureq::get(format!("{base}/readyz"))
         .call()
@@ -28,25 +18,11 @@ fn serve_answers_and_stops_on_sigterm() {
         .read_to_string()
         .unwrap();
     assert_eq!(ready, "ready");
-    let token = Command::new(env!("CARGO_BIN_EXE_seam"))
-        .args([
-            "token",
-            "create",
-            "--database",
-            &database,
-            "--name",
-            "t",
-            "--scope",
-            "admin",
-        ])
-        .output()
-        .unwrap();
-    assert!(token.status.success(), "{token:?}");
-    let token = String::from_utf8(token.stdout).unwrap();
+    let token = common::token(&database, "admin");
     let body = serde_json::json!({ "manifest": "[service]\nname = \"svc\"\n", "contracts": [] });
     let status = ureq::put(format!("{base}/api/v1/services/svc/versions/1"))
         .header("content-type", "application/json")
-        .header("authorization", format!("Bearer {}", token.trim()))
+        .header("authorization", format!("Bearer {token}"))
         .send(body.to_string())
         .unwrap()
         .status();

@@ -4,6 +4,7 @@
 //! contract is compared with this version's. The diff engine's usage-aware verdict decides: a change breaks a
 //! pair only when it touches what that consumer uses.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 use seamline_diff::{DiffOptions, diff_documents, verdict};
@@ -223,12 +224,23 @@ impl Store {
             })
             .unwrap_or_default();
         for (provider, contract) in consumed {
-            let deployed = match self.deployed_version(environment, &provider).await? {
+            let deployed = self.deployed_version(environment, &provider).await?;
+            if let Some(v) = &deployed
+                && let Some(known) = self.remembered(service, version, &provider, v, &contract)
+            {
+                pairs.push(known);
+                continue;
+            }
+            let deployed = match deployed {
                 Some(v) => self.version(&provider, &v).await?,
                 None => None,
             };
             match deployed {
-                Some(stored) => pairs.push(judge(&mut candidate, &mut open(stored), &contract)),
+                Some(stored) => {
+                    let pair = judge(&mut candidate, &mut open(stored), &contract);
+                    self.remember(&pair);
+                    pairs.push(pair);
+                }
                 None => pairs.push(PairVerdict {
                     consumer: service.into(),
                     consumer_version: version.into(),
@@ -244,6 +256,13 @@ impl Store {
         let consumers = self.deployed_consumers(environment, service).await?;
         let mut opened: Option<Opened> = None;
         for (deployment, contract) in consumers {
+            let (consumer, consumer_version) = (&deployment.service, &deployment.version);
+            if let Some(known) =
+                self.remembered(consumer, consumer_version, service, version, &contract)
+            {
+                pairs.push(known);
+                continue;
+            }
             let same = opened.as_ref().is_some_and(|o| {
                 o.name() == deployment.service && o.version() == deployment.version
             });
@@ -257,7 +276,9 @@ impl Store {
                 opened = Some(open(stored));
             }
             if let Some(consumer) = opened.as_mut() {
-                pairs.push(judge(consumer, &mut candidate, &contract));
+                let pair = judge(consumer, &mut candidate, &contract);
+                self.remember(&pair);
+                pairs.push(pair);
             }
         }
         let deployable = pairs.iter().all(|p| p.compatible);
@@ -268,6 +289,64 @@ impl Store {
             deployable,
             pairs,
         })
+    }
+}
+
+/// Verdicts already reached, by (consumer, its version, provider, its version, contract). Versions are
+/// immutable, so a pair's verdict never changes while this process runs: the gate is asked the same questions
+/// by every pipeline, and only the first asking pays for the comparison.
+#[derive(Debug, Default)]
+pub(crate) struct Verdicts(std::sync::Mutex<HashMap<[String; 5], PairVerdict>>);
+
+/// Past this many pairs the memory starts over; it is a cache, not a record.
+const REMEMBERED_PAIRS: usize = 100_000;
+
+impl Store {
+    fn remembered(
+        &self,
+        consumer: &str,
+        consumer_version: &str,
+        provider: &str,
+        provider_version: &str,
+        contract: &str,
+    ) -> Option<PairVerdict> {
+        let key = [
+            consumer,
+            consumer_version,
+            provider,
+            provider_version,
+            contract,
+        ]
+        .map(str::to_owned);
+        let memory = self.verdicts().0.lock().ok()?;
+        memory.get(&key).cloned()
+    }
+
+    /// Drops the verdicts already reached, so the next questions are answered from scratch (for measuring).
+    pub fn forget_verdicts(&self) {
+        if let Ok(mut memory) = self.verdicts().0.lock() {
+            memory.clear();
+        }
+    }
+
+    fn remember(&self, pair: &PairVerdict) {
+        let Some(provider_version) = &pair.provider_version else {
+            return;
+        };
+        let key = [
+            &pair.consumer,
+            &pair.consumer_version,
+            &pair.provider,
+            provider_version,
+            &pair.contract,
+        ]
+        .map(String::clone);
+        if let Ok(mut memory) = self.verdicts().0.lock() {
+            if memory.len() >= REMEMBERED_PAIRS {
+                memory.clear();
+            }
+            memory.insert(key, pair.clone());
+        }
     }
 }
 

@@ -162,6 +162,8 @@ pub struct Store {
     /// lock (it fails with "database is locked"). Writes through one `Store` take turns here instead; several
     /// servers sharing one database is what PostgreSQL is for.
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// can-i-deploy verdicts already reached, shared by the clones of this store.
+    verdicts: std::sync::Arc<crate::compat::Verdicts>,
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -199,7 +201,12 @@ impl Store {
         Ok(Store {
             pool,
             write_gate: sqlite.then(Default::default),
+            verdicts: Default::default(),
         })
+    }
+
+    pub(crate) fn verdicts(&self) -> &crate::compat::Verdicts {
+        &self.verdicts
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {

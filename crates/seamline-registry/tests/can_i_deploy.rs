@@ -130,6 +130,12 @@ async fn a_compatible_change_may_go_and_a_breaking_one_may_not() {
         .await
         .unwrap();
     assert!(!decision.deployable, "{decision:#?}");
+    // Asked again: answered from the verdicts already reached, the same.
+    let again = store
+        .can_i_deploy("payment-service", "4", "production")
+        .await
+        .unwrap();
+    assert_eq!(again, decision);
     let pair = &decision.pairs[0];
     assert_eq!(
         (

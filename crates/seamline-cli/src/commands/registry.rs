@@ -15,6 +15,7 @@ use crate::args::{
     CanIDeployArgs, FailOn, Format, Global, PublishArgs, PullArgs, RecordDeploymentArgs,
     RegistryArgs, TargetArgs,
 };
+use crate::commands::init::quote;
 use crate::commands::registry_client::{Client, segment};
 use crate::output::{emit, emit_input_errors};
 
@@ -460,34 +461,16 @@ fn render_lock(pulled: &[Pulled]) -> String {
         "# Pins each vendored contract by version and content hash. Written by `seam pull`; do not edit by hand.\nversion = 1\n",
     );
     for p in pulled {
-        let quoted = |s: &str| toml_string(s);
         let _ = write!(
             out,
             "\n[[contract]]\nservice = {}\ncontract = {}\nversion = {}\npath = {}\nsha256 = \"{}\"\n",
-            quoted(&p.service),
-            quoted(&p.contract),
-            quoted(&p.version),
-            quoted(&p.path),
+            quote(&p.service),
+            quote(&p.contract),
+            quote(&p.version),
+            quote(&p.path),
             sha256_hex(p.content.as_bytes())
         );
     }
-    out
-}
-
-/// A TOML basic string.
-fn toml_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 

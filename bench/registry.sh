@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The registry at scale (1,000 services × 20 versions × 3 environments by default) on SQLite and, when
+# DATABASE_URL names a PostgreSQL server, on a fresh PostgreSQL database; then a bounded HTTP load on loopback.
+# Usage: bench/registry.sh [SERVICES] [VERSIONS] [ENVS] [SECONDS] [CLIENTS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+args=("${1:-1000}" "${2:-20}" "${3:-3}" "${4:-20}" "${5:-8}")
+cargo build --release -q -p seamline-registry --example registry_bench
+bench="${CARGO_TARGET_DIR:-target}/release/examples/registry_bench"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+echo "== SQLite"
+"$bench" "sqlite:$work/registry.db" "${args[@]}"
+
+if [ -n "${DATABASE_URL:-}" ]; then
+  echo
+  echo "== PostgreSQL"
+  name="seam_bench_$$"
+  psql "$DATABASE_URL" -q -c "DROP DATABASE IF EXISTS $name" -c "CREATE DATABASE $name"
+  "$bench" "${DATABASE_URL%/*}/$name" "${args[@]}"
+  psql "$DATABASE_URL" -q -c "DROP DATABASE $name WITH (FORCE)"
+fi
