@@ -322,11 +322,13 @@ impl Store {
         memory.get(&key).cloned()
     }
 
-    /// Drops the verdicts already reached, so the next questions are answered from scratch (for measuring).
-    pub fn forget_verdicts(&self) {
+    /// Drops the verdicts already reached and the versions already read, so the next questions are answered
+    /// from the database and from scratch (for measuring).
+    pub fn forget_cached(&self) {
         if let Ok(mut memory) = self.verdicts().0.lock() {
             memory.clear();
         }
+        self.forget_versions();
     }
 
     fn remember(&self, pair: &PairVerdict) {

@@ -164,6 +164,39 @@ pub struct Store {
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
     /// can-i-deploy verdicts already reached, shared by the clones of this store.
     verdicts: std::sync::Arc<crate::compat::Verdicts>,
+    /// Versions already read, shared by the clones of this store.
+    version_cache: std::sync::Arc<std::sync::Mutex<VersionCache>>,
+}
+
+/// Versions read from the database, kept up to a size; past it the cache starts over.
+#[derive(Debug, Default)]
+struct VersionCache {
+    versions: std::collections::HashMap<(String, String), StoredVersion>,
+    bytes: usize,
+}
+
+/// The most text the version cache holds.
+const VERSION_CACHE_BYTES: usize = 64 * 1024 * 1024;
+
+impl VersionCache {
+    fn get(&self, key: &(String, String)) -> Option<&StoredVersion> {
+        self.versions.get(key)
+    }
+
+    fn insert(&mut self, key: (String, String), stored: StoredVersion) {
+        let size = stored.manifest.len()
+            + stored
+                .contracts
+                .iter()
+                .map(|(p, c, h)| p.len() + c.len() + h.len())
+                .sum::<usize>();
+        if self.bytes + size > VERSION_CACHE_BYTES {
+            self.versions.clear();
+            self.bytes = 0;
+        }
+        self.bytes += size;
+        self.versions.insert(key, stored);
+    }
 }
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -202,6 +235,7 @@ impl Store {
             pool,
             write_gate: sqlite.then(Default::default),
             verdicts: Default::default(),
+            version_cache: Default::default(),
         })
     }
 
@@ -324,7 +358,36 @@ impl Store {
         .await?)
     }
 
+    /// A published version with its files. Versions are immutable, so what was read once is kept in memory
+    /// (up to `VERSION_CACHE_BYTES`) and not read again.
     pub async fn version(
+        &self,
+        service: &str,
+        version: &str,
+    ) -> Result<Option<StoredVersion>, StoreError> {
+        let key = (service.to_owned(), version.to_owned());
+        if let Some(hit) = self
+            .version_cache
+            .lock()
+            .ok()
+            .and_then(|c| c.get(&key).cloned())
+        {
+            return Ok(Some(hit));
+        }
+        let read = self.read_version(service, version).await?;
+        if let (Some(stored), Ok(mut cache)) = (&read, self.version_cache.lock()) {
+            cache.insert(key, stored.clone());
+        }
+        Ok(read)
+    }
+
+    pub(crate) fn forget_versions(&self) {
+        if let Ok(mut cache) = self.version_cache.lock() {
+            *cache = VersionCache::default();
+        }
+    }
+
+    async fn read_version(
         &self,
         service: &str,
         version: &str,
