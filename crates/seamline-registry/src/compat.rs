@@ -223,8 +223,13 @@ impl Store {
                     .collect()
             })
             .unwrap_or_default();
+        let providers: Vec<&str> = consumed.iter().map(|(p, _)| p.as_str()).collect();
+        let running = self.deployed_versions(environment, &providers).await?;
         for (provider, contract) in consumed {
-            let deployed = self.deployed_version(environment, &provider).await?;
+            let deployed = running
+                .iter()
+                .find(|(s, _)| *s == provider)
+                .map(|(_, v)| v.clone());
             if let Some(v) = &deployed
                 && let Some(known) = self.remembered(service, version, &provider, v, &contract)
             {

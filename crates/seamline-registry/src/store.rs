@@ -533,19 +533,30 @@ impl Store {
         .await?)
     }
 
-    /// The version of `service` deployed in `environment`, if any.
-    pub async fn deployed_version(
+    /// The versions of `services` deployed in `environment`, in one round trip: `(service, version)` for those
+    /// deployed there.
+    pub async fn deployed_versions(
         &self,
         environment: &str,
-        service: &str,
-    ) -> Result<Option<String>, StoreError> {
-        let row =
-            sqlx::query("SELECT version FROM deployments WHERE environment = $1 AND service = $2")
-                .bind(environment)
-                .bind(service)
-                .fetch_optional(&self.pool)
-                .await?;
-        Ok(row.map(|r| r.try_get(0)).transpose()?)
+        services: &[&str],
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        if services.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> =
+            (0..services.len()).map(|i| format!("${}", i + 2)).collect();
+        let sql = format!(
+            "SELECT service, version FROM deployments WHERE environment = $1 AND service IN ({})",
+            placeholders.join(", ")
+        );
+        let mut query = sqlx::query(&sql).bind(environment);
+        for service in services {
+            query = query.bind(*service);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     pub async fn close(&self) {
