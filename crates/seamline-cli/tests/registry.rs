@@ -62,6 +62,16 @@ fn text(out: &Output) -> String {
     )
 }
 
+/// The command failed with `code` and said `why` on stderr.
+fn refused(out: &Output, code: i32, why: &str) {
+    assert_eq!(out.status.code(), Some(code), "{}", text(out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains(why),
+        "{}",
+        text(out)
+    );
+}
+
 fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -306,12 +316,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         Some(&admin),
         &["publish", "--version", "2.4.0"],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("already published with other content"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 2, "already published with other content");
     // The gate for a version nobody published.
     let out = seam(
         &payment,
@@ -319,12 +324,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         None,
         &["can-i-deploy", "--version", "9.9.9", "--env", "production"],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("has not been published"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 2, "has not been published");
 }
 
 #[test]
@@ -343,12 +343,7 @@ fn tokens_lint_and_git_guard_publishing() {
 
     // No token, then a token for another service.
     let out = seam(&payment, &registry, None, &["publish", "--version", "1"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("set SEAM_TOKEN"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 2, "set SEAM_TOKEN");
     let order_token = registry.token("publish:order-service");
     let out = seam(
         &payment,
@@ -356,12 +351,7 @@ fn tokens_lint_and_git_guard_publishing() {
         Some(&order_token),
         &["publish", "--version", "1"],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("lacks the scope publish:payment-service"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 2, "lacks the scope publish:payment-service");
 
     // Lint errors are refused unless allowed.
     let admin = registry.token("admin");
@@ -372,12 +362,7 @@ fn tokens_lint_and_git_guard_publishing() {
         Some(&admin),
         &["publish", "--version", "1"],
     );
-    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("--allow-lint-errors"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 1, "--allow-lint-errors");
     let out = seam(
         &broken,
         &registry,
@@ -423,12 +408,7 @@ fn tokens_lint_and_git_guard_publishing() {
         "x-timeout-ms: 1000",
     );
     let out = seam(&payment, &registry, Some(&payment_token), &["publish"]);
-    assert_eq!(out.status.code(), Some(2), "{}", text(&out));
-    assert!(
-        String::from_utf8_lossy(&out.stderr).contains("uncommitted changes"),
-        "{}",
-        text(&out)
-    );
+    refused(&out, 2, "uncommitted changes");
 }
 
 #[test]
