@@ -160,11 +160,7 @@ pub fn lint_service_dir(dir: &Path, options: &LintOptions) -> LintOutcome {
         return outcome;
     };
     let mut contracts = Vec::new();
-    for provided in manifest
-        .provides_http
-        .iter()
-        .chain(&manifest.provides_events)
-    {
+    for provided in manifest.provided_contracts() {
         let path = dir.join(&provided.spec.value);
         if path.is_file() {
             let doc = ws.load_with_refs(&path);

@@ -44,6 +44,16 @@ pub struct ConsumedContract<'a> {
 }
 
 impl Manifest {
+    /// Every provided contract, the HTTP ones first, in manifest order.
+    pub fn provided_contracts(&self) -> impl Iterator<Item = &ProvidedContract> {
+        self.provides_http.iter().chain(&self.provides_events)
+    }
+
+    /// The provided contract named `name`.
+    pub fn provided(&self, name: &str) -> Option<&ProvidedContract> {
+        self.provided_contracts().find(|p| p.name.value == name)
+    }
+
     /// Every consumed contract, the HTTP ones first, in manifest order.
     pub fn consumed_contracts(&self) -> impl Iterator<Item = ConsumedContract<'_>> {
         let http = self.consumes_http.iter().map(|c| ConsumedContract {

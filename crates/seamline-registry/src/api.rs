@@ -158,7 +158,8 @@ async fn grant(app: &App, headers: &HeaderMap) -> Result<Option<Grant>, ApiError
 /// Reads are open unless the server was started with private reads.
 pub(crate) async fn may_read(app: &App, headers: &HeaderMap) -> Result<(), ApiError> {
     let grant = grant(app, headers).await?;
-    if app.settings.private_reads && !grant.is_some_and(|g| g.may_read()) {
+    // Any valid token may read.
+    if app.settings.private_reads && grant.is_none() {
         return Err(ApiError::unauthorized(
             "this registry's reads are private: send `Authorization: Bearer <token>`",
         ));
@@ -258,13 +259,7 @@ impl IntoResponse for ApiError {
 
 /// Service, version and environment names go into URLs and storage keys: a safe alphabet, no traversal.
 fn check_name(what: &str, name: &str) -> Result<(), ApiError> {
-    if crate::valid_name(name) {
-        Ok(())
-    } else {
-        Err(ApiError::bad_request(format!(
-            "`{name}` is not a valid {what}: use 1 to 128 letters, digits, `.`, `_`, `-` or `+`, not starting with `.`"
-        )))
-    }
+    crate::check_name(what, name).map_err(ApiError::bad_request)
 }
 
 /// Contract paths are relative to the service root, with forward slashes, and stay inside it.

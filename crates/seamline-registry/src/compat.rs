@@ -84,13 +84,14 @@ impl Opened {
 
     /// The file this version provides under the contract name `contract`.
     fn provided(&self, contract: &str) -> Option<String> {
-        let manifest = self.manifest.as_ref()?;
-        manifest
-            .provides_http
-            .iter()
-            .chain(&manifest.provides_events)
-            .find(|p| p.name.value == contract)
-            .map(|p| p.spec.value.clone())
+        Some(
+            self.manifest
+                .as_ref()?
+                .provided(contract)?
+                .spec
+                .value
+                .clone(),
+        )
     }
 }
 
@@ -425,9 +426,7 @@ impl Store {
             o.manifest
                 .as_ref()
                 .map(|m| {
-                    m.provides_http
-                        .iter()
-                        .chain(&m.provides_events)
+                    m.provided_contracts()
                         .map(|p| (p.name.value.clone(), p.spec.value.clone()))
                         .collect()
                 })

@@ -40,3 +40,14 @@ pub fn valid_name(name: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-' | b'+'))
         && !name.starts_with('.')
 }
+
+/// `Err` with what to do when `name` is not a valid `what` ("service name", "version", "environment").
+pub fn check_name(what: &str, name: &str) -> Result<(), String> {
+    if valid_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{name}` is not a valid {what}: use 1 to 128 letters, digits, `.`, `_`, `-` or `+`, not starting with `.`"
+        ))
+    }
+}

@@ -347,6 +347,15 @@ impl Store {
         .await?)
     }
 
+    /// The team that owns `service`, as its latest publication said.
+    pub async fn owner(&self, service: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT owner FROM services WHERE name = $1")
+            .bind(service)
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.map(|r| r.try_get(0)).transpose()?.flatten())
+    }
+
     /// A service's versions, newest first.
     pub async fn versions(&self, service: &str) -> Result<Vec<VersionSummary>, StoreError> {
         Ok(sqlx::query_as(

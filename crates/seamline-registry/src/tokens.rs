@@ -62,11 +62,6 @@ pub struct Grant {
 }
 
 impl Grant {
-    /// Any valid token may read.
-    pub fn may_read(&self) -> bool {
-        true
-    }
-
     pub fn may_publish(&self, service: &str) -> bool {
         self.scopes
             .iter()

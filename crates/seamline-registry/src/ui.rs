@@ -177,13 +177,7 @@ async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<St
     .manifest;
     let edges = app.store.edges().await?;
     let deployments = app.store.deployments_of(&name).await?;
-    let owner = app
-        .store
-        .services()
-        .await?
-        .into_iter()
-        .find(|s| s.name == name)
-        .and_then(|s| s.owner);
+    let owner = app.store.owner(&name).await?;
     let provided: Vec<(String, String, &str)> = manifest
         .as_ref()
         .map(|m| {

@@ -319,9 +319,7 @@ fn provided_name(dir: &Path, new: &Source) -> Option<(String, String)> {
     let manifest = read.manifest?;
     let wanted = std::fs::canonicalize(path).ok()?;
     manifest
-        .provides_http
-        .iter()
-        .chain(&manifest.provides_events)
+        .provided_contracts()
         .find(|p| std::fs::canonicalize(dir.join(&p.spec.value)).ok().as_ref() == Some(&wanted))
         .map(|p| (manifest.name.value.clone(), p.name.value.clone()))
 }
@@ -369,9 +367,7 @@ fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<Pair>> {
         bail!("seam.toml has problems; run `seam lint` to see them");
     };
     Ok(manifest
-        .provides_http
-        .iter()
-        .chain(&manifest.provides_events)
+        .provided_contracts()
         .map(|p| {
             let path = PathBuf::from(&p.spec.value);
             Pair {

@@ -175,11 +175,7 @@ fn contract_files(dir: &Path, manifest: &Manifest) -> anyhow::Result<Vec<(String
         allow_remote_refs: false,
         limits: Default::default(),
     });
-    let provided = manifest
-        .provides_http
-        .iter()
-        .chain(&manifest.provides_events)
-        .map(|p| p.spec.value.clone());
+    let provided = manifest.provided_contracts().map(|p| p.spec.value.clone());
     let vendored = manifest.consumed_contracts().filter_map(|c| {
         c.vendored_candidates()
             .into_iter()
@@ -391,13 +387,11 @@ fn fetch_consumed(
             detail["manifest"].as_str().unwrap_or_default().as_bytes(),
         )
         .manifest;
-        let Some(spec) = provider_manifest.as_ref().and_then(|m| {
-            m.provides_http
-                .iter()
-                .chain(&m.provides_events)
-                .find(|p| p.name.value == *contract)
-                .map(|p| p.spec.value.clone())
-        }) else {
+        let Some(spec) = provider_manifest
+            .as_ref()
+            .and_then(|m| m.provided(contract))
+            .map(|p| p.spec.value.clone())
+        else {
             problems.push(format!(
                 "{service} {version} provides no contract named `{contract}`"
             ));

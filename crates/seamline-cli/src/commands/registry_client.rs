@@ -125,11 +125,6 @@ impl Answer {
 
 /// A name that goes into a URL path, checked with the server's rule so no input can change the path.
 pub(crate) fn segment<'a>(what: &str, name: &'a str) -> anyhow::Result<&'a str> {
-    if seamline_registry::valid_name(name) {
-        Ok(name)
-    } else {
-        bail!(
-            "`{name}` is not a valid {what}: use 1 to 128 letters, digits, `.`, `_`, `-` or `+`, not starting with `.`"
-        )
-    }
+    seamline_registry::check_name(what, name).map_err(anyhow::Error::msg)?;
+    Ok(name)
 }
