@@ -110,6 +110,15 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
     /// Work backward from failing requests in traces to the service and span that caused them.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Write the assistant files (AGENTS.md, CLAUDE.md, Cursor and Copilot rules) from seam.toml and the contracts.
+    #[command(after_help = "Examples:
+  seam context                     write or refresh the files [context] targets names (all by default)
+  seam context --check             exit 1 with a diff when a file is not what seam context would write
+  seam context --mcp-config        also register `seam mcp` in .mcp.json, .cursor/mcp.json, .vscode/mcp.json
+
+Only the block between the seam:begin and seam:end markers is written; text outside it is kept. A block edited
+by hand is refused (see --force-keep). The guide is docs/context.md.")]
+    Context(ContextArgs),
     /// Run the contract registry: its HTTP API on SQLite (default) or PostgreSQL.
     #[command(after_help = "Examples:
   seam serve                                      SQLite file seam-registry.db here, on 127.0.0.1:8080
@@ -505,6 +514,23 @@ pub(crate) struct PullArgs {
     pub force: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ContextArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Write nothing; exit 1 and show the difference when a file is out of date.
+    #[arg(long)]
+    pub check: bool,
+    /// Where a block was edited by hand, leave the file as it is and write the new version beside it as
+    /// FILE.new.
+    #[arg(long, conflicts_with = "check")]
+    pub force_keep: bool,
+    /// Also register `seam mcp` as an MCP server in the configuration file of each targeted assistant.
+    #[arg(long)]
+    pub mcp_config: bool,
 }
 
 #[derive(Debug, Args)]

@@ -18,9 +18,9 @@ mod workspace;
 pub use contract::{ContractKind, detect_kind};
 pub use discover::find_contract_files;
 pub use document::{DocId, Document};
-pub use lock::{Lock, LockedContract, sha256_hex};
+pub use lock::{Lock, LockedConsumer, LockedContract, sha256_hex};
 pub use manifest::{
-    ConsumedContract, ConsumedEvents, ConsumedHttp, DiffAccept, DiffConfig, DiffIgnore, LintConfig,
+    CONTEXT_TARGETS, ConsumedContract, ConsumedEvents, ContextConfig, ConsumedHttp, DiffAccept, DiffConfig, DiffIgnore, LintConfig,
     Manifest, ManifestProblem, ManifestRead, MessageRef, ProvidedContract, Published, Retry,
     Spanned, parse_manifest, read_manifest, suggest,
 };

@@ -10,6 +10,18 @@ pub struct Lock {
     pub source: SourceFile,
     pub root: Node,
     pub contracts: Vec<LockedContract>,
+    /// `consumers`: who consumes this service's contracts, as the registry said at the last `seam pull`;
+    /// `None` when the lock has no such list.
+    pub consumers: Option<Vec<LockedConsumer>>,
+}
+
+/// One consumer of one of this service's contracts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LockedConsumer {
+    pub service: String,
+    pub contract: String,
+    /// The operations or messages it uses.
+    pub uses: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -57,10 +69,39 @@ impl Lock {
                 pointer: format!("/contract/{i}"),
             });
         }
+        let consumers = match root.get("consumers") {
+            None => None,
+            Some(list) => {
+                let items = list
+                    .as_array()
+                    .ok_or("`consumers` must be an array of tables")?;
+                let mut out = Vec::new();
+                for (i, entry) in items.iter().enumerate() {
+                    let field = |key: &str| {
+                        entry
+                            .get(key)
+                            .and_then(|v| v.as_str())
+                            .map(str::to_owned)
+                            .ok_or_else(|| format!("consumer {} has no string `{key}`", i + 1))
+                    };
+                    out.push(LockedConsumer {
+                        service: field("service")?,
+                        contract: field("contract")?,
+                        uses: entry
+                            .get("uses")
+                            .and_then(|u| u.as_array())
+                            .map(|u| u.iter().filter_map(|x| x.as_str()).map(str::to_owned).collect())
+                            .unwrap_or_default(),
+                    });
+                }
+                Some(out)
+            }
+        };
         Ok(Lock {
             source: parsed.source,
             root,
             contracts,
+            consumers,
         })
     }
 

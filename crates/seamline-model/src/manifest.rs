@@ -32,6 +32,8 @@ pub struct Manifest {
     pub diff: DiffConfig,
     /// `[registry] url`: where `seam publish`, `seam pull` and the deploy gate go by default.
     pub registry_url: Option<Spanned<String>>,
+    /// `[context]`: which assistant files `seam context` writes, and how.
+    pub context: ContextConfig,
 }
 
 /// A contract this service consumes, HTTP or events: whose, which, and where its vendored copy is when the
@@ -189,6 +191,24 @@ pub struct DiffAccept {
 }
 
 /// A problem in the manifest, located by span.
+/// `[context]` in `seam.toml`. Absent keys keep the defaults: every target, CLAUDE.md as an import of
+/// AGENTS.md, a 1,500-token budget for what assistants load on every request, linked files under
+/// `docs/integration`.
+#[derive(Debug, Clone, Default)]
+pub struct ContextConfig {
+    /// `targets`: any of `agents`, `claude`, `cursor`, `copilot`; `None` means all of them.
+    pub targets: Option<Vec<Spanned<String>>>,
+    /// `claude`: `import` (CLAUDE.md imports AGENTS.md) or `block` (CLAUDE.md carries the same block).
+    pub claude: Option<Spanned<String>>,
+    /// `budget_tokens`: the most tokens the always-loaded part may take.
+    pub budget_tokens: Option<Spanned<u64>>,
+    /// `dir`: where the linked, load-on-demand files go, relative to the service root.
+    pub dir: Option<Spanned<String>>,
+}
+
+/// The assistant files `[context] targets` may name.
+pub const CONTEXT_TARGETS: &[&str] = &["agents", "claude", "cursor", "copilot"];
+
 #[derive(Debug, Clone)]
 pub struct ManifestProblem {
     pub span: Span,
@@ -246,8 +266,10 @@ const TOP: &[&str] = &[
     "lint",
     "diff",
     "registry",
+    "context",
 ];
 const REGISTRY: &[&str] = &["url"];
+const CONTEXT: &[&str] = &["targets", "claude", "budget_tokens", "dir"];
 const DIFF: &[&str] = &["open_content", "levels", "ignore", "accept"];
 const DIFF_IGNORE: &[&str] = &["check", "subject", "reason", "until"];
 const DIFF_ACCEPT: &[&str] = &["base", "reason"];
@@ -444,6 +466,7 @@ impl<'a> Cx<'a, '_> {
         let registry_url = self
             .table("/registry", REGISTRY)
             .and_then(|_| self.string("/registry", "url", true));
+        let context = self.context();
         Some(Manifest {
             path: path.to_owned(),
             source: source.clone(),
@@ -458,7 +481,56 @@ impl<'a> Cx<'a, '_> {
             lint,
             diff,
             registry_url,
+            context,
         })
+    }
+
+    fn context(&mut self) -> ContextConfig {
+        if self.table("/context", CONTEXT).is_none() {
+            return ContextConfig::default();
+        }
+        let targets = self
+            .at("/context/targets")
+            .is_some()
+            .then(|| self.strings("/context", "targets"));
+        for target in targets.iter().flatten() {
+            if !CONTEXT_TARGETS.contains(&target.value.as_str()) {
+                let span = self.at(&target.pointer).map_or(Span::default(), |n| n.span);
+                let help = suggest(&target.value, CONTEXT_TARGETS)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .or_else(|| Some(format!("known targets: {}", CONTEXT_TARGETS.join(", "))));
+                self.report(span, format!("unknown context target `{}`", target.value), help);
+            }
+        }
+        let claude = self.string("/context", "claude", false);
+        if let Some(c) = &claude
+            && !matches!(c.value.as_str(), "import" | "block")
+        {
+            let span = self.at(&c.pointer).map_or(Span::default(), |n| n.span);
+            self.report(
+                span,
+                format!("`claude` must be `import` or `block`, not `{}`", c.value),
+                Some("`import` writes `@AGENTS.md` into CLAUDE.md; `block` copies the block".into()),
+            );
+        }
+        let budget_tokens = self.number("/context", "budget_tokens");
+        let dir = self.string("/context", "dir", false);
+        if let Some(d) = &dir
+            && (d.value.starts_with('/') || d.value.split(['/', '\\']).any(|part| part == ".."))
+        {
+            let span = self.at(&d.pointer).map_or(Span::default(), |n| n.span);
+            self.report(
+                span,
+                "`dir` must be a folder inside the service, without `..`",
+                None,
+            );
+        }
+        ContextConfig {
+            targets,
+            claude,
+            budget_tokens,
+            dir,
+        }
     }
 
     fn provided(&mut self, pointer: &str) -> Vec<ProvidedContract> {

@@ -1,7 +1,7 @@
 //! The registry commands: `seam publish`, `seam pull`, `seam record-deployment`, `seam can-i-deploy`.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
@@ -307,11 +307,11 @@ pub(crate) fn pull(args: &PullArgs) -> anyhow::Result<Status> {
     for p in &plan.pulled {
         let path = args.dir.join(&p.path);
         if std::fs::read(&path).ok().as_deref() != Some(p.content.as_bytes()) {
-            write_atomically(&path, p.content.as_bytes())?;
+            crate::commands::write_atomically(&path, p.content.as_bytes())?;
         }
     }
     if plan.lock_changes {
-        write_atomically(&args.dir.join("seam.lock"), plan.lock.as_bytes())?;
+        crate::commands::write_atomically(&args.dir.join("seam.lock"), plan.lock.as_bytes())?;
     }
     if plan.changes.is_empty() {
         println!("up to date with {}", plan.registry);
@@ -466,21 +466,6 @@ fn render_lock(pulled: &[Pulled]) -> String {
         );
     }
     out
-}
-
-/// Writes beside the target and renames over it, so an interrupted write never leaves half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
-    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temp = dir.join(format!(".{name}.seam-tmp"));
-    std::fs::write(&temp, bytes).with_context(|| format!("writing {}", temp.display()))?;
-    std::fs::rename(&temp, path).with_context(|| format!("writing {}", path.display()))
 }
 
 pub(crate) fn record_deployment(args: &RecordDeploymentArgs) -> anyhow::Result<Status> {

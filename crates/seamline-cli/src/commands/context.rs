@@ -1,0 +1,197 @@
+//! `seam context`: the assistant files, written or checked.
+
+use std::path::Path;
+
+use anyhow::{Context as _, bail};
+use seamline_context::{Change, Settings, Target, gather, generate, plan};
+use seamline_trace::render::count_tokens;
+use serde_json::{Map, Value, json};
+
+use crate::Status;
+use crate::args::ContextArgs;
+use crate::commands::write_atomically;
+
+pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
+    let dir = &args.dir;
+    let Some(changes) = changes(dir)? else {
+        return Ok(Status::InputError);
+    };
+    let refused = report_refusals(&changes, args.force_keep);
+    if args.check {
+        let stale: Vec<&Change> = changes.iter().filter(|c| c.is_stale() && c.after.is_ok()).collect();
+        for c in &stale {
+            print_diff(c);
+        }
+        if refused > 0 {
+            return Ok(Status::InputError);
+        }
+        if stale.is_empty() {
+            println!("assistant files are up to date ({} files)", changes.len());
+            return Ok(Status::Clean);
+        }
+        eprintln!(
+            "{} file(s) out of date: run `seam context` and commit the result",
+            stale.len()
+        );
+        return Ok(Status::Findings);
+    }
+    if refused > 0 && !args.force_keep {
+        return Ok(Status::InputError);
+    }
+    let mut kept = 0;
+    for c in &changes {
+        let path = dir.join(&c.path);
+        let (state, text) = match &c.after {
+            Ok(after) if c.before.as_deref() == Some(after.as_str()) => ("unchanged", after.clone()),
+            Ok(after) => {
+                write_atomically(&path, after.as_bytes())?;
+                (if c.before.is_some() { "updated" } else { "created" }, after.clone())
+            }
+            Err(_) => {
+                // --force-keep: the edited file stays; the version seam would write goes beside it.
+                let fresh = seamline_context::blocks::apply(None, "", &block_body(c, dir)?)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                let beside = format!("{}.new", c.path);
+                write_atomically(&dir.join(&beside), fresh.as_bytes())?;
+                kept += 1;
+                ("kept", fresh)
+            }
+        };
+        let loaded = if c.always_loaded { ", always loaded" } else { "" };
+        println!(
+            "{:<44} {:<9} {:>5} tokens{loaded}",
+            c.path,
+            state,
+            count_tokens(&text)
+        );
+    }
+    if args.mcp_config {
+        write_mcp_configs(dir)?;
+    }
+    Ok(if kept > 0 { Status::Findings } else { Status::Clean })
+}
+
+/// The files and their wanted contents, or `None` after printing why the service cannot be read.
+pub(crate) fn changes(dir: &Path) -> anyhow::Result<Option<Vec<Change>>> {
+    if !dir.join("seam.toml").is_file() {
+        bail!(
+            "no seam.toml in `{}`; `seam context` runs in a service folder (create one with `seam init`)",
+            dir.display()
+        );
+    }
+    let (facts, manifest) = match gather(dir) {
+        Ok(found) => found,
+        Err(e) => {
+            eprintln!("error: {e}");
+            if let seamline_context::FactsError::Manifest { help: Some(h), .. } = &e {
+                eprintln!("  help: {h}");
+            }
+            return Ok(None);
+        }
+    };
+    let settings = Settings::from_manifest(&manifest);
+    let generated = match generate(&facts, &settings) {
+        Ok(g) => g,
+        Err(e) => {
+            eprintln!("error: seam.toml: {e}");
+            eprintln!(
+                "  help: raise `[context] budget_tokens` (now {}), or trim what seam.toml lists",
+                settings.budget_tokens
+            );
+            return Ok(None);
+        }
+    };
+    match plan(dir, &generated) {
+        Ok(changes) => Ok(Some(changes)),
+        Err((path, e)) => bail!("cannot read {}: {e}", dir.join(path).display()),
+    }
+}
+
+/// Prints each file whose block cannot be replaced; returns how many.
+fn report_refusals(changes: &[Change], force_keep: bool) -> usize {
+    let mut n = 0;
+    for c in changes {
+        if let Err(e) = &c.after {
+            n += 1;
+            eprintln!("error: {}:{}: {e}", c.path, e.line());
+            if !(force_keep && matches!(e, seamline_context::BlockError::Edited { .. })) {
+                eprintln!("  help: {}", e.help());
+            }
+        }
+    }
+    n
+}
+
+/// The block text `seam context` wants in a refused file (to write beside it).
+fn block_body(c: &Change, dir: &Path) -> anyhow::Result<String> {
+    let (facts, manifest) = gather(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let generated = generate(&facts, &Settings::from_manifest(&manifest))?;
+    generated
+        .into_iter()
+        .find(|g| g.path == c.path)
+        .map(|g| g.body)
+        .context("the file is no longer generated")
+}
+
+fn print_diff(c: &Change) {
+    let (Some(before), Ok(after)) = (c.before.as_deref(), c.after.as_ref()) else {
+        if c.before.is_none() {
+            println!("{}: missing (seam context would create it)", c.path);
+        }
+        return;
+    };
+    let diff = similar::TextDiff::from_lines(before, after.as_str());
+    print!(
+        "{}",
+        diff.unified_diff()
+            .context_radius(2)
+            .header(&format!("a/{}", c.path), &format!("b/{}", c.path))
+    );
+}
+
+/// The MCP client configuration of each targeted assistant, with a `seam` server added or updated and every
+/// other entry kept.
+fn write_mcp_configs(dir: &Path) -> anyhow::Result<()> {
+    let (_, manifest) = gather(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let settings = Settings::from_manifest(&manifest);
+    let server = json!({ "command": "seam", "args": ["mcp"] });
+    for target in &settings.targets {
+        let (path, key, entry) = match target {
+            Target::Claude => (".mcp.json", "mcpServers", server.clone()),
+            Target::Cursor => (".cursor/mcp.json", "mcpServers", server.clone()),
+            Target::Copilot => (
+                ".vscode/mcp.json",
+                "servers",
+                json!({ "type": "stdio", "command": "seam", "args": ["mcp"] }),
+            ),
+            Target::Agents => continue,
+        };
+        let file = dir.join(path);
+        let mut config: Value = match std::fs::read_to_string(&file) {
+            Ok(text) => serde_json::from_str(&text).with_context(|| {
+                format!("{path} is not valid JSON; fix it or move it away, then run again")
+            })?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => json!({}),
+            Err(e) => return Err(e).with_context(|| format!("reading {path}")),
+        };
+        let Some(object) = config.as_object_mut() else {
+            bail!("{path} is not a JSON object; fix it or move it away, then run again");
+        };
+        let servers = object
+            .entry(key)
+            .or_insert_with(|| Value::Object(Map::new()));
+        let Some(servers) = servers.as_object_mut() else {
+            bail!("`{key}` in {path} is not a JSON object");
+        };
+        if servers.get("seam") == Some(&entry) {
+            println!("{path:<44} unchanged");
+            continue;
+        }
+        servers.insert("seam".into(), entry);
+        let mut text = serde_json::to_string_pretty(&config)?;
+        text.push('\n');
+        write_atomically(&file, text.as_bytes())?;
+        println!("{path:<44} updated");
+    }
+    Ok(())
+}
