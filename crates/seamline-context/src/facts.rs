@@ -165,12 +165,18 @@ impl Facts {
         for p in manifest.provided_contracts() {
             let path = root.join(&p.spec.value);
             let doc = ws.load_with_refs(&path);
-            let http = manifest.provides_http.iter().any(|h| h.name.value == p.name.value);
+            let http = manifest
+                .provides_http
+                .iter()
+                .any(|h| h.name.value == p.name.value);
             let items: Vec<String> = if http {
                 let ops = operations(ws, doc);
                 problem_json |= ops.iter().any(|o| errors_of(ws, o).1);
                 ops.iter()
-                    .map(|o| o.operation_id().map_or_else(|| op_display(o), str::to_owned))
+                    .map(|o| {
+                        o.operation_id()
+                            .map_or_else(|| op_display(o), str::to_owned)
+                    })
                     .collect()
             } else {
                 let ids: Vec<String> = messages(ws, doc).iter().map(|m| m.id()).collect();
@@ -185,7 +191,9 @@ impl Facts {
                 protocol: if http {
                     "HTTP".into()
                 } else {
-                    p.broker.as_ref().map_or("events".into(), |b| b.value.clone())
+                    p.broker
+                        .as_ref()
+                        .map_or("events".into(), |b| b.value.clone())
                 },
                 file: shown(&p.spec.value),
                 items,
@@ -204,8 +212,8 @@ impl Facts {
             let uses = c
                 .operations
                 .iter()
-                .map(|wanted| {
-                    match ops.iter().find(|o| o.operation_id() == Some(&wanted.value)) {
+                .map(
+                    |wanted| match ops.iter().find(|o| o.operation_id() == Some(&wanted.value)) {
                         Some(o) => http_use(ws, o, &wanted.value, root_timeout),
                         None => {
                             if doc.is_some() {
@@ -216,8 +224,8 @@ impl Facts {
                             }
                             missing(&wanted.value)
                         }
-                    }
-                })
+                    },
+                )
                 .collect();
             partners.push(Partner {
                 service: c.service.value.clone(),
@@ -231,7 +239,11 @@ impl Facts {
                 retry: c.retry.as_ref().map(|r| {
                     let attempts = r.attempts.as_ref().map(|a| format!("{} attempts", a.value));
                     let backoff = r.backoff.as_ref().map(|b| format!("{} backoff", b.value));
-                    [attempts, backoff].into_iter().flatten().collect::<Vec<_>>().join(", ")
+                    [attempts, backoff]
+                        .into_iter()
+                        .flatten()
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }),
                 dead_letter: None,
             });
@@ -463,7 +475,12 @@ fn required_of(schema: &Node) -> Vec<String> {
     schema
         .get("required")
         .and_then(Node::as_array)
-        .map(|r| r.iter().filter_map(Node::as_str).map(str::to_owned).collect())
+        .map(|r| {
+            r.iter()
+                .filter_map(Node::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -496,8 +513,10 @@ fn consumer_migrations(
 /// A provider declaring several versions of one message is dual-publishing it.
 fn provider_migrations(ids: &[String]) -> Vec<String> {
     let mut out = Vec::new();
-    let parsed: Vec<seamline_model::MessageRef> =
-        ids.iter().map(|id| seamline_model::MessageRef::parse(id)).collect();
+    let parsed: Vec<seamline_model::MessageRef> = ids
+        .iter()
+        .map(|id| seamline_model::MessageRef::parse(id))
+        .collect();
     let mut names: Vec<&str> = parsed.iter().map(|m| m.name.as_str()).collect();
     names.sort_unstable();
     names.dedup();

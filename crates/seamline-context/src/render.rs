@@ -17,7 +17,12 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 4] = [Target::Agents, Target::Claude, Target::Cursor, Target::Copilot];
+    pub const ALL: [Target; 4] = [
+        Target::Agents,
+        Target::Claude,
+        Target::Cursor,
+        Target::Copilot,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -62,14 +67,12 @@ impl Settings {
         Settings {
             targets,
             claude_import: c.claude.as_ref().is_none_or(|v| v.value == "import"),
-            budget_tokens: c
-                .budget_tokens
-                .as_ref()
-                .map_or(DEFAULT_BUDGET, |b| usize::try_from(b.value).unwrap_or(usize::MAX)),
-            dir: c
-                .dir
-                .as_ref()
-                .map_or("docs/integration".into(), |d| d.value.trim_end_matches('/').to_owned()),
+            budget_tokens: c.budget_tokens.as_ref().map_or(DEFAULT_BUDGET, |b| {
+                usize::try_from(b.value).unwrap_or(usize::MAX)
+            }),
+            dir: c.dir.as_ref().map_or("docs/integration".into(), |d| {
+                d.value.trim_end_matches('/').to_owned()
+            }),
         }
     }
 }
@@ -120,15 +123,16 @@ pub fn generate(facts: &Facts, settings: &Settings) -> Result<Vec<Generated>, Ov
             Target::Agents => (format!("# {}\n\n", facts.service), body.clone(), true),
             Target::Claude if settings.claude_import => (
                 format!("# {}\n\n", facts.service),
-                "The integration context of this service is in AGENTS.md:\n\n@AGENTS.md\n".to_owned(),
+                "The integration context of this service is in AGENTS.md:\n\n@AGENTS.md\n"
+                    .to_owned(),
                 true,
             ),
             Target::Claude | Target::Copilot => (String::new(), body.clone(), true),
             Target::Cursor => (
                 format!(
-                    "---\ndescription: {}'s integration context: partners, contracts, conventions, migrations\n\
-                     globs: seam.toml,contracts/**\nalwaysApply: true\n---\n",
-                    facts.service
+                    "---\ndescription: \"{}'s integration context: partners, contracts, conventions, migrations\"\n\
+                     globs: \"seam.toml,contracts/**\"\nalwaysApply: true\n---\n",
+                    facts.service.replace('\\', "\\\\").replace('"', "\\\"")
                 ),
                 body.clone(),
                 true,
@@ -172,7 +176,11 @@ fn code_list(items: &[String]) -> String {
 }
 
 fn direction(p: &Partner) -> &'static str {
-    if p.http { "calls" } else { "consumes events from" }
+    if p.http {
+        "calls"
+    } else {
+        "consumes events from"
+    }
 }
 
 fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
@@ -204,7 +212,10 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
     if facts.partners.is_empty() {
         let _ = writeln!(s, "This service consumes no other service's contract.\n");
     } else if compact {
-        let _ = writeln!(s, "| service | direction | protocol | contract in this repo | details |");
+        let _ = writeln!(
+            s,
+            "| service | direction | protocol | contract in this repo | details |"
+        );
         let _ = writeln!(s, "|---|---|---|---|---|");
         for p in &facts.partners {
             let _ = writeln!(
@@ -220,7 +231,10 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
         }
         s.push('\n');
     } else {
-        let _ = writeln!(s, "| service | direction | protocol | contract in this repo | uses | version |");
+        let _ = writeln!(
+            s,
+            "| service | direction | protocol | contract in this repo | uses | version |"
+        );
         let _ = writeln!(s, "|---|---|---|---|---|---|");
         for p in &facts.partners {
             let uses: Vec<String> = p
@@ -257,8 +271,17 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
     }
 
     let _ = writeln!(s, "### Conventions\n");
-    for p in facts.partners.iter().filter(|p| p.http) {
-        let _ = writeln!(s, "- {}", http_rule(p, compact));
+    if compact && facts.partners.iter().any(|p| p.http) {
+        let _ = writeln!(
+            s,
+            "- Calls: each partner's timeout, retry policy and retry-safe operations are in its file above. \
+             Retry only on 408, 429 (after `Retry-After`), 502, 503, 504 and connection errors, with \
+             exponential backoff and jitter."
+        );
+    } else {
+        for p in facts.partners.iter().filter(|p| p.http) {
+            let _ = writeln!(s, "- {}", http_rule(p));
+        }
     }
     let event_partners: Vec<&Partner> = facts.partners.iter().filter(|p| !p.http).collect();
     if !event_partners.is_empty() {
@@ -266,7 +289,10 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
             .iter()
             .map(|p| match &p.dead_letter {
                 Some(q) => format!("{} → `{q}`", p.service),
-                None => format!("{} → none declared (add `dead_letter` in `seam.toml`)", p.service),
+                None => format!(
+                    "{} → none declared (add `dead_letter` in `seam.toml`)",
+                    p.service
+                ),
             })
             .collect();
         let _ = writeln!(
@@ -282,12 +308,17 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
         .partners
         .iter()
         .flat_map(|p| p.uses.iter())
-        .filter(|u| u.required_headers.iter().any(|h| h.eq_ignore_ascii_case("idempotency-key")))
+        .filter(|u| {
+            u.required_headers
+                .iter()
+                .any(|h| h.eq_ignore_ascii_case("idempotency-key"))
+        })
         .map(|u| format!("`{}`", u.id))
         .collect();
-    let mut headers = "- Headers: send `traceparent` (W3C Trace Context) on every request and message, \
+    let mut headers =
+        "- Headers: send `traceparent` (W3C Trace Context) on every request and message, \
                        continuing the incoming trace"
-        .to_owned();
+            .to_owned();
     if !keyed.is_empty() {
         let _ = write!(
             headers,
@@ -302,7 +333,8 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
         .flat_map(|p| p.uses.iter())
         .any(|u| u.problem_json);
     if partner_problems || facts.problem_json {
-        let mut line = "- Errors are RFC 9457 problem details (`application/problem+json`)".to_owned();
+        let mut line =
+            "- Errors are RFC 9457 problem details (`application/problem+json`)".to_owned();
         if partner_problems {
             line.push_str(": decode partners' errors by `type` and status, never by message text");
         }
@@ -327,10 +359,16 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
     let _ = writeln!(s, "### Who consumes this service\n");
     match &facts.consumers {
         Some(consumers) if consumers.is_empty() => {
-            let _ = writeln!(s, "No service consumes its contracts (registry, at the last `seam pull`).\n");
+            let _ = writeln!(
+                s,
+                "No service consumes its contracts (registry, at the last `seam pull`).\n"
+            );
         }
         Some(consumers) => {
-            let _ = writeln!(s, "From the registry at the last `seam pull`; a change to what they use breaks them.\n");
+            let _ = writeln!(
+                s,
+                "From the registry at the last `seam pull`; a change to what they use breaks them.\n"
+            );
             let _ = writeln!(s, "| consumer | contract | uses |");
             let _ = writeln!(s, "|---|---|---|");
             for c in consumers {
@@ -387,7 +425,7 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
     s
 }
 
-fn http_rule(p: &Partner, compact: bool) -> String {
+fn http_rule(p: &Partner) -> String {
     let mut rule = format!("Calls to {}:", p.service);
     match p.timeout_ms {
         Some(t) => {
@@ -401,9 +439,6 @@ fn http_rule(p: &Partner, compact: bool) -> String {
         }
         _ => rule.push_str("; no retry policy in `seam.toml` (add `retry`)"),
     }
-    if compact {
-        return format!("{rule}.");
-    }
     let safe: Vec<String> = p
         .uses
         .iter()
@@ -416,12 +451,18 @@ fn http_rule(p: &Partner, compact: bool) -> String {
         .filter(|u| u.found && !u.retry_safe)
         .map(|u| format!("`{}`", u.id))
         .collect();
-    rule.push_str(". Retry only on 408, 429 (after `Retry-After`), 502, 503, 504 and connection errors");
+    rule.push_str(
+        ". Retry only on 408, 429 (after `Retry-After`), 502, 503, 504 and connection errors",
+    );
     if !safe.is_empty() {
         let _ = write!(rule, "; safe to retry: {}", safe.join(", "));
     }
     if !unsafe_.is_empty() {
-        let _ = write!(rule, "; never retry {} (not idempotent, no `Idempotency-Key`)", unsafe_.join(", "));
+        let _ = write!(
+            rule,
+            "; never retry {} (not idempotent, no `Idempotency-Key`)",
+            unsafe_.join(", ")
+        );
     }
     rule.push('.');
     rule
@@ -429,13 +470,21 @@ fn http_rule(p: &Partner, compact: bool) -> String {
 
 fn partner_file(facts: &Facts, p: &Partner) -> String {
     let mut s = String::new();
-    let version = p.version.as_deref().map(|v| format!(" {v}")).unwrap_or_default();
+    let version = p
+        .version
+        .as_deref()
+        .map(|v| format!(" {v}"))
+        .unwrap_or_default();
     let _ = writeln!(s, "# {} ({}{version})\n", p.service, p.contract);
     let _ = writeln!(
         s,
         "{} {} `{}` over {}. The contract is vendored at `{}`; `seam pull` refreshes it and `seam.lock` pins it.\n",
         facts.service,
-        if p.http { "calls" } else { "consumes events of" },
+        if p.http {
+            "calls"
+        } else {
+            "consumes events of"
+        },
         p.contract,
         p.protocol,
         p.file
@@ -444,14 +493,20 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
         let _ = writeln!(
             s,
             "Timeout: {}. Retry: {}.\n",
-            p.timeout_ms.map_or("not set in `seam.toml`".into(), |t| format!("{t} ms")),
-            p.retry.as_deref().filter(|r| !r.is_empty()).unwrap_or("not set in `seam.toml`")
+            p.timeout_ms
+                .map_or("not set in `seam.toml`".into(), |t| format!("{t} ms")),
+            p.retry
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .unwrap_or("not set in `seam.toml`")
         );
     } else {
         let _ = writeln!(
             s,
             "Dead-letter queue: {}.\n",
-            p.dead_letter.as_deref().map_or("none declared".into(), |q| format!("`{q}`"))
+            p.dead_letter
+                .as_deref()
+                .map_or("none declared".into(), |q| format!("`{q}`"))
         );
     }
     for u in &p.uses {
@@ -462,12 +517,18 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
         };
         let _ = writeln!(s, "## {title}\n");
         if !u.found {
-            let _ = writeln!(s, "Not in the vendored contract: `seam pull`, or fix `seam.toml`.\n");
+            let _ = writeln!(
+                s,
+                "Not in the vendored contract: `seam pull`, or fix `seam.toml`.\n"
+            );
             continue;
         }
         let mut lines = Vec::new();
         if !u.required_headers.is_empty() {
-            lines.push(format!("Required headers: {}", code_list(&u.required_headers)));
+            lines.push(format!(
+                "Required headers: {}",
+                code_list(&u.required_headers)
+            ));
         }
         if !u.required_fields.is_empty() {
             lines.push(format!(
@@ -480,7 +541,11 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
             lines.push(format!(
                 "Documented errors: {}{}",
                 u.errors.join(", "),
-                if u.problem_json { " (problem+json)" } else { "" }
+                if u.problem_json {
+                    " (problem+json)"
+                } else {
+                    ""
+                }
             ));
         }
         if p.http {
@@ -524,8 +589,12 @@ fn review_file(facts: &Facts) -> String {
             budgets.push(format!(
                 "{}: {}, retry {}",
                 p.service,
-                p.timeout_ms.map_or("no timeout set".into(), |t| format!("{t} ms timeout")),
-                p.retry.as_deref().filter(|r| !r.is_empty()).unwrap_or("not set")
+                p.timeout_ms
+                    .map_or("no timeout set".into(), |t| format!("{t} ms timeout")),
+                p.retry
+                    .as_deref()
+                    .filter(|r| !r.is_empty())
+                    .unwrap_or("not set")
             ));
         }
     }
@@ -536,18 +605,29 @@ fn review_file(facts: &Facts) -> String {
         "Review this change to {} against the contracts in this repository (seam.toml lists them;",
         facts.service
     );
-    let _ = writeln!(s, "the vendored copies are under contracts/vendor/). For each call or message it touches:");
+    let _ = writeln!(
+        s,
+        "the vendored copies are under contracts/vendor/). For each call or message it touches:"
+    );
     let _ = writeln!(s);
     let _ = writeln!(
         s,
         "1. Every documented error is handled, decoded as problem details: {}.",
-        if errors.is_empty() { none() } else { errors.join("; ") }
+        if errors.is_empty() {
+            none()
+        } else {
+            errors.join("; ")
+        }
     );
     let _ = writeln!(s, "2. Required headers are sent: {}.", headers.join("; "));
     let _ = writeln!(
         s,
         "3. Timeouts and retries match seam.toml and are only used where safe; 429 waits for Retry-After: {}.",
-        if budgets.is_empty() { none() } else { budgets.join("; ") }
+        if budgets.is_empty() {
+            none()
+        } else {
+            budgets.join("; ")
+        }
     );
     let _ = writeln!(
         s,
@@ -558,14 +638,20 @@ fn review_file(facts: &Facts) -> String {
         s,
         "5. Event handlers ack after handling, are idempotent by message id, send failures to the"
     );
-    let _ = writeln!(s, "   dead-letter queue, and accept every message version seam.toml lists.");
+    let _ = writeln!(
+        s,
+        "   dead-letter queue, and accept every message version seam.toml lists."
+    );
     let _ = writeln!(
         s,
         "6. A change to a provided contract is checked with `seam diff --against main`; breaking changes"
     );
     let _ = writeln!(s, "   need a new version and a migration.");
     let _ = writeln!(s);
-    let _ = writeln!(s, "Answer each item with ok, a problem (file:line and why), or not applicable.");
+    let _ = writeln!(
+        s,
+        "Answer each item with ok, a problem (file:line and why), or not applicable."
+    );
     let _ = writeln!(s, "```");
     s
 }

@@ -20,9 +20,9 @@ pub use discover::find_contract_files;
 pub use document::{DocId, Document};
 pub use lock::{Lock, LockedConsumer, LockedContract, sha256_hex};
 pub use manifest::{
-    CONTEXT_TARGETS, ConsumedContract, ConsumedEvents, ContextConfig, ConsumedHttp, DiffAccept, DiffConfig, DiffIgnore, LintConfig,
-    Manifest, ManifestProblem, ManifestRead, MessageRef, ProvidedContract, Published, Retry,
-    Spanned, parse_manifest, read_manifest, suggest,
+    CONTEXT_TARGETS, ConsumedContract, ConsumedEvents, ConsumedHttp, ContextConfig, DiffAccept,
+    DiffConfig, DiffIgnore, LintConfig, Manifest, ManifestProblem, ManifestRead, MessageRef,
+    ProvidedContract, Published, Retry, Spanned, parse_manifest, read_manifest, suggest,
 };
 pub use message::{Message, MessageSource, messages};
 pub use openapi::{HTTP_METHODS, Operation, Parameter, Response, is_error_status, operations};

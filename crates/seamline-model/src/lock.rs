@@ -90,7 +90,12 @@ impl Lock {
                         uses: entry
                             .get("uses")
                             .and_then(|u| u.as_array())
-                            .map(|u| u.iter().filter_map(|x| x.as_str()).map(str::to_owned).collect())
+                            .map(|u| {
+                                u.iter()
+                                    .filter_map(|x| x.as_str())
+                                    .map(str::to_owned)
+                                    .collect()
+                            })
                             .unwrap_or_default(),
                     });
                 }

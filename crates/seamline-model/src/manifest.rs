@@ -499,7 +499,11 @@ impl<'a> Cx<'a, '_> {
                 let help = suggest(&target.value, CONTEXT_TARGETS)
                     .map(|s| format!("did you mean `{s}`?"))
                     .or_else(|| Some(format!("known targets: {}", CONTEXT_TARGETS.join(", "))));
-                self.report(span, format!("unknown context target `{}`", target.value), help);
+                self.report(
+                    span,
+                    format!("unknown context target `{}`", target.value),
+                    help,
+                );
             }
         }
         let claude = self.string("/context", "claude", false);
@@ -510,7 +514,9 @@ impl<'a> Cx<'a, '_> {
             self.report(
                 span,
                 format!("`claude` must be `import` or `block`, not `{}`", c.value),
-                Some("`import` writes `@AGENTS.md` into CLAUDE.md; `block` copies the block".into()),
+                Some(
+                    "`import` writes `@AGENTS.md` into CLAUDE.md; `block` copies the block".into(),
+                ),
             );
         }
         let budget_tokens = self.number("/context", "budget_tokens");

@@ -9,7 +9,7 @@ use crate::commands::lint::options;
 use crate::output::{emit, emit_input_errors};
 
 /// `seam check`: what CI runs. The lint of the service (which includes the lock against the vendored files),
-/// breaking changes of its provided contracts against the base revision, and with `--refresh` whether the
+/// the assistant files once the service has any, breaking changes of its provided contracts against the base revision, and with `--refresh` whether the
 /// registry has newer contracts than the ones vendored.
 ///
 /// CI defaults: GitHub Actions annotations under GitHub Actions, text elsewhere; fail on errors (breaking
@@ -53,6 +53,7 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         Vec::new()
     };
     diagnostics.extend(stale);
+    diagnostics.extend(crate::commands::context::stale_diagnostics(&args.dir)?);
     // The comparison reads git relative to the service folder.
     std::env::set_current_dir(&args.dir)?;
     match base(args.against.as_deref()) {

@@ -1,13 +1,22 @@
 //! `seam context`: the assistant files, written or checked.
 
+use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::{Context as _, bail};
 use seamline_context::{Change, Settings, Target, gather, generate, plan};
+use seamline_diagnostics::{Diagnostic, Severity};
 use seamline_trace::render::count_tokens;
 use serde_json::{Map, Value, json};
 
 use crate::Status;
+
+/// A line on standard output; a closed pipe (`seam context | head`) is not an error worth a panic.
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
 use crate::args::ContextArgs;
 use crate::commands::write_atomically;
 
@@ -18,7 +27,10 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
     };
     let refused = report_refusals(&changes, args.force_keep);
     if args.check {
-        let stale: Vec<&Change> = changes.iter().filter(|c| c.is_stale() && c.after.is_ok()).collect();
+        let stale: Vec<&Change> = changes
+            .iter()
+            .filter(|c| c.is_stale() && c.after.is_ok())
+            .collect();
         for c in &stale {
             print_diff(c);
         }
@@ -26,7 +38,7 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
             return Ok(Status::InputError);
         }
         if stale.is_empty() {
-            println!("assistant files are up to date ({} files)", changes.len());
+            say!("assistant files are up to date ({} files)", changes.len());
             return Ok(Status::Clean);
         }
         eprintln!(
@@ -42,10 +54,19 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
     for c in &changes {
         let path = dir.join(&c.path);
         let (state, text) = match &c.after {
-            Ok(after) if c.before.as_deref() == Some(after.as_str()) => ("unchanged", after.clone()),
+            Ok(after) if c.before.as_deref() == Some(after.as_str()) => {
+                ("unchanged", after.clone())
+            }
             Ok(after) => {
                 write_atomically(&path, after.as_bytes())?;
-                (if c.before.is_some() { "updated" } else { "created" }, after.clone())
+                (
+                    if c.before.is_some() {
+                        "updated"
+                    } else {
+                        "created"
+                    },
+                    after.clone(),
+                )
             }
             Err(_) => {
                 // --force-keep: the edited file stays; the version seam would write goes beside it.
@@ -57,8 +78,12 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
                 ("kept", fresh)
             }
         };
-        let loaded = if c.always_loaded { ", always loaded" } else { "" };
-        println!(
+        let loaded = if c.always_loaded {
+            ", always loaded"
+        } else {
+            ""
+        };
+        say!(
             "{:<44} {:<9} {:>5} tokens{loaded}",
             c.path,
             state,
@@ -68,7 +93,11 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
     if args.mcp_config {
         write_mcp_configs(dir)?;
     }
-    Ok(if kept > 0 { Status::Findings } else { Status::Clean })
+    Ok(if kept > 0 {
+        Status::Findings
+    } else {
+        Status::Clean
+    })
 }
 
 /// The files and their wanted contents, or `None` after printing why the service cannot be read.
@@ -107,6 +136,55 @@ pub(crate) fn changes(dir: &Path) -> anyhow::Result<Option<Vec<Change>>> {
     }
 }
 
+/// For `seam check`: a finding per assistant file that `seam context` would change, once the service uses
+/// assistant files at all (`[context]` in seam.toml, or a file with a block).
+pub(crate) fn stale_diagnostics(dir: &Path) -> anyhow::Result<Vec<Diagnostic>> {
+    let Some(changes) = changes(dir)? else {
+        bail!("the assistant files cannot be worked out (see above)");
+    };
+    let configured = seamline_model::read_manifest(&dir.join("seam.toml"), "seam.toml")
+        .ok()
+        .and_then(|r| r.manifest)
+        .is_some_and(|m| m.root.get("context").is_some());
+    let adopted = changes.iter().any(|c| {
+        c.before
+            .as_deref()
+            .is_some_and(|t| t.contains("<!-- seam:begin"))
+    });
+    if !configured && !adopted {
+        return Ok(Vec::new());
+    }
+    Ok(changes
+        .iter()
+        .filter(|c| c.is_stale())
+        .map(|c| {
+            let path = dir.join(&c.path).display().to_string();
+            match &c.after {
+                Err(e) => Diagnostic::new(
+                    "SEAM-A002",
+                    "assistant-context-edited",
+                    Severity::Error,
+                    format!("line {}: {e}", e.line()),
+                )
+                .with_path(path)
+                .with_help(e.help()),
+                Ok(_) => Diagnostic::new(
+                    "SEAM-A001",
+                    "assistant-context-stale",
+                    Severity::Error,
+                    if c.before.is_some() {
+                        "not what `seam context` writes from seam.toml and the contracts now"
+                    } else {
+                        "missing"
+                    },
+                )
+                .with_path(path)
+                .with_help("run `seam context` and commit the result (`seam context --check` shows the difference)"),
+            }
+        })
+        .collect())
+}
+
 /// Prints each file whose block cannot be replaced; returns how many.
 fn report_refusals(changes: &[Change], force_keep: bool) -> usize {
     let mut n = 0;
@@ -136,17 +214,17 @@ fn block_body(c: &Change, dir: &Path) -> anyhow::Result<String> {
 fn print_diff(c: &Change) {
     let (Some(before), Ok(after)) = (c.before.as_deref(), c.after.as_ref()) else {
         if c.before.is_none() {
-            println!("{}: missing (seam context would create it)", c.path);
+            say!("{}: missing (seam context would create it)", c.path);
         }
         return;
     };
     let diff = similar::TextDiff::from_lines(before, after.as_str());
-    print!(
-        "{}",
-        diff.unified_diff()
-            .context_radius(2)
-            .header(&format!("a/{}", c.path), &format!("b/{}", c.path))
-    );
+    let diff = diff
+        .unified_diff()
+        .context_radius(2)
+        .header(&format!("a/{}", c.path), &format!("b/{}", c.path))
+        .to_string();
+    let _ = std::io::stdout().write_all(diff.as_bytes());
 }
 
 /// The MCP client configuration of each targeted assistant, with a `seam` server added or updated and every
@@ -184,14 +262,14 @@ fn write_mcp_configs(dir: &Path) -> anyhow::Result<()> {
             bail!("`{key}` in {path} is not a JSON object");
         };
         if servers.get("seam") == Some(&entry) {
-            println!("{path:<44} unchanged");
+            say!("{path:<44} unchanged");
             continue;
         }
         servers.insert("seam".into(), entry);
         let mut text = serde_json::to_string_pretty(&config)?;
         text.push('\n');
         write_atomically(&file, text.as_bytes())?;
-        println!("{path:<44} updated");
+        say!("{path:<44} updated");
     }
     Ok(())
 }
