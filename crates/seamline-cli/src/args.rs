@@ -119,6 +119,15 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
 Only the block between the seam:begin and seam:end markers is written; text outside it is kept. A block edited
 by hand is refused (see --force-keep). The guide is docs/context.md.")]
     Context(ContextArgs),
+    /// Serve this service's integration context to AI assistants over MCP (stdio, or streamable HTTP).
+    #[command(after_help = "Examples:
+  seam mcp                                 over stdio, for an assistant that starts it (see seam context --mcp-config)
+  seam mcp --http 127.0.0.1:3900           streamable HTTP at http://127.0.0.1:3900/mcp
+  seam mcp --registry http://registry:8080 also every service published there
+
+Tools: list_services, describe_service, get_contract, check_contract_change, diagnose_trace. Contracts are
+resources at seam://contracts/{service}/{contract}. The guide is docs/context.md.")]
+    Mcp(McpArgs),
     /// Run the contract registry: its HTTP API on SQLite (default) or PostgreSQL.
     #[command(after_help = "Examples:
   seam serve                                      SQLite file seam-registry.db here, on 127.0.0.1:8080
@@ -531,6 +540,24 @@ pub(crate) struct ContextArgs {
     /// Also register `seam mcp` as an MCP server in the configuration file of each targeted assistant.
     #[arg(long)]
     pub mcp_config: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct McpArgs {
+    /// The service folder. Default: this folder.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    /// Serve streamable HTTP on this address (path /mcp) instead of stdio.
+    #[arg(long, value_name = "ADDR")]
+    pub http: Option<String>,
+    /// With --http: a host name requests may use besides the loopback ones; repeatable.
+    #[arg(long = "allow-host", value_name = "HOST", requires = "http")]
+    pub allow_hosts: Vec<String>,
+    /// Answer from local files only, even when a registry is configured.
+    #[arg(long, conflicts_with = "registry")]
+    pub offline: bool,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,7 @@ pub(crate) mod context;
 pub(crate) mod diff;
 pub(crate) mod init;
 pub(crate) mod lint;
+pub(crate) mod mcp;
 pub(crate) mod registry;
 pub(crate) mod registry_client;
 pub(crate) mod rules;

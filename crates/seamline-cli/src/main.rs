@@ -34,6 +34,7 @@ fn main() -> ExitCode {
         Command::Rules(args) => commands::rules::run(&cli.global, args),
         Command::Trace(command) => commands::trace::run(&cli.global, command),
         Command::Context(args) => commands::context::run(args),
+        Command::Mcp(args) => commands::mcp::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Publish(args) => commands::registry::publish(&cli.global, args),
         Command::Pull(args) => commands::registry::pull(args),

@@ -6,6 +6,7 @@
 
 pub mod blocks;
 pub mod facts;
+pub mod mcp;
 pub mod render;
 mod write;
 

@@ -1,0 +1,342 @@
+//! `seam mcp` end to end, with the MCP SDK's own client: over stdio (the client starts `seam mcp`) and over
+//! streamable HTTP. Discovery, every tool, the resources, and bad arguments.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use rmcp::model::{CallToolRequestParams, ErrorCode, ReadResourceRequestParams, ResourceContents};
+use rmcp::service::{RoleClient, RunningService};
+use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::{ServiceError, ServiceExt};
+use serde_json::{Value, json};
+use tokio::io::AsyncBufReadExt;
+
+/// A copy of `examples/checkout/order-service`, with a generated trace of the missing-publish incident.
+fn order_service() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let from =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout/order-service");
+    copy(&from, dir.path());
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "trace",
+            "generate",
+            "--fault",
+            "missing-publish",
+            "--checkouts",
+            "50",
+            "-o",
+            "traces.jsonl",
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("seam trace generate");
+    assert!(
+        generated.status.success(),
+        "{}",
+        String::from_utf8_lossy(&generated.stderr)
+    );
+    dir
+}
+
+fn copy(from: &Path, to: &Path) {
+    for entry in std::fs::read_dir(from).expect("read") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            std::fs::create_dir_all(&target).expect("mkdir");
+            copy(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+type Client = RunningService<RoleClient, ()>;
+
+async fn call(
+    client: &Client,
+    tool: &'static str,
+    arguments: Value,
+) -> Result<String, ServiceError> {
+    let params = CallToolRequestParams::new(tool)
+        .with_arguments(arguments.as_object().cloned().unwrap_or_default());
+    let result = client.call_tool(params).await?;
+    let text = result
+        .content
+        .iter()
+        .filter_map(|c| c.as_text().map(|t| t.text.clone()))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(result.is_error, Some(true), "{tool} failed: {text}");
+    Ok(text)
+}
+
+fn json_of(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Everything a client does, on either transport.
+async fn exercise(client: &Client) {
+    let info = client.peer_info().expect("the server introduced itself");
+    assert_eq!(
+        info.server_info.as_ref().map(|s| s.name.as_str()),
+        Some("seam")
+    );
+    assert!(
+        info.instructions
+            .as_deref()
+            .is_some_and(|i| i.contains("list_services"))
+    );
+
+    let tools = client.list_all_tools().await.expect("tools");
+    let mut names: Vec<&str> = tools.iter().map(|t| t.name.as_ref()).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "check_contract_change",
+            "describe_service",
+            "diagnose_trace",
+            "get_contract",
+            "list_services"
+        ]
+    );
+    assert!(
+        tools
+            .iter()
+            .all(|t| t.description.as_ref().is_some_and(|d| !d.is_empty()))
+    );
+
+    let services = json_of(&call(client, "list_services", json!({})).await.unwrap());
+    assert_eq!(services["this_service"]["name"], "order-service");
+    let partners: Vec<&str> = services["partners"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(partners, ["payment-service", "inventory-service"]);
+
+    let own = json_of(
+        &call(
+            client,
+            "describe_service",
+            json!({"service": "order-service"}),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(own["owner"], "team-checkout");
+    assert!(
+        own["migrations"][0]
+            .as_str()
+            .unwrap()
+            .contains("inventory.stock_reserved")
+    );
+    let partner = call(
+        client,
+        "describe_service",
+        json!({"service": "payment-service"}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        partner.contains("as_seen_from_this_service") && partner.contains("createPayment"),
+        "{partner}"
+    );
+
+    let outline = json_of(
+        &call(
+            client,
+            "get_contract",
+            json!({"service": "payment-service"}),
+        )
+        .await
+        .unwrap(),
+    );
+    let ops: Vec<&str> = outline["operations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["operationId"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["createPayment", "getPayment", "createRefund"]);
+    assert_eq!(
+        outline["full_text"],
+        "seam://contracts/payment-service/payment-api"
+    );
+    let op = call(
+        client,
+        "get_contract",
+        json!({"service": "payment-service", "operation": "createPayment"}),
+    )
+    .await
+    .unwrap();
+    assert!(
+        op.contains("Idempotency-Key") && op.contains("\"method\": \"POST\""),
+        "{op}"
+    );
+    let message = call(
+        client,
+        "get_contract",
+        json!({"service": "inventory-service", "message": "inventory.stock_reserved@2"}),
+    )
+    .await
+    .unwrap();
+    assert!(message.contains("inventory.stock_reserved@2"), "{message}");
+
+    let current = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/checkout/order-service/contracts/order-api.yaml"),
+    )
+    .unwrap();
+    let same = json_of(
+        &call(
+            client,
+            "check_contract_change",
+            json!({"contract": "order-api", "proposed": current}),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(same["breaking"], 0, "{same}");
+    let removed = current.replacen("operationId: getOrder", "operationId: fetchOrder", 1);
+    assert_ne!(removed, current, "the example has a getOrder operation");
+    let changed = json_of(
+        &call(
+            client,
+            "check_contract_change",
+            json!({"contract": "order-api", "proposed": removed}),
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(changed["breaking"].as_u64().unwrap() > 0, "{changed}");
+
+    let diagnosis = call(
+        client,
+        "diagnose_trace",
+        json!({"file": "traces.jsonl", "max_tokens": 800}),
+    )
+    .await
+    .unwrap();
+    assert!(diagnosis.contains("inventory-service"), "{diagnosis}");
+
+    // Bad arguments: an unknown service is an invalid-params error naming what is known.
+    match call(
+        client,
+        "describe_service",
+        json!({"service": "billing-service"}),
+    )
+    .await
+    {
+        Err(ServiceError::McpError(e)) => {
+            assert_eq!(e.code, ErrorCode::INVALID_PARAMS);
+            assert!(
+                e.message.contains("unknown service `billing-service`"),
+                "{}",
+                e.message
+            );
+            assert!(e.message.contains("payment-service"), "{}", e.message);
+        }
+        other => panic!("expected an invalid-params error, got {other:?}"),
+    }
+    match call(
+        client,
+        "get_contract",
+        json!({"service": "payment-service", "operation": "chargeCard"}),
+    )
+    .await
+    {
+        Err(ServiceError::McpError(e)) => {
+            assert!(e.message.contains("its operations: createPayment"))
+        }
+        other => panic!("expected an invalid-params error, got {other:?}"),
+    }
+    // A missing required argument comes back as a tool error the assistant can read.
+    let missing = client
+        .call_tool(CallToolRequestParams::new("describe_service"))
+        .await
+        .expect("answered");
+    assert_eq!(missing.is_error, Some(true));
+
+    let resources = client.list_all_resources().await.expect("resources");
+    let uris: Vec<&str> = resources.iter().map(|r| r.uri.as_str()).collect();
+    assert!(
+        uris.contains(&"seam://contracts/order-service/order-api"),
+        "{uris:?}"
+    );
+    assert!(
+        uris.contains(&"seam://contracts/payment-service/payment-api"),
+        "{uris:?}"
+    );
+    let templates = client
+        .list_all_resource_templates()
+        .await
+        .expect("templates");
+    assert_eq!(
+        templates[0].uri_template,
+        "seam://contracts/{service}/{contract}"
+    );
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(
+            "seam://contracts/payment-service/payment-api",
+        ))
+        .await
+        .expect("read");
+    match &read.contents[0] {
+        ResourceContents::TextResourceContents {
+            text, mime_type, ..
+        } => {
+            assert!(text.starts_with("openapi: 3.0.3"));
+            assert_eq!(mime_type.as_deref(), Some("application/yaml"));
+        }
+        other => panic!("expected text, got {other:?}"),
+    }
+    assert!(
+        client
+            .read_resource(ReadResourceRequestParams::new("seam://contracts/nobody"))
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_stdio() {
+    let dir = order_service();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command.args(["mcp", "--offline"]).current_dir(dir.path());
+    let transport = TokioChildProcess::new(command).expect("seam mcp starts");
+    let client = ().serve(transport).await.expect("initialized");
+    exercise(&client).await;
+    client.cancel().await.expect("closed");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn over_streamable_http() {
+    let dir = order_service();
+    let mut server = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args(["mcp", "--offline", "--http", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("seam mcp --http starts");
+    let mut lines = tokio::io::BufReader::new(server.stderr.take().unwrap()).lines();
+    let url = loop {
+        let line = lines
+            .next_line()
+            .await
+            .expect("stderr")
+            .expect("an address line");
+        if let Some(url) = line.strip_prefix("seam mcp: streamable HTTP on ") {
+            break url.to_owned();
+        }
+    };
+    let transport = StreamableHttpClientTransport::from_uri(url);
+    let client = ().serve(transport).await.expect("initialized");
+    exercise(&client).await;
+    client.cancel().await.expect("closed");
+    server.kill().await.expect("stopped");
+}

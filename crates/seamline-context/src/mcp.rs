@@ -1,0 +1,744 @@
+//! `seam mcp`: a Model Context Protocol server over one service's repository, and over the registry when one
+//! is configured. Few tools, each answering with little and pointing to the next step (list → describe →
+//! outline → one operation or message), and every contract as a resource.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rmcp::handler::server::router::tool::ToolRouter;
+use rmcp::handler::server::wrapper::Parameters;
+use rmcp::model::{
+    CallToolResult, ContentBlock, Implementation, ListResourceTemplatesResult, ListResourcesResult,
+    PaginatedRequestParams, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData, RoleServer, ServerHandler, schemars, tool, tool_handler, tool_router};
+use seamline_model::{
+    DocId, Manifest, Workspace, WorkspaceOptions, detect_kind, messages, operations, parse_manifest,
+};
+use seamline_syntax::Limits;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::facts::{Facts, gather};
+
+/// The registry, as the server reads it: `GET` of an API path, answered with JSON. The command line supplies
+/// it (with its HTTP client and token); the server works without one.
+pub trait Catalog: Send + Sync + 'static {
+    fn get(&self, path: &str) -> Result<Value, String>;
+    /// Where it is, for messages.
+    fn location(&self) -> String;
+}
+
+/// A contract's text and where it came from.
+struct Found {
+    service: String,
+    contract: String,
+    /// Where it was read: a file of this repository, or `registry <service> <version>: <path>`.
+    origin: String,
+    /// The main file and every file beside it (for `$ref`s), as (path relative to the service, text).
+    files: Vec<(String, String)>,
+    main: String,
+}
+
+struct State {
+    root: PathBuf,
+    catalog: Option<Arc<dyn Catalog>>,
+}
+
+/// The server. Cheap to clone: the streamable HTTP transport makes one per session.
+#[derive(Clone)]
+pub struct SeamMcp {
+    state: Arc<State>,
+    tool_router: ToolRouter<Self>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ServiceArg {
+    /// A service name, as `list_services` gives it.
+    pub service: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ContractArgs {
+    /// The service that provides the contract.
+    pub service: String,
+    /// The contract's name (from `describe_service`); may be left out when the service provides one.
+    pub contract: Option<String>,
+    /// An operationId: answer with that operation only.
+    pub operation: Option<String>,
+    /// A message, `name` or `name@version`: answer with that message only.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct ChangeArgs {
+    /// The name of a contract this service provides (from its `seam.toml`).
+    pub contract: String,
+    /// The whole proposed text of that contract file.
+    pub proposed: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct TraceArgs {
+    /// A trace file (OTLP/JSON, OTLP/protobuf or Jaeger JSON), relative to the service folder.
+    pub file: String,
+    /// The most tokens the answer may take (default 2000).
+    pub max_tokens: Option<usize>,
+}
+
+fn invalid(message: impl Into<String>) -> ErrorData {
+    ErrorData::invalid_params(message.into(), None)
+}
+
+fn text(value: String) -> CallToolResult {
+    CallToolResult::success(vec![ContentBlock::text(value)])
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_default()
+}
+
+/// `seam://contracts/<service>/<contract>`.
+pub fn contract_uri(service: &str, contract: &str) -> String {
+    format!("seam://contracts/{service}/{contract}")
+}
+
+impl SeamMcp {
+    /// A server over the service in `root` (the folder with `seam.toml`).
+    pub fn new(root: PathBuf, catalog: Option<Arc<dyn Catalog>>) -> SeamMcp {
+        SeamMcp {
+            state: Arc::new(State { root, catalog }),
+            tool_router: Self::tool_router(),
+        }
+    }
+
+    fn facts(&self) -> Result<(Facts, Manifest), ErrorData> {
+        gather(&self.state.root).map_err(|e| {
+            ErrorData::internal_error(format!("this service cannot be read: {e}"), None)
+        })
+    }
+
+    fn registry_services(&self) -> Result<Option<Vec<Value>>, ErrorData> {
+        let Some(catalog) = &self.state.catalog else {
+            return Ok(None);
+        };
+        match catalog.get("/api/v1/services") {
+            Ok(Value::Array(list)) => Ok(Some(list)),
+            Ok(_) => Err(ErrorData::internal_error(
+                "the registry's service list is not a list",
+                None,
+            )),
+            Err(e) => Err(ErrorData::internal_error(
+                format!("the registry at {} did not answer: {e}", catalog.location()),
+                None,
+            )),
+        }
+    }
+
+    /// The latest published version of `service` in the registry: its manifest and files.
+    fn published(
+        &self,
+        service: &str,
+    ) -> Result<Option<(String, String, Vec<(String, String)>)>, ErrorData> {
+        let Some(catalog) = &self.state.catalog else {
+            return Ok(None);
+        };
+        let Some(list) = self.registry_services()? else {
+            return Ok(None);
+        };
+        let Some(latest) = list
+            .iter()
+            .find(|s| s["name"] == service)
+            .and_then(|s| s["latest"].as_str())
+        else {
+            return Ok(None);
+        };
+        let detail = catalog
+            .get(&format!("/api/v1/services/{service}/versions/{latest}"))
+            .map_err(|e| {
+                ErrorData::internal_error(format!("reading {service} {latest}: {e}"), None)
+            })?;
+        let files = detail["contracts"]
+            .as_array()
+            .map(|cs| {
+                cs.iter()
+                    .filter_map(|c| {
+                        Some((
+                            c["path"].as_str()?.to_owned(),
+                            c["content"].as_str()?.to_owned(),
+                        ))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let manifest = detail["manifest"].as_str().unwrap_or_default().to_owned();
+        Ok(Some((latest.to_owned(), manifest, files)))
+    }
+
+    /// Every service name this server can tell about, for error messages.
+    fn known(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        if let Ok((facts, _)) = self.facts() {
+            names.push(facts.service.clone());
+            names.extend(facts.partners.iter().map(|p| p.service.clone()));
+        }
+        if let Ok(Some(list)) = self.registry_services() {
+            names.extend(
+                list.iter()
+                    .filter_map(|s| s["name"].as_str().map(str::to_owned)),
+            );
+        }
+        names.sort();
+        names.dedup();
+        names
+    }
+
+    fn unknown_service(&self, service: &str) -> ErrorData {
+        let registry = if self.state.catalog.is_some() {
+            ""
+        } else {
+            " (no registry is configured, so only this service and its partners are known)"
+        };
+        invalid(format!(
+            "unknown service `{service}`{registry}; known: {}",
+            self.known().join(", ")
+        ))
+    }
+
+    /// The contract `contract` of `service`: this service's own file, a vendored copy, or the registry's.
+    fn find(&self, service: &str, contract: Option<&str>) -> Result<Found, ErrorData> {
+        let (facts, manifest) = self.facts()?;
+        let root = &self.state.root;
+        let read = |rel: &str| {
+            std::fs::read_to_string(root.join(rel))
+                .map_err(|e| ErrorData::internal_error(format!("cannot read {rel}: {e}"), None))
+        };
+        if service == facts.service {
+            let provided: Vec<_> = manifest.provided_contracts().collect();
+            let chosen = match contract {
+                Some(name) => provided.iter().find(|p| p.name.value == name),
+                None if provided.len() == 1 => provided.first(),
+                None => None,
+            };
+            let Some(p) = chosen else {
+                let names: Vec<&str> = provided.iter().map(|p| p.name.value.as_str()).collect();
+                return Err(invalid(format!(
+                    "{service} provides {}; name one as `contract`",
+                    if names.is_empty() {
+                        "no contract".into()
+                    } else {
+                        names.join(", ")
+                    }
+                )));
+            };
+            return Ok(Found {
+                service: service.into(),
+                contract: p.name.value.clone(),
+                origin: p.spec.value.clone(),
+                files: vec![(p.spec.value.clone(), read(&p.spec.value)?)],
+                main: p.spec.value.clone(),
+            });
+        }
+        let partner = facts
+            .partners
+            .iter()
+            .filter(|p| p.service == service)
+            .find(|p| contract.is_none_or(|c| c == p.contract));
+        if let Some(p) = partner
+            && root.join(&p.file).is_file()
+        {
+            return Ok(Found {
+                service: service.into(),
+                contract: p.contract.clone(),
+                origin: format!("{} (vendored)", p.file),
+                files: vec![(p.file.clone(), read(&p.file)?)],
+                main: p.file.clone(),
+            });
+        }
+        let Some((version, manifest_text, files)) = self.published(service)? else {
+            return Err(self.unknown_service(service));
+        };
+        let parsed = parse_manifest(
+            Path::new("seam.toml"),
+            "seam.toml",
+            manifest_text.as_bytes(),
+        );
+        let Some(theirs) = parsed.manifest else {
+            return Err(ErrorData::internal_error(
+                format!("{service} {version} has an unreadable seam.toml"),
+                None,
+            ));
+        };
+        let provided: Vec<_> = theirs.provided_contracts().collect();
+        let chosen = match contract {
+            Some(name) => provided.iter().find(|p| p.name.value == name),
+            None if provided.len() == 1 => provided.first(),
+            None => None,
+        };
+        let Some(p) = chosen else {
+            let names: Vec<&str> = provided.iter().map(|p| p.name.value.as_str()).collect();
+            return Err(invalid(format!(
+                "{service} {version} provides {}; name one as `contract`",
+                if names.is_empty() {
+                    "no contract".into()
+                } else {
+                    names.join(", ")
+                }
+            )));
+        };
+        Ok(Found {
+            service: service.into(),
+            contract: p.name.value.clone(),
+            origin: format!("registry: {service} {version}, {}", p.spec.value),
+            main: p.spec.value.clone(),
+            files,
+        })
+    }
+
+    /// The found contract, parsed with its neighbouring files, in a workspace of its own.
+    fn open(&self, found: &Found) -> (Workspace, DocId) {
+        // Files from the registry are placed under a folder that does not exist, so nothing on disk is read.
+        let base = self.state.root.join(".seam-mcp").join(&found.service);
+        let mut ws = Workspace::new(WorkspaceOptions {
+            root: base.clone(),
+            display_base: base.clone(),
+            allow_remote_refs: false,
+            limits: Limits::default(),
+        });
+        for (path, content) in &found.files {
+            ws.add_virtual_as(&base.join(path), path, content.as_bytes());
+        }
+        let main = ws.add_virtual_as(&base.join(&found.main), &found.main, b"");
+        (ws, main)
+    }
+}
+
+#[tool_router]
+impl SeamMcp {
+    /// This service, its partners and (with a registry) every published service. Start here.
+    #[tool(annotations(read_only_hint = true))]
+    async fn list_services(&self) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let (facts, _) = this.facts()?;
+            let partners: Vec<Value> = facts
+                .partners
+                .iter()
+                .map(|p| {
+                    json!({
+                        "service": p.service,
+                        "contract": p.contract,
+                        "relation": if p.http { "this service calls it" } else { "this service consumes its events" },
+                    })
+                })
+                .collect();
+            let consumers: Option<Vec<Value>> = facts.consumers.as_ref().map(|cs| {
+                cs.iter()
+                    .map(|c| json!({ "service": c.service, "contract": c.contract, "relation": "consumes this service" }))
+                    .collect()
+            });
+            let mut answer = json!({
+                "this_service": { "name": facts.service, "owner": facts.owner,
+                                  "provides": facts.provides.iter().map(|p| &p.name).collect::<Vec<_>>() },
+                "partners": partners,
+                "consumers": consumers,
+                "next": "describe_service {service} for one of these; get_contract {service} for a contract outline",
+            });
+            match this.registry_services() {
+                Ok(Some(list)) => {
+                    answer["registry"] = Value::Array(
+                        list.iter()
+                            .map(|s| json!({ "service": s["name"], "owner": s["owner"], "latest": s["latest"] }))
+                            .collect(),
+                    );
+                }
+                Ok(None) => {}
+                // Local answers stay useful when the registry is down; say why the rest is missing.
+                Err(e) => answer["registry_error"] = json!(e.message),
+            }
+            Ok(text(pretty(&answer)))
+        })
+        .await
+    }
+
+    /// One service: what it provides and consumes, its conventions, who consumes it, migrations in flight.
+    #[tool(annotations(read_only_hint = true))]
+    async fn describe_service(
+        &self,
+        Parameters(ServiceArg { service }): Parameters<ServiceArg>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let (facts, _) = this.facts()?;
+            if service == facts.service {
+                return Ok(text(pretty(&serde_json::to_value(&facts).unwrap_or_default())));
+            }
+            let partner: Vec<&crate::facts::Partner> =
+                facts.partners.iter().filter(|p| p.service == service).collect();
+            let published = if partner.is_empty() {
+                this.published(&service)?
+            } else {
+                this.published(&service).ok().flatten()
+            };
+            if partner.is_empty() && published.is_none() {
+                return Err(this.unknown_service(&service));
+            }
+            let mut answer = json!({ "service": service });
+            if !partner.is_empty() {
+                answer["as_seen_from_this_service"] = serde_json::to_value(&partner).unwrap_or_default();
+            }
+            if let Some((version, manifest_text, _)) = published {
+                let parsed = parse_manifest(Path::new("seam.toml"), "seam.toml", manifest_text.as_bytes());
+                if let Some(m) = parsed.manifest {
+                    answer["registry"] = json!({
+                        "version": version,
+                        "owner": m.owner.as_ref().map(|o| &o.value),
+                        "provides": m.provided_contracts().map(|p| json!({"name": p.name.value, "spec": p.spec.value})).collect::<Vec<_>>(),
+                        "consumes": m.consumed_contracts().map(|c| json!({"service": c.service.value, "contract": c.contract.value})).collect::<Vec<_>>(),
+                    });
+                }
+            }
+            answer["next"] = json!("get_contract {service, contract} for an outline, then {operation} or {message}");
+            Ok(text(pretty(&answer)))
+        })
+        .await
+    }
+
+    /// A contract: its outline (operations or messages), or one operation (`operation`) or message (`message`).
+    /// The whole text is the resource named in the answer.
+    #[tool(annotations(read_only_hint = true))]
+    async fn get_contract(
+        &self,
+        Parameters(args): Parameters<ContractArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let found = this.find(&args.service, args.contract.as_deref())?;
+            let (ws, doc) = this.open(&found);
+            let Some(root) = ws.doc(doc).root.as_ref() else {
+                return Err(ErrorData::internal_error(format!("{} does not parse", found.origin), None));
+            };
+            let ops = operations(&ws, doc);
+            let msgs = messages(&ws, doc);
+            if let Some(wanted) = &args.operation {
+                let Some(op) = ops.iter().find(|o| o.operation_id() == Some(wanted.as_str())) else {
+                    let ids: Vec<&str> = ops.iter().filter_map(|o| o.operation_id()).collect();
+                    return Err(invalid(format!(
+                        "{} has no operation `{wanted}`; its operations: {}",
+                        found.contract,
+                        ids.join(", ")
+                    )));
+                };
+                return Ok(text(pretty(&json!({
+                    "operation": wanted,
+                    "method": op.method.to_uppercase(),
+                    "path": op.path,
+                    "definition": op.node.to_json(),
+                    "from": found.origin,
+                }))));
+            }
+            if let Some(wanted) = &args.message {
+                let wanted_ref = seamline_model::MessageRef::parse(wanted);
+                let Some(m) = msgs.iter().find(|m| {
+                    m.name == wanted_ref.name && (wanted_ref.version.is_none() || m.version == wanted_ref.version)
+                }) else {
+                    let ids: Vec<String> = msgs.iter().map(|m| m.id()).collect();
+                    return Err(invalid(format!(
+                        "{} has no message `{wanted}`; its messages: {}",
+                        found.contract,
+                        ids.join(", ")
+                    )));
+                };
+                return Ok(text(pretty(&json!({
+                    "message": m.id(),
+                    "definition": m.node.to_json(),
+                    "payload": m.payload.as_ref().map(|(_, _, p)| p.to_json()),
+                    "from": found.origin,
+                }))));
+            }
+            let kind = detect_kind(root);
+            Ok(text(pretty(&json!({
+                "service": found.service,
+                "contract": found.contract,
+                "kind": kind.label(),
+                "title": root.pointer("/info/title").and_then(|t| t.as_str()),
+                "version": root.pointer("/info/version").and_then(|t| t.as_str()),
+                "operations": ops.iter().map(|o| json!({
+                    "operationId": o.operation_id(), "method": o.method.to_uppercase(), "path": o.path,
+                })).collect::<Vec<_>>(),
+                "messages": msgs.iter().map(|m| m.id()).collect::<Vec<_>>(),
+                "from": found.origin,
+                "full_text": contract_uri(&found.service, &found.contract),
+            }))))
+        })
+        .await
+    }
+
+    /// Checks a proposed new text of a contract this service provides: every change, and which recorded
+    /// consumers it would break.
+    #[tool(annotations(read_only_hint = true))]
+    async fn check_contract_change(
+        &self,
+        Parameters(args): Parameters<ChangeArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let (facts, _) = this.facts()?;
+            let current = this.find(&facts.service, Some(&args.contract))?;
+            let (old_ws, old) = this.open(&current);
+            let proposed = Found {
+                files: vec![(current.main.clone(), args.proposed.clone())],
+                ..Found {
+                    service: current.service.clone(),
+                    contract: current.contract.clone(),
+                    origin: "proposed".into(),
+                    files: Vec::new(),
+                    main: current.main.clone(),
+                }
+            };
+            let (new_ws, new) = this.open(&proposed);
+            if let Some(problem) = new_ws.doc(new).problems.first() {
+                let at = new_ws.doc(new).source.line_col(problem.span.start);
+                return Err(invalid(format!(
+                    "the proposed text does not parse: line {}: {}",
+                    at.line, problem.message
+                )));
+            }
+            let changes = seamline_diff::diff_documents(&old_ws, old, &new_ws, new, &Default::default());
+            let uses = |usage: &seamline_diff::Usage, used: &[String]| match usage {
+                seamline_diff::Usage::Everyone => true,
+                seamline_diff::Usage::Operation { id } => id.as_ref().is_none_or(|id| used.contains(id)),
+                seamline_diff::Usage::Message { name, version } => used.iter().any(|u| {
+                    let r = seamline_model::MessageRef::parse(u);
+                    &r.name == name && (r.version.is_none() || version.is_none() || r.version == *version)
+                }),
+            };
+            let breaking: Vec<&seamline_diff::Change> =
+                changes.iter().filter(|c| c.level == seamline_diff::Level::Breaking).collect();
+            let consumers = facts.consumers.as_ref().map(|cs| {
+                cs.iter()
+                    .filter(|c| c.contract == args.contract)
+                    .map(|c| {
+                        let hits: Vec<String> = breaking
+                            .iter()
+                            .filter(|b| c.uses.is_empty() || uses(&b.usage, &c.uses))
+                            .map(|b| format!("{} {}: {}", b.subject, b.path, b.message))
+                            .collect();
+                        json!({ "consumer": c.service, "breaks": !hits.is_empty(), "because": hits })
+                    })
+                    .collect::<Vec<_>>()
+            });
+            let answer = json!({
+                "contract": args.contract,
+                "changes": changes.iter().map(|c| json!({
+                    "level": c.level.as_str(), "check": c.check.id, "subject": c.subject, "path": c.path, "message": c.message,
+                })).collect::<Vec<_>>(),
+                "breaking": breaking.len(),
+                "consumers": consumers,
+                "note": if facts.consumers.is_none() {
+                    "consumers are not recorded in seam.lock (`seam pull` with a registry records them): treat every breaking change as breaking someone"
+                } else {
+                    "consumers as recorded in seam.lock at the last `seam pull`"
+                },
+            });
+            Ok(text(pretty(&answer)))
+        })
+        .await
+    }
+
+    /// Works backward from failing requests in a trace file to the service and span that caused them, using
+    /// this service's expectations (what it publishes after what).
+    #[tool(annotations(read_only_hint = true))]
+    async fn diagnose_trace(
+        &self,
+        Parameters(args): Parameters<TraceArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let path = this.state.root.join(&args.file);
+            let bytes = std::fs::read(&path)
+                .map_err(|e| invalid(format!("cannot read `{}`: {e}", args.file)))?;
+            let (_, manifest) = this.facts()?;
+            let mut expectations = seamline_trace::Expectations::default();
+            expectations.add_manifest(&manifest);
+            let mut engine = seamline_trace::Engine::new(seamline_trace::Config {
+                expectations,
+                ..Default::default()
+            });
+            let mut reader = seamline_trace::read::Reader::default();
+            reader.read_bytes(&args.file, &bytes, Default::default(), &mut engine);
+            if reader.report.spans == 0 {
+                return Err(invalid(format!(
+                    "`{}` holds no spans seam can read (OTLP/JSON, OTLP/protobuf or Jaeger JSON)",
+                    args.file
+                )));
+            }
+            let report = engine.finish(&reader.report);
+            Ok(text(seamline_trace::render::render_markdown(
+                &report,
+                seamline_trace::render::RenderOptions { all: false },
+                Some(args.max_tokens.unwrap_or(2000)),
+            )))
+        })
+        .await
+    }
+}
+
+/// Runs blocking work (files, the registry's HTTP client) off the async workers.
+async fn blocking<F>(work: F) -> Result<CallToolResult, ErrorData>
+where
+    F: FnOnce() -> Result<CallToolResult, ErrorData> + Send + 'static,
+{
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| ErrorData::internal_error(format!("the tool failed: {e}"), None))?
+}
+
+#[tool_handler(router = self.tool_router)]
+impl ServerHandler for SeamMcp {
+    fn get_info(&self) -> ServerConfig {
+        ServerConfig::new(ServerCapabilities::builder().enable_tools().enable_resources().build())
+            .with_server_info(Implementation::new("seam", env!("CARGO_PKG_VERSION")))
+            .with_instructions(
+                "Seamline: the integration context of this service. Start with list_services, then \
+                 describe_service and get_contract (an outline first, then one operation or message). Before \
+                 changing a contract this service provides, call check_contract_change. For a failing request, \
+                 diagnose_trace on a trace file. Contracts are also resources: seam://contracts/{service}/{contract}.",
+            )
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, ErrorData> {
+        let (facts, _) = self.facts()?;
+        let mut list = Vec::new();
+        for p in &facts.provides {
+            list.push(
+                Resource::new(
+                    contract_uri(&facts.service, &p.name),
+                    format!("{} {}", facts.service, p.name),
+                )
+                .with_description(format!(
+                    "{} ({}), provided by this service",
+                    p.file, p.protocol
+                ))
+                .with_mime_type(mime(&p.file)),
+            );
+        }
+        for p in &facts.partners {
+            list.push(
+                Resource::new(
+                    contract_uri(&p.service, &p.contract),
+                    format!("{} {}", p.service, p.contract),
+                )
+                .with_description(format!("{} (vendored copy)", p.file))
+                .with_mime_type(mime(&p.file)),
+            );
+        }
+        Ok(ListResourcesResult::with_all_items(list))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, ErrorData> {
+        Ok(ListResourceTemplatesResult::with_all_items(vec![
+            ResourceTemplate::new("seam://contracts/{service}/{contract}", "contract")
+                .with_description(
+                    "A contract's whole text: this service's, a vendored copy, or the registry's latest",
+                ),
+        ]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _ctx: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, ErrorData> {
+        let uri = request.uri;
+        let parts: Vec<&str> = uri
+            .strip_prefix("seam://contracts/")
+            .map(|rest| rest.split('/').collect())
+            .unwrap_or_default();
+        let [service, contract] = parts[..] else {
+            return Err(ErrorData::resource_not_found(
+                format!(
+                    "`{uri}` is not a contract; the form is seam://contracts/{{service}}/{{contract}}"
+                ),
+                None,
+            ));
+        };
+        let this = self.clone();
+        let (service, contract) = (service.to_owned(), contract.to_owned());
+        let found = tokio::task::spawn_blocking(move || this.find(&service, Some(&contract)))
+            .await
+            .map_err(|e| ErrorData::internal_error(e.to_string(), None))??;
+        let body = found
+            .files
+            .iter()
+            .find(|(p, _)| *p == found.main)
+            .map(|(_, t)| t.clone())
+            .unwrap_or_default();
+        let mut contents = ResourceContents::text(body, uri.clone());
+        if let ResourceContents::TextResourceContents { mime_type, .. } = &mut contents {
+            *mime_type = Some(mime(&found.main).into());
+        }
+        Ok(ReadResourceResult::new(vec![contents]).into())
+    }
+}
+
+/// Serves over standard input and output until the client closes them.
+pub async fn serve_stdio(server: SeamMcp) -> Result<(), String> {
+    use rmcp::ServiceExt as _;
+    let running = server
+        .serve(rmcp::transport::stdio())
+        .await
+        .map_err(|e| e.to_string())?;
+    running.waiting().await.map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+/// Serves streamable HTTP at `/mcp` on `listener` until `shutdown` completes. Requests must name one of
+/// `allowed_hosts` in their `Host` header (loopback names when empty), which keeps other web pages from
+/// reaching a local server through DNS rebinding.
+pub async fn serve_http(
+    server: SeamMcp,
+    listener: tokio::net::TcpListener,
+    allowed_hosts: Vec<String>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    use rmcp::transport::streamable_http_server::{
+        StreamableHttpServerConfig, StreamableHttpService, session::local::LocalSessionManager,
+    };
+    let stop = tokio_util::sync::CancellationToken::new();
+    let mut config =
+        StreamableHttpServerConfig::default().with_cancellation_token(stop.child_token());
+    if !allowed_hosts.is_empty() {
+        config = config.with_allowed_hosts(allowed_hosts);
+    }
+    let service = StreamableHttpService::new(
+        move || Ok(server.clone()),
+        LocalSessionManager::default().into(),
+        config,
+    );
+    let app = axum::Router::new().nest_service("/mcp", service);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            stop.cancel();
+        })
+        .await
+}
+
+fn mime(path: &str) -> &'static str {
+    if path.ends_with(".json") {
+        "application/json"
+    } else {
+        "application/yaml"
+    }
+}
