@@ -42,6 +42,14 @@ struct Found {
     main: String,
 }
 
+/// A service's latest version in the registry.
+struct Published {
+    version: String,
+    manifest: String,
+    /// (path, text) of every contract file.
+    files: Vec<(String, String)>,
+}
+
 struct State {
     root: PathBuf,
     catalog: Option<Arc<dyn Catalog>>,
@@ -138,10 +146,7 @@ impl SeamMcp {
     }
 
     /// The latest published version of `service` in the registry: its manifest and files.
-    fn published(
-        &self,
-        service: &str,
-    ) -> Result<Option<(String, String, Vec<(String, String)>)>, ErrorData> {
+    fn published(&self, service: &str) -> Result<Option<Published>, ErrorData> {
         let Some(catalog) = &self.state.catalog else {
             return Ok(None);
         };
@@ -174,7 +179,11 @@ impl SeamMcp {
             })
             .unwrap_or_default();
         let manifest = detail["manifest"].as_str().unwrap_or_default().to_owned();
-        Ok(Some((latest.to_owned(), manifest, files)))
+        Ok(Some(Published {
+            version: latest.to_owned(),
+            manifest,
+            files,
+        }))
     }
 
     /// Every service name this server can tell about, for error messages.
@@ -257,7 +266,12 @@ impl SeamMcp {
                 main: p.file.clone(),
             });
         }
-        let Some((version, manifest_text, files)) = self.published(service)? else {
+        let Some(Published {
+            version,
+            manifest: manifest_text,
+            files,
+        }) = self.published(service)?
+        else {
             return Err(self.unknown_service(service));
         };
         let parsed = parse_manifest(
@@ -389,7 +403,12 @@ impl SeamMcp {
             if !partner.is_empty() {
                 answer["as_seen_from_this_service"] = serde_json::to_value(&partner).unwrap_or_default();
             }
-            if let Some((version, manifest_text, _)) = published {
+            if let Some(Published {
+                version,
+                manifest: manifest_text,
+                ..
+            }) = published
+            {
                 let parsed = parse_manifest(Path::new("seam.toml"), "seam.toml", manifest_text.as_bytes());
                 if let Some(m) = parsed.manifest {
                     answer["registry"] = json!({

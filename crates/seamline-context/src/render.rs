@@ -415,11 +415,11 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
     }
 
     let _ = writeln!(s, "### Verify\n");
-    let _ = write!(
+    let _ = writeln!(
         s,
         "Run `seam check` before finishing: contract lint, breaking changes, `seam.lock` and these files. \
          To review integration code, follow `{}/review.md`. `seam context` rewrites this block: write notes \
-         outside the markers.\n",
+         outside the markers.",
         settings.dir
     );
     s

@@ -39,7 +39,7 @@ fn check_frontmatter(path: &str, text: &str) {
         .unwrap_or_else(|| panic!("{path}: frontmatter not closed"));
     let parsed = parse(
         path,
-        rest[..end].as_bytes(),
+        &rest.as_bytes()[..end],
         Format::Yaml,
         &Limits::default(),
     );
