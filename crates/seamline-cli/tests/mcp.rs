@@ -1,5 +1,7 @@
 //! `seam mcp` end to end, with the MCP SDK's own client: over stdio (the client starts `seam mcp`) and over
-//! streamable HTTP. Discovery, every tool, the resources, and bad arguments.
+//! streamable HTTP. Discovery, every tool, the resources, and bad arguments; then with a registry.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -214,6 +216,53 @@ async fn exercise(client: &Client) {
     );
     assert!(changed["breaking"].as_u64().unwrap() > 0, "{changed}");
 
+    // Against the consumers seam.lock records: inventory-service reads order.placed, not order.cancelled.
+    let events = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/checkout/order-service/contracts/order-events.asyncapi.yaml"),
+    )
+    .unwrap();
+    let verdict = |proposed: String| async move {
+        let answer = call(
+            client,
+            "check_contract_change",
+            json!({"contract": "order-events", "proposed": proposed}),
+        )
+        .await
+        .unwrap();
+        let answer = json_of(&answer);
+        assert_eq!(
+            answer["consumers"][0]["consumer"], "inventory-service",
+            "{answer}"
+        );
+        (
+            answer["breaking"].as_u64().unwrap(),
+            answer["consumers"][0]["breaks"].as_bool().unwrap(),
+        )
+    };
+    let unused = events.replacen(
+        "required: [event_id, order_id, reason]",
+        "required: [event_id, order_id]",
+        1,
+    );
+    let used = events.replacen(
+        "required: [event_id, order_id, items]",
+        "required: [event_id, order_id]",
+        1,
+    );
+    assert_ne!(unused, events);
+    assert_ne!(used, events);
+    let (breaking, breaks) = verdict(unused).await;
+    assert!(
+        breaking > 0 && !breaks,
+        "a breaking change to a message inventory-service does not read"
+    );
+    let (breaking, breaks) = verdict(used).await;
+    assert!(
+        breaking > 0 && breaks,
+        "a breaking change to order.placed breaks inventory-service"
+    );
+
     let diagnosis = call(
         client,
         "diagnose_trace",
@@ -339,4 +388,113 @@ async fn over_streamable_http() {
     exercise(&client).await;
     client.cancel().await.expect("closed");
     server.kill().await.expect("stopped");
+}
+
+/// With a registry, a service that is not a partner is known too: payment-service's server reads
+/// inventory-service's contract from what inventory-service published.
+#[tokio::test(flavor = "multi_thread")]
+async fn richer_with_a_registry() {
+    let store = tempfile::tempdir().unwrap();
+    let database = format!("sqlite:{}", store.path().join("registry.db").display());
+    let (mut registry, base) = common::serve(&database, &[]);
+    let admin = common::token(&database, "admin");
+    let work = tempfile::tempdir().unwrap();
+    let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout");
+    copy(&checkout, work.path());
+    for (service, version) in [
+        ("payment-service", "2.4.0"),
+        ("inventory-service", "2.0.0"),
+        ("order-service", "1.1.0"),
+    ] {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(["publish", "--version", version, "--registry", &base])
+            .current_dir(work.path().join(service))
+            .env("SEAM_TOKEN", &admin)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{service}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(["mcp", "--registry", &base])
+        .current_dir(work.path().join("payment-service"));
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
+    let services = json_of(&call(&client, "list_services", json!({})).await.unwrap());
+    let published: Vec<&str> = services["registry"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{services}"))
+        .iter()
+        .map(|s| s["service"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        published,
+        ["inventory-service", "order-service", "payment-service"]
+    );
+    let described = json_of(
+        &call(
+            &client,
+            "describe_service",
+            json!({"service": "inventory-service"}),
+        )
+        .await
+        .unwrap(),
+    );
+    assert_eq!(described["registry"]["version"], "2.0.0", "{described}");
+    assert_eq!(described["registry"]["owner"], "team-inventory");
+    let outline = json_of(
+        &call(
+            &client,
+            "get_contract",
+            json!({"service": "inventory-service"}),
+        )
+        .await
+        .unwrap(),
+    );
+    assert!(
+        outline["from"]
+            .as_str()
+            .unwrap()
+            .starts_with("registry: inventory-service 2.0.0"),
+        "{outline}"
+    );
+    assert!(
+        outline["messages"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m == "inventory.stock_reserved@2")
+    );
+    let read = client
+        .read_resource(ReadResourceRequestParams::new(
+            "seam://contracts/inventory-service/inventory-events",
+        ))
+        .await
+        .expect("read from the registry");
+    assert!(
+        matches!(&read.contents[0], ResourceContents::TextResourceContents { text, .. } if text.contains("asyncapi"))
+    );
+    client.cancel().await.expect("closed");
+
+    // The registry goes away: local answers still come, with the reason the rest is missing.
+    let _ = registry.kill();
+    let _ = registry.wait();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(["mcp", "--registry", &base])
+        .current_dir(work.path().join("payment-service"));
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
+    let services = json_of(&call(&client, "list_services", json!({})).await.unwrap());
+    assert_eq!(services["this_service"]["name"], "payment-service");
+    assert!(
+        services["registry_error"]
+            .as_str()
+            .is_some_and(|e| e.contains(&base)),
+        "{services}"
+    );
+    client.cancel().await.expect("closed");
 }

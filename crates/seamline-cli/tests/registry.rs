@@ -153,8 +153,11 @@ fn checkout_services_publish_pull_deploy_and_gate() {
             "{file}"
         );
     }
-    let out = seam(&inventory, &registry, None, &["pull", "--check"]);
-    assert!(out.status.success(), "{}", text(&out));
+    // The other services' locks, consumers included, are what the registry says too.
+    for dir in [&inventory, &payment] {
+        let out = seam(dir, &registry, None, &["pull", "--check"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
 
     // A hand edit of a vendored copy is caught, refused, and replaced only on request.
     let vendored = order.join("contracts/vendor/payment-service/payment-api.yaml");

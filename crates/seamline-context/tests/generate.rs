@@ -112,8 +112,8 @@ fn checkout_services() {
         if service == "order-service" {
             assert_eq!(
                 check_tables("AGENTS.md", &agents.body),
-                1,
-                "the partner table"
+                2,
+                "the partner table and the consumer table"
             );
         }
         insta::assert_snapshot!(service, rendered(&files));

@@ -41,6 +41,7 @@ pub fn router(store: Store, settings: Settings) -> Router {
         )
         .route("/api/v1/services", get(services))
         .route("/api/v1/services/{service}/versions", get(versions))
+        .route("/api/v1/services/{service}/consumers", get(consumers))
         .route(
             "/api/v1/services/{service}/versions/{version}",
             get(version).put(publish),
@@ -355,6 +356,63 @@ async fn versions(
 struct ContractIo {
     path: String,
     content: String,
+}
+
+#[derive(Serialize)]
+struct ConsumerOut {
+    service: String,
+    version: String,
+    contract: String,
+    uses: Vec<String>,
+}
+
+/// Who consumes `service`, each with what it uses, as the consumers' latest versions say.
+async fn consumers(
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+) -> Result<Json<Vec<ConsumerOut>>, ApiError> {
+    let Path(service) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
+    check_name("service name", &service)?;
+    may_read(&app, &headers).await?;
+    let mut out = Vec::new();
+    for (consumer, version, contract) in app.store.consumers_of(&service).await? {
+        let manifest = app
+            .store
+            .version(&consumer, &version)
+            .await?
+            .and_then(|stored| {
+                seamline_model::parse_manifest(
+                    std::path::Path::new("seam.toml"),
+                    "seam.toml",
+                    stored.manifest.as_bytes(),
+                )
+                .manifest
+            });
+        let uses = manifest
+            .map(|m| {
+                let matches = |s: &str, c: &str| s == service && c == contract;
+                let operations = m
+                    .consumes_http
+                    .iter()
+                    .filter(|c| matches(&c.service.value, &c.contract.value))
+                    .flat_map(|c| c.operations.iter().map(|o| o.value.clone()));
+                let messages = m
+                    .consumes_events
+                    .iter()
+                    .filter(|c| matches(&c.service.value, &c.contract.value))
+                    .flat_map(|c| c.messages.iter().map(|m| m.value.to_string()));
+                operations.chain(messages).collect()
+            })
+            .unwrap_or_default();
+        out.push(ConsumerOut {
+            service: consumer,
+            version,
+            contract,
+            uses,
+        });
+    }
+    Ok(Json(out))
 }
 
 #[derive(Serialize)]

@@ -531,6 +531,25 @@ impl Store {
         .await?)
     }
 
+    /// Who consumes `provider`, as each service's latest version says: `(consumer, its version, contract)`.
+    pub async fn consumers_of(
+        &self,
+        provider: &str,
+    ) -> Result<Vec<(String, String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT c.service, c.version, c.contract FROM consumptions c \
+             WHERE c.provider = $1 AND c.service <> $1 AND c.version = (SELECT v.version FROM versions v \
+                 WHERE v.service = c.service ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+             ORDER BY c.service, c.contract",
+        )
+        .bind(provider)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect()
+    }
+
     /// Where `service` runs, by environment.
     pub async fn deployments_of(&self, service: &str) -> Result<Vec<Deployment>, StoreError> {
         Ok(sqlx::query_as(

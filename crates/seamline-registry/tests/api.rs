@@ -383,6 +383,7 @@ async fn the_api_describes_itself() {
         "/openapi.json",
         "/api/v1/services",
         "/api/v1/services/{service}/versions",
+        "/api/v1/services/{service}/consumers",
         "/api/v1/services/{service}/versions/{version}",
         "/api/v1/environments",
         "/api/v1/environments/{environment}/deployments",
@@ -392,7 +393,7 @@ async fn the_api_describes_itself() {
     ] {
         assert!(described.contains(&route), "{route} is not in openapi.json");
     }
-    assert_eq!(described.len(), 11);
+    assert_eq!(described.len(), 12);
 }
 
 #[tokio::test]

@@ -239,7 +239,13 @@ pub(crate) fn plan_pull(
         .then(|| Lock::read(&lock_path, "seam.lock"))
         .transpose()
         .map_err(|e| anyhow::anyhow!("{}: {e}", lock_path.display()))?;
-    let lock = render_lock(&pulled);
+    let consumers = client
+        .get(&format!(
+            "/api/v1/services/{}/consumers",
+            segment("service name", &manifest.name.value)?
+        ))?
+        .ok("reading who consumes this service")?;
+    let lock = render_lock(&pulled, &consumers);
 
     let mut changes = Vec::new();
     let mut edited = Vec::new();
@@ -450,10 +456,38 @@ fn vendor_path(dir: &Path, candidates: &[String], provider_spec: &str) -> String
         .clone()
 }
 
-fn render_lock(pulled: &[Pulled]) -> String {
+fn render_lock(pulled: &[Pulled], consumers: &Value) -> String {
     let mut out = String::from(
-        "# Pins each vendored contract by version and content hash. Written by `seam pull`; do not edit by hand.\nversion = 1\n",
+        "# Pins each vendored contract by version and content hash, and records who consumes this service's\n\
+         # contracts (for `seam context`). Written by `seam pull`; do not edit by hand.\nversion = 1\n",
     );
+    // Who consumes this service, as the registry says now: inline tables, so that an empty list still says
+    // "recorded, nobody".
+    let consumers: Vec<String> = consumers
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let uses: Vec<String> = c["uses"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .map(quote)
+                .collect();
+            Some(format!(
+                "  {{ service = {}, contract = {}, uses = [{}] }},\n",
+                quote(c["service"].as_str()?),
+                quote(c["contract"].as_str()?),
+                uses.join(", ")
+            ))
+        })
+        .collect();
+    if consumers.is_empty() {
+        out.push_str("consumers = []\n");
+    } else {
+        let _ = write!(out, "consumers = [\n{}]\n", consumers.concat());
+    }
     for p in pulled {
         let _ = write!(
             out,
