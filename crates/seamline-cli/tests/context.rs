@@ -1,6 +1,8 @@
 //! `seam context` end to end: files written into a copy of a checkout service, hand-written text kept,
 //! edited blocks refused, `--check` for CI, `--force-keep`, CRLF files and the MCP client configurations.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -21,24 +23,11 @@ fn order_service() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let from =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout/order-service");
-    copy(&from, dir.path());
+    common::copy_dir(&from, dir.path());
     for f in FILES {
         std::fs::remove_file(dir.path().join(f)).expect("the example carries its assistant files");
     }
     dir
-}
-
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
 }
 
 const FILES: [&str; 7] = [

@@ -3,7 +3,7 @@
 
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Stdio;
 
 use rmcp::model::{CallToolRequestParams, ErrorCode, ReadResourceRequestParams, ResourceContents};
@@ -18,7 +18,7 @@ fn order_service() -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     let from =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout/order-service");
-    copy(&from, dir.path());
+    common::copy_dir(&from, dir.path());
     let generated = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
         .args([
             "trace",
@@ -41,19 +41,6 @@ fn order_service() -> tempfile::TempDir {
     dir
 }
 
-fn copy(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).expect("read") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            std::fs::create_dir_all(&target).expect("mkdir");
-            copy(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
-
 type Client = RunningService<RoleClient, ()>;
 
 async fn call(
@@ -72,6 +59,13 @@ async fn call(
         .join("\n");
     assert_ne!(result.is_error, Some(true), "{tool} failed: {text}");
     Ok(text)
+}
+
+/// A tool's answer, which must not be an error.
+async fn answer(client: &Client, tool: &'static str, arguments: Value) -> String {
+    call(client, tool, arguments)
+        .await
+        .unwrap_or_else(|e| panic!("{tool}: {e:?}"))
 }
 
 fn json_of(text: &str) -> Value {
@@ -110,7 +104,7 @@ async fn exercise(client: &Client) {
             .all(|t| t.description.as_ref().is_some_and(|d| !d.is_empty()))
     );
 
-    let services = json_of(&call(client, "list_services", json!({})).await.unwrap());
+    let services = json_of(&answer(client, "list_services", json!({})).await);
     assert_eq!(services["this_service"]["name"], "order-service");
     let partners: Vec<&str> = services["partners"]
         .as_array()
@@ -121,13 +115,12 @@ async fn exercise(client: &Client) {
     assert_eq!(partners, ["payment-service", "inventory-service"]);
 
     let own = json_of(
-        &call(
+        &answer(
             client,
             "describe_service",
             json!({"service": "order-service"}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     assert_eq!(own["owner"], "team-checkout");
     assert!(
@@ -136,26 +129,24 @@ async fn exercise(client: &Client) {
             .unwrap()
             .contains("inventory.stock_reserved")
     );
-    let partner = call(
+    let partner = answer(
         client,
         "describe_service",
         json!({"service": "payment-service"}),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         partner.contains("as_seen_from_this_service") && partner.contains("createPayment"),
         "{partner}"
     );
 
     let outline = json_of(
-        &call(
+        &answer(
             client,
             "get_contract",
             json!({"service": "payment-service"}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     let ops: Vec<&str> = outline["operations"]
         .as_array()
@@ -168,24 +159,22 @@ async fn exercise(client: &Client) {
         outline["full_text"],
         "seam://contracts/payment-service/payment-api"
     );
-    let op = call(
+    let op = answer(
         client,
         "get_contract",
         json!({"service": "payment-service", "operation": "createPayment"}),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(
         op.contains("Idempotency-Key") && op.contains("\"method\": \"POST\""),
         "{op}"
     );
-    let message = call(
+    let message = answer(
         client,
         "get_contract",
         json!({"service": "inventory-service", "message": "inventory.stock_reserved@2"}),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(message.contains("inventory.stock_reserved@2"), "{message}");
 
     let current = std::fs::read_to_string(
@@ -194,25 +183,23 @@ async fn exercise(client: &Client) {
     )
     .unwrap();
     let same = json_of(
-        &call(
+        &answer(
             client,
             "check_contract_change",
             json!({"contract": "order-api", "proposed": current}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     assert_eq!(same["breaking"], 0, "{same}");
     let removed = current.replacen("operationId: getOrder", "operationId: fetchOrder", 1);
     assert_ne!(removed, current, "the example has a getOrder operation");
     let changed = json_of(
-        &call(
+        &answer(
             client,
             "check_contract_change",
             json!({"contract": "order-api", "proposed": removed}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     assert!(changed["breaking"].as_u64().unwrap() > 0, "{changed}");
 
@@ -223,13 +210,12 @@ async fn exercise(client: &Client) {
     )
     .unwrap();
     let verdict = |proposed: String| async move {
-        let answer = call(
+        let answer = answer(
             client,
             "check_contract_change",
             json!({"contract": "order-events", "proposed": proposed}),
         )
-        .await
-        .unwrap();
+        .await;
         let answer = json_of(&answer);
         assert_eq!(
             answer["consumers"][0]["consumer"], "inventory-service",
@@ -263,13 +249,12 @@ async fn exercise(client: &Client) {
         "a breaking change to order.placed breaks inventory-service"
     );
 
-    let diagnosis = call(
+    let diagnosis = answer(
         client,
         "diagnose_trace",
         json!({"file": "traces.jsonl", "max_tokens": 800}),
     )
-    .await
-    .unwrap();
+    .await;
     assert!(diagnosis.contains("inventory-service"), "{diagnosis}");
 
     // Bad arguments: an unknown service is an invalid-params error naming what is known.
@@ -400,7 +385,7 @@ async fn richer_with_a_registry() {
     let admin = common::token(&database, "admin");
     let work = tempfile::tempdir().unwrap();
     let checkout = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout");
-    copy(&checkout, work.path());
+    common::copy_dir(&checkout, work.path());
     for (service, version) in [
         ("payment-service", "2.4.0"),
         ("inventory-service", "2.0.0"),
@@ -424,7 +409,7 @@ async fn richer_with_a_registry() {
         .args(["mcp", "--registry", &base])
         .current_dir(work.path().join("payment-service"));
     let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
-    let services = json_of(&call(&client, "list_services", json!({})).await.unwrap());
+    let services = json_of(&answer(&client, "list_services", json!({})).await);
     let published: Vec<&str> = services["registry"]
         .as_array()
         .unwrap_or_else(|| panic!("{services}"))
@@ -436,24 +421,22 @@ async fn richer_with_a_registry() {
         ["inventory-service", "order-service", "payment-service"]
     );
     let described = json_of(
-        &call(
+        &answer(
             &client,
             "describe_service",
             json!({"service": "inventory-service"}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     assert_eq!(described["registry"]["version"], "2.0.0", "{described}");
     assert_eq!(described["registry"]["owner"], "team-inventory");
     let outline = json_of(
-        &call(
+        &answer(
             &client,
             "get_contract",
             json!({"service": "inventory-service"}),
         )
-        .await
-        .unwrap(),
+        .await,
     );
     assert!(
         outline["from"]
@@ -488,7 +471,7 @@ async fn richer_with_a_registry() {
         .args(["mcp", "--registry", &base])
         .current_dir(work.path().join("payment-service"));
     let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
-    let services = json_of(&call(&client, "list_services", json!({})).await.unwrap());
+    let services = json_of(&answer(&client, "list_services", json!({})).await);
     assert_eq!(services["this_service"]["name"], "payment-service");
     assert!(
         services["registry_error"]

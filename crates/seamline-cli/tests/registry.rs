@@ -76,19 +76,6 @@ fn stdout(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
-}
-
 fn examples() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
@@ -104,7 +91,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
     let registry = Registry::start();
     let admin = registry.token("admin");
     let work = tempfile::tempdir().unwrap();
-    copy_dir(&examples().join("checkout"), work.path());
+    common::copy_dir(&examples().join("checkout"), work.path());
     let service = |name: &str| work.path().join(name);
     let (payment, order, inventory) = (
         service("payment-service"),
@@ -334,11 +321,11 @@ fn checkout_services_publish_pull_deploy_and_gate() {
 fn tokens_lint_and_git_guard_publishing() {
     let registry = Registry::start();
     let work = tempfile::tempdir().unwrap();
-    copy_dir(
+    common::copy_dir(
         &examples().join("checkout/payment-service"),
         &work.path().join("payment-service"),
     );
-    copy_dir(
+    common::copy_dir(
         &examples().join("broken-service"),
         &work.path().join("broken-service"),
     );
@@ -417,7 +404,7 @@ fn tokens_lint_and_git_guard_publishing() {
 #[test]
 fn no_registry_is_a_clear_error() {
     let work = tempfile::tempdir().unwrap();
-    copy_dir(&examples().join("checkout/payment-service"), work.path());
+    common::copy_dir(&examples().join("checkout/payment-service"), work.path());
     std::fs::write(
         work.path().join("seam.toml"),
         "[service]\nname = \"payment-service\"\n\n[[provides.http]]\nname = \"payment-api\"\nspec = \"contracts/payment-api.yaml\"\n",

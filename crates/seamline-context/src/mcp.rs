@@ -225,23 +225,7 @@ impl SeamMcp {
                 .map_err(|e| ErrorData::internal_error(format!("cannot read {rel}: {e}"), None))
         };
         if service == facts.service {
-            let provided: Vec<_> = manifest.provided_contracts().collect();
-            let chosen = match contract {
-                Some(name) => provided.iter().find(|p| p.name.value == name),
-                None if provided.len() == 1 => provided.first(),
-                None => None,
-            };
-            let Some(p) = chosen else {
-                let names: Vec<&str> = provided.iter().map(|p| p.name.value.as_str()).collect();
-                return Err(invalid(format!(
-                    "{service} provides {}; name one as `contract`",
-                    if names.is_empty() {
-                        "no contract".into()
-                    } else {
-                        names.join(", ")
-                    }
-                )));
-            };
+            let p = choose(&manifest, contract, service)?;
             return Ok(Found {
                 service: service.into(),
                 contract: p.name.value.clone(),
@@ -285,23 +269,7 @@ impl SeamMcp {
                 None,
             ));
         };
-        let provided: Vec<_> = theirs.provided_contracts().collect();
-        let chosen = match contract {
-            Some(name) => provided.iter().find(|p| p.name.value == name),
-            None if provided.len() == 1 => provided.first(),
-            None => None,
-        };
-        let Some(p) = chosen else {
-            let names: Vec<&str> = provided.iter().map(|p| p.name.value.as_str()).collect();
-            return Err(invalid(format!(
-                "{service} {version} provides {}; name one as `contract`",
-                if names.is_empty() {
-                    "no contract".into()
-                } else {
-                    names.join(", ")
-                }
-            )));
-        };
+        let p = choose(&theirs, contract, &format!("{service} {version}"))?;
         Ok(Found {
             service: service.into(),
             contract: p.name.value.clone(),
@@ -603,6 +571,32 @@ impl SeamMcp {
         })
         .await
     }
+}
+
+/// The contract `contract` among those `manifest` provides, or its only one when none is named; `who` names
+/// the service in the error.
+fn choose<'m>(
+    manifest: &'m Manifest,
+    contract: Option<&str>,
+    who: &str,
+) -> Result<&'m seamline_model::ProvidedContract, ErrorData> {
+    let provided: Vec<_> = manifest.provided_contracts().collect();
+    let chosen = match contract {
+        Some(name) => provided.iter().find(|p| p.name.value == name),
+        None if provided.len() == 1 => provided.first(),
+        None => None,
+    };
+    chosen.copied().ok_or_else(|| {
+        let names: Vec<&str> = provided.iter().map(|p| p.name.value.as_str()).collect();
+        invalid(format!(
+            "{who} provides {}; name one as `contract`",
+            if names.is_empty() {
+                "no contract".into()
+            } else {
+                names.join(", ")
+            }
+        ))
+    })
 }
 
 /// Runs blocking work (files, the registry's HTTP client) off the async workers.

@@ -1,6 +1,9 @@
-//! Shared by the tests that run `seam serve` as a process.
+//! Shared by the CLI's test binaries: running `seam serve` as a process, tokens, copying example folders.
+// Each test binary includes this module and uses part of it.
+#![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 /// Starts `seam serve` on a free loopback port with `database`; returns the process and its base URL, read from
@@ -41,4 +44,18 @@ pub fn token(database: &str, scope: &str) -> String {
         .unwrap();
     assert!(out.status.success(), "{out:?}");
     String::from_utf8(out.stdout).unwrap().trim().to_string()
+}
+
+/// Copies the folder `from` into `to`, recursively.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
