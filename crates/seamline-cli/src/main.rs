@@ -33,7 +33,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Rules(args) => commands::rules::run(&cli.global, args),
         Command::Trace(command) => commands::trace::run(&cli.global, command),
-        Command::Context(args) => commands::context::run(args),
+        Command::Context(args) => commands::context::run(&cli.global, args),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Serve(args) => commands::serve::run(args),
         Command::Publish(args) => commands::registry::publish(&cli.global, args),

@@ -59,6 +59,14 @@ fn writes_every_file_then_is_idempotent_and_checks_clean() {
     );
     let check = seam(dir.path(), &["context", "--check"]);
     assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+    let listed: serde_json::Value =
+        serde_json::from_slice(&seam(dir.path(), &["context", "--format", "json"]).stdout).unwrap();
+    let files = listed["files"].as_array().unwrap();
+    assert_eq!(files.len(), FILES.len());
+    assert_eq!(files[0]["path"], "AGENTS.md");
+    assert_eq!(files[0]["state"], "unchanged");
+    assert_eq!(files[0]["always_loaded"], true);
+    assert!(files[0]["tokens"].as_u64().unwrap() > 100);
 }
 
 #[test]
@@ -150,7 +158,13 @@ fn an_edited_block_is_refused_or_kept_beside() {
         "the edit stays"
     );
     let beside = std::fs::read_to_string(dir.path().join("AGENTS.md.new")).unwrap();
+    assert!(beside.starts_with("# order-service\n\n<!-- seam:begin"));
     assert!(beside.contains("owned by team-checkout"));
+    let check: serde_json::Value = serde_json::from_slice(
+        &seam(dir.path(), &["context", "--check", "--format", "json"]).stdout,
+    )
+    .unwrap();
+    assert_eq!(check["up_to_date"], false);
 }
 
 #[test]

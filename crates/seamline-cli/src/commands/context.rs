@@ -17,10 +17,11 @@ macro_rules! say {
         let _ = writeln!(std::io::stdout(), $($arg)*);
     }};
 }
-use crate::args::ContextArgs;
+use crate::args::{ContextArgs, Format, Global};
 use crate::commands::write_atomically;
 
-pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
+pub(crate) fn run(global: &Global, args: &ContextArgs) -> anyhow::Result<Status> {
+    let json = global.format == Some(Format::Json);
     let dir = &args.dir;
     let Some(changes) = changes(dir)? else {
         return Ok(Status::InputError);
@@ -31,8 +32,16 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
             .iter()
             .filter(|c| c.is_stale() && c.after.is_ok())
             .collect();
-        for c in &stale {
-            print_diff(c);
+        if json {
+            let paths: Vec<&str> = stale.iter().map(|c| c.path.as_str()).collect();
+            say!(
+                "{}",
+                json!({ "up_to_date": stale.is_empty() && refused == 0, "stale": paths })
+            );
+        } else {
+            for c in &stale {
+                print_diff(c);
+            }
         }
         if refused > 0 {
             return Ok(Status::InputError);
@@ -51,6 +60,7 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
         return Ok(Status::InputError);
     }
     let mut kept = 0;
+    let mut listed = Vec::new();
     for c in &changes {
         let path = dir.join(&c.path);
         let (state, text) = match &c.after {
@@ -70,7 +80,8 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
             }
             Err(_) => {
                 // --force-keep: the edited file stays; the version seam would write goes beside it.
-                let fresh = seamline_context::blocks::apply(None, "", &block_body(c, dir)?)
+                let (prefix, body) = block_body(c, dir)?;
+                let fresh = seamline_context::blocks::apply(None, &prefix, &body)
                     .map_err(|e| anyhow::anyhow!("{e}"))?;
                 let beside = format!("{}.new", c.path);
                 write_atomically(&dir.join(&beside), fresh.as_bytes())?;
@@ -78,17 +89,20 @@ pub(crate) fn run(args: &ContextArgs) -> anyhow::Result<Status> {
                 ("kept", fresh)
             }
         };
-        let loaded = if c.always_loaded {
-            ", always loaded"
+        let tokens = count_tokens(&text);
+        if json {
+            listed.push(json!({ "path": c.path, "state": state, "tokens": tokens, "always_loaded": c.always_loaded }));
         } else {
-            ""
-        };
-        say!(
-            "{:<44} {:<9} {:>5} tokens{loaded}",
-            c.path,
-            state,
-            count_tokens(&text)
-        );
+            let loaded = if c.always_loaded {
+                ", always loaded"
+            } else {
+                ""
+            };
+            say!("{:<44} {:<9} {tokens:>5} tokens{loaded}", c.path, state);
+        }
+    }
+    if json {
+        say!("{}", json!({ "files": listed }));
     }
     if args.mcp_config {
         write_mcp_configs(dir)?;
@@ -200,14 +214,14 @@ fn report_refusals(changes: &[Change], force_keep: bool) -> usize {
     n
 }
 
-/// The block text `seam context` wants in a refused file (to write beside it).
-fn block_body(c: &Change, dir: &Path) -> anyhow::Result<String> {
+/// What a new file at a refused file's path would start with, and its block text (to write beside it).
+fn block_body(c: &Change, dir: &Path) -> anyhow::Result<(String, String)> {
     let (facts, manifest) = gather(dir).map_err(|e| anyhow::anyhow!("{e}"))?;
     let generated = generate(&facts, &Settings::from_manifest(&manifest))?;
     generated
         .into_iter()
         .find(|g| g.path == c.path)
-        .map(|g| g.body)
+        .map(|g| (g.fresh_prefix, g.body))
         .context("the file is no longer generated")
 }
 
