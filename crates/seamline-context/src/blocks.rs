@@ -149,7 +149,13 @@ pub fn apply(existing: Option<&str>, fresh_prefix: &str, body: &str) -> Result<S
     let Some(text) = existing else {
         return Ok(format!("{fresh_prefix}{}", render(body, "\n")));
     };
-    let eol = line_ending(text);
+    // A file with no line break yet that ends in `\r` gets CRLF: the `\n` appended after it makes its first
+    // line break a CRLF, and the next run must see the same line ending to change nothing.
+    let eol = if !text.contains('\n') && text.ends_with('\r') {
+        "\r\n"
+    } else {
+        line_ending(text)
+    };
     match find(text)? {
         Some(found) => {
             if hash(&found.body) != found.recorded {
@@ -166,7 +172,9 @@ pub fn apply(existing: Option<&str>, fresh_prefix: &str, body: &str) -> Result<S
         None if text.is_empty() => Ok(format!("{fresh_prefix}{}", render(body, eol))),
         None => {
             let mut out = text.to_owned();
-            if !out.ends_with('\n') {
+            if out.ends_with('\r') && eol == "\r\n" {
+                out.push('\n');
+            } else if !out.ends_with('\n') {
                 out.push_str(eol);
             }
             out.push_str(eol);
@@ -179,6 +187,27 @@ pub fn apply(existing: Option<&str>, fresh_prefix: &str, body: &str) -> Result<S
 /// The body of the file's block, as written (line endings as `\n`), if it has one.
 pub fn body(text: &str) -> Result<Option<String>, BlockError> {
     Ok(find(text)?.map(|f| f.body.replace("\r\n", "\n")))
+}
+
+/// What must hold for any file: replacing its block never panics, an error names a line inside the file, and a
+/// success holds the new block, keeps the text before the old one, and is a fixed point. The fuzz target and the
+/// regression test check it.
+#[doc(hidden)]
+pub fn check_invariants(text: &str) {
+    let new_body = "## Integration context\n\nfuzzed\n";
+    match apply(Some(text), "", new_body) {
+        Ok(out) => {
+            assert_eq!(body(&out).ok().flatten().as_deref(), Some(new_body));
+            assert_eq!(apply(Some(&out), "", new_body).as_deref(), Ok(out.as_str()));
+            let start = out.find(BEGIN).unwrap_or(out.len());
+            let kept = text.find(BEGIN).unwrap_or(text.len());
+            assert!(out[..start].starts_with(text[..kept].trim_end_matches(['\r', '\n'])));
+        }
+        Err(e) => assert!(
+            e.line() >= 1 && e.line() <= text.split('\n').count(),
+            "{e:?}"
+        ),
+    }
 }
 
 #[cfg(test)]
@@ -259,6 +288,17 @@ mod tests {
         assert!(!out.replace("\r\n", "").contains('\n'), "{out:?}");
         assert_eq!(apply(Some(&out), "", BODY).unwrap(), out, "idempotent");
         assert_eq!(body(&out).unwrap().as_deref(), Some(BODY));
+    }
+
+    /// Found by the `blocks` fuzz target: a file without line breaks ending in `\r` must not turn CRLF on the
+    /// second run.
+    #[test]
+    fn a_trailing_carriage_return_stays_idempotent() {
+        for hand in ["notes\r\r\r", "notes\r", "a\nb\r"] {
+            let once = apply(Some(hand), "", BODY).unwrap();
+            assert_eq!(apply(Some(&once), "", BODY).unwrap(), once, "{hand:?}");
+            assert!(once.starts_with(hand));
+        }
     }
 
     proptest::proptest! {
