@@ -199,8 +199,11 @@ pub fn check_invariants(text: &str) {
         Ok(out) => {
             assert_eq!(body(&out).ok().flatten().as_deref(), Some(new_body));
             assert_eq!(apply(Some(&out), "", new_body).as_deref(), Ok(out.as_str()));
+            // Everything before the line of the first marker is kept (the marker line itself, indentation
+            // included, belongs to the block).
             let start = out.find(BEGIN).unwrap_or(out.len());
-            let kept = text.find(BEGIN).unwrap_or(text.len());
+            let marker = text.find(BEGIN).unwrap_or(text.len());
+            let kept = text[..marker].rfind('\n').map_or(0, |i| i + 1);
             assert!(out[..start].starts_with(text[..kept].trim_end_matches(['\r', '\n'])));
         }
         Err(e) => assert!(

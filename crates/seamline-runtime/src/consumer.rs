@@ -1,0 +1,416 @@
+//! Consuming events: manual acks, bounded prefetch, retries through delay queues, a dead-letter queue, idempotent
+//! handling, and every accepted version upcast to one type.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_lite::StreamExt;
+use lapin::message::Delivery;
+use lapin::options::{
+    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
+    ConfirmSelectOptions,
+};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{Channel, Confirmation, Connection};
+use serde_json::Value;
+
+use crate::event::{CloudEvent, TraceContext};
+use crate::schemas::Schemas;
+use crate::topology::{
+    ROUTING_KEY_HEADER, attempt_header, backoff, dead_letter_queue, declare_consumer,
+    reason_header, retry_queue,
+};
+
+/// Why a consumer stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum ConsumeError {
+    #[error(transparent)]
+    Broker(#[from] lapin::Error),
+    /// A retry or dead-letter publish was refused; the delivery was left unacknowledged, so the broker gives it
+    /// back rather than lose it.
+    #[error("the broker did not take the event into `{queue}`")]
+    NotTaken { queue: String },
+}
+
+/// Where a consumer reads from and how it retries.
+#[derive(Debug, Clone)]
+pub struct ConsumerConfig {
+    pub exchange: String,
+    pub queue: String,
+    /// Routing keys (message names, or topic patterns) the queue is bound with.
+    pub bindings: Vec<String>,
+    /// Deliveries in flight at once.
+    pub prefetch: u16,
+    /// Attempts before an event goes to the dead-letter queue (1 = no retry).
+    pub max_attempts: u32,
+    /// The first retry's delay; each next one doubles, up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+    /// Checked on receipt: a payload that fails goes to the dead-letter queue with the errors.
+    pub schemas: Option<Arc<Schemas>>,
+}
+
+impl ConsumerConfig {
+    pub fn new(exchange: &str, queue: &str, bindings: &[&str]) -> ConsumerConfig {
+        ConsumerConfig {
+            exchange: exchange.into(),
+            queue: queue.into(),
+            bindings: bindings.iter().map(|b| (*b).to_owned()).collect(),
+            prefetch: 16,
+            max_attempts: 5,
+            base_delay: Duration::from_secs(1),
+            max_delay: Duration::from_secs(60),
+            schemas: None,
+        }
+    }
+
+    fn delays(&self) -> Vec<Duration> {
+        (1..self.max_attempts.max(1))
+            .map(|n| backoff(self.base_delay, self.max_delay, n))
+            .collect()
+    }
+}
+
+/// What the handler decided.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled: acknowledge.
+    Done,
+    /// A transient failure: try again later, or dead-letter after the last attempt.
+    Retry(String),
+    /// Can never succeed: dead-letter now.
+    Reject(String),
+}
+
+/// An event as the handler receives it: its data upcast to one type.
+#[derive(Debug, Clone)]
+pub struct Delivered<T> {
+    pub data: T,
+    pub event: CloudEvent,
+    /// The message version as published.
+    pub version: u32,
+    /// 1 on the first delivery, then one more per retry.
+    pub attempt: u32,
+    /// The producer's trace context, from `traceparent`.
+    pub trace: Option<TraceContext>,
+}
+
+type Upcaster<T> = Box<dyn Fn(Value) -> Result<T, String> + Send + Sync>;
+
+/// The message versions a consumer accepts (`name@version`), each with how to turn its data into `T`.
+pub struct Upcasters<T> {
+    by_message: HashMap<String, Upcaster<T>>,
+}
+
+impl<T> Default for Upcasters<T> {
+    fn default() -> Self {
+        Upcasters {
+            by_message: HashMap::new(),
+        }
+    }
+}
+
+impl<T> Upcasters<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Accepts `message` (`name@version`), turning its data into `T` with `upcast`.
+    pub fn accept(
+        mut self,
+        message: &str,
+        upcast: impl Fn(Value) -> Result<T, String> + Send + Sync + 'static,
+    ) -> Self {
+        self.by_message.insert(message.to_owned(), Box::new(upcast));
+        self
+    }
+
+    fn accepted(&self) -> String {
+        let mut names: Vec<&str> = self.by_message.keys().map(String::as_str).collect();
+        names.sort_unstable();
+        names.join(", ")
+    }
+}
+
+/// Event ids already handled, so a redelivered or republished event is acknowledged without handling it again.
+/// Bounded: past `capacity` ids the oldest are forgotten.
+#[derive(Debug)]
+struct Seen {
+    ids: HashSet<String>,
+    order: VecDeque<String>,
+    capacity: usize,
+}
+
+impl Seen {
+    fn contains(&self, id: &str) -> bool {
+        self.ids.contains(id)
+    }
+
+    fn insert(&mut self, id: &str) {
+        if self.ids.insert(id.to_owned()) {
+            self.order.push_back(id.to_owned());
+            while self.order.len() > self.capacity {
+                if let Some(old) = self.order.pop_front() {
+                    self.ids.remove(&old);
+                }
+            }
+        }
+    }
+}
+
+/// A consumer of one queue. Cheap to share: handle events with [`Consumer::run`].
+pub struct Consumer {
+    channel: Channel,
+    config: ConsumerConfig,
+    seen: Arc<Mutex<Seen>>,
+}
+
+impl Consumer {
+    /// Declares the queue, its bindings, delay queues and dead-letter queue, and sets the prefetch.
+    pub async fn new(
+        connection: &Connection,
+        config: ConsumerConfig,
+    ) -> Result<Consumer, lapin::Error> {
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        channel
+            .basic_qos(config.prefetch, BasicQosOptions::default())
+            .await?;
+        declare_consumer(
+            &channel,
+            &config.exchange,
+            &config.queue,
+            &config.bindings,
+            &config.delays(),
+        )
+        .await?;
+        Ok(Consumer {
+            channel,
+            config,
+            seen: Arc::new(Mutex::new(Seen {
+                ids: HashSet::new(),
+                order: VecDeque::new(),
+                capacity: 100_000,
+            })),
+        })
+    }
+
+    /// Handles events until `shutdown` completes or the broker ends the consumer. An event is acknowledged
+    /// only after it was handled, moved to a delay queue, or dead-lettered (each confirmed by the broker).
+    pub async fn run<T, H, F>(
+        &self,
+        upcasters: Upcasters<T>,
+        handler: H,
+        shutdown: impl Future<Output = ()>,
+    ) -> Result<(), ConsumeError>
+    where
+        H: Fn(Delivered<T>) -> F,
+        F: Future<Output = Outcome>,
+    {
+        let tag = format!("{}-{}", self.config.queue, crate::random_hex(4));
+        let mut stream = self
+            .channel
+            .basic_consume(
+                self.config.queue.as_str().into(),
+                tag.as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        let mut shutdown = std::pin::pin!(shutdown);
+        loop {
+            let next = tokio::select! {
+                next = stream.next() => next,
+                () = &mut shutdown => break,
+            };
+            let Some(delivery) = next else {
+                break;
+            };
+            self.one(delivery?, &upcasters, &handler).await?;
+        }
+        Ok(())
+    }
+
+    async fn one<T, H, F>(
+        &self,
+        delivery: Delivery,
+        upcasters: &Upcasters<T>,
+        handler: &H,
+    ) -> Result<(), ConsumeError>
+    where
+        H: Fn(Delivered<T>) -> F,
+        F: Future<Output = Outcome>,
+    {
+        let attempt = header_int(&delivery, attempt_header()).map_or(1, |a| a.max(1));
+        let event = match CloudEvent::from_bytes(&delivery.data) {
+            Ok(e) => e,
+            Err(reason) => return self.dead_letter(&delivery, &reason, attempt).await,
+        };
+        if self.seen.lock().is_ok_and(|s| s.contains(&event.id)) {
+            return ack(&delivery).await;
+        }
+        let message = event.message();
+        let Some(upcast) = upcasters.by_message.get(&message) else {
+            let reason = format!(
+                "{message} is not a version this consumer accepts (it accepts {})",
+                upcasters.accepted()
+            );
+            return self.dead_letter(&delivery, &reason, attempt).await;
+        };
+        if let Some(schemas) = &self.config.schemas
+            && let Err(errors) = schemas.validate(&message, &event.data)
+        {
+            let reason = format!(
+                "{message} does not match its contract: {}",
+                errors.join("; ")
+            );
+            return self.dead_letter(&delivery, &reason, attempt).await;
+        }
+        let data = match upcast(event.data.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                let reason = format!("{message} could not be read: {e}");
+                return self.dead_letter(&delivery, &reason, attempt).await;
+            }
+        };
+        let id = event.id.clone();
+        let delivered = Delivered {
+            data,
+            version: event.version().unwrap_or(0),
+            trace: event.traceparent.as_deref().and_then(TraceContext::parse),
+            attempt,
+            event,
+        };
+        match handler(delivered).await {
+            Outcome::Done => {
+                if let Ok(mut seen) = self.seen.lock() {
+                    seen.insert(&id);
+                }
+                ack(&delivery).await
+            }
+            Outcome::Reject(reason) => self.dead_letter(&delivery, &reason, attempt).await,
+            Outcome::Retry(reason) if attempt >= self.config.max_attempts => {
+                let reason = format!("gave up after {attempt} attempts: {reason}");
+                self.dead_letter(&delivery, &reason, attempt).await
+            }
+            Outcome::Retry(_) => self.retry_later(&delivery, attempt).await,
+        }
+    }
+
+    /// Moves the event to the delay queue of retry `attempt`, with the next attempt number and a jittered
+    /// expiration; it comes back to the queue when that expires.
+    async fn retry_later(&self, delivery: &Delivery, attempt: u32) -> Result<(), ConsumeError> {
+        let delay = backoff(self.config.base_delay, self.config.max_delay, attempt);
+        // Equal jitter: between half the delay and all of it, never above the delay queue's TTL.
+        let half = delay / 2;
+        let jitter = Duration::from_millis(random_below(
+            u64::try_from(half.as_millis()).unwrap_or(0) + 1,
+        ));
+        let expiration = (half + jitter).min(delay);
+        let mut headers = carried_headers(delivery);
+        headers.insert(
+            attempt_header().into(),
+            AMQPValue::LongLongInt(i64::from(attempt) + 1),
+        );
+        let properties = delivery
+            .properties
+            .clone()
+            .with_headers(headers)
+            .with_expiration(expiration.as_millis().to_string().as_str().into());
+        self.republish(
+            &retry_queue(&self.config.queue, attempt),
+            delivery,
+            properties,
+        )
+        .await?;
+        ack(delivery).await
+    }
+
+    async fn dead_letter(
+        &self,
+        delivery: &Delivery,
+        reason: &str,
+        attempt: u32,
+    ) -> Result<(), ConsumeError> {
+        tracing::warn!(queue = %self.config.queue, %reason, attempt, "event dead-lettered");
+        let mut headers = carried_headers(delivery);
+        headers.insert(
+            attempt_header().into(),
+            AMQPValue::LongLongInt(i64::from(attempt)),
+        );
+        headers.insert(reason_header().into(), AMQPValue::LongString(reason.into()));
+        let properties = delivery.properties.clone().with_headers(headers);
+        self.republish(&dead_letter_queue(&self.config.queue), delivery, properties)
+            .await?;
+        ack(delivery).await
+    }
+
+    async fn republish(
+        &self,
+        queue: &str,
+        delivery: &Delivery,
+        properties: lapin::BasicProperties,
+    ) -> Result<(), ConsumeError> {
+        let confirmation = self
+            .channel
+            .basic_publish(
+                "".into(),
+                queue.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                &delivery.data,
+                properties,
+            )
+            .await?
+            .await?;
+        match confirmation {
+            Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+            _ => Err(ConsumeError::NotTaken {
+                queue: queue.to_owned(),
+            }),
+        }
+    }
+}
+
+async fn ack(delivery: &Delivery) -> Result<(), ConsumeError> {
+    delivery.ack(BasicAckOptions::default()).await?;
+    Ok(())
+}
+
+/// The delivery's headers, with the routing key it was first published with recorded.
+fn carried_headers(delivery: &Delivery) -> FieldTable {
+    let mut headers = delivery.properties.headers().clone().unwrap_or_default();
+    if !headers.contains_key(ROUTING_KEY_HEADER) {
+        headers.insert(
+            ROUTING_KEY_HEADER.into(),
+            AMQPValue::LongString(delivery.routing_key.as_str().into()),
+        );
+    }
+    headers
+}
+
+/// An integer header, whatever width the sender used.
+fn header_int(delivery: &Delivery, name: &str) -> Option<u32> {
+    let value = delivery.properties.headers().as_ref()?.inner().get(name)?;
+    let n = match value {
+        AMQPValue::LongLongInt(n) => *n,
+        AMQPValue::LongInt(n) => i64::from(*n),
+        AMQPValue::LongUInt(n) => i64::from(*n),
+        AMQPValue::ShortInt(n) => i64::from(*n),
+        AMQPValue::ShortUInt(n) => i64::from(*n),
+        _ => return None,
+    };
+    u32::try_from(n).ok()
+}
+
+fn random_below(bound: u64) -> u64 {
+    let mut buf = [0u8; 8];
+    let _ = getrandom::fill(&mut buf);
+    u64::from_le_bytes(buf) % bound.max(1)
+}

@@ -1,0 +1,179 @@
+//! Publishing events: validated against the contract, persistent, confirmed by the broker.
+
+use std::sync::Arc;
+
+use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
+use lapin::types::{AMQPValue, FieldTable};
+use lapin::{BasicProperties, Channel, Confirmation, Connection};
+use serde_json::Value;
+
+use crate::event::{CONTENT_TYPE, CloudEvent, TraceContext};
+use crate::schemas::Schemas;
+use crate::topology::declare_exchange;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PublishError {
+    #[error("{message} does not match its contract: {}", errors.join("; "))]
+    Invalid {
+        message: String,
+        errors: Vec<String>,
+    },
+    #[error(
+        "no queue is bound to `{routing_key}` on exchange `{exchange}`: the event would be lost"
+    )]
+    Unroutable {
+        exchange: String,
+        routing_key: String,
+    },
+    #[error("the broker refused the event (negative publisher confirm)")]
+    Refused,
+    #[error(transparent)]
+    Broker(#[from] lapin::Error),
+}
+
+/// Publishes one service's events to one topic exchange. The routing key is the message name.
+#[derive(Clone)]
+pub struct Publisher {
+    channel: Channel,
+    exchange: String,
+    source: String,
+    contract: String,
+    schemas: Option<Arc<Schemas>>,
+    mandatory: bool,
+}
+
+impl Publisher {
+    /// A publisher for `service`'s events of `contract` on `exchange` (declared durable when missing). With
+    /// `schemas`, every payload is checked before it is sent.
+    pub async fn new(
+        connection: &Connection,
+        exchange: &str,
+        service: &str,
+        contract: &str,
+        schemas: Option<Arc<Schemas>>,
+    ) -> Result<Publisher, lapin::Error> {
+        let channel = connection.create_channel().await?;
+        channel
+            .confirm_select(ConfirmSelectOptions::default())
+            .await?;
+        declare_exchange(&channel, exchange).await?;
+        Ok(Publisher {
+            channel,
+            exchange: exchange.into(),
+            source: service.into(),
+            contract: contract.into(),
+            schemas,
+            mandatory: true,
+        })
+    }
+
+    /// Accept events no queue is bound for (by default they are an error: [`PublishError::Unroutable`]).
+    pub fn allow_unroutable(mut self) -> Publisher {
+        self.mandatory = false;
+        self
+    }
+
+    /// Publishes `name` version `version` with `data`, continuing `trace` when given.
+    pub async fn publish(
+        &self,
+        name: &str,
+        version: u32,
+        data: Value,
+        trace: Option<&TraceContext>,
+    ) -> Result<CloudEvent, PublishError> {
+        let event = self.event(name, version, data, trace);
+        self.check(&event)?;
+        self.send(&event).await?;
+        Ok(event)
+    }
+
+    /// Dual-publish during a migration: the same fact as several versions of one message, each its own event.
+    /// Every payload is checked before any is sent, so a bad one sends nothing.
+    pub async fn publish_versions(
+        &self,
+        name: &str,
+        versions: Vec<(u32, Value)>,
+        trace: Option<&TraceContext>,
+    ) -> Result<Vec<CloudEvent>, PublishError> {
+        let events: Vec<CloudEvent> = versions
+            .into_iter()
+            .map(|(version, data)| self.event(name, version, data, trace))
+            .collect();
+        for e in &events {
+            self.check(e)?;
+        }
+        for e in &events {
+            self.send(e).await?;
+        }
+        Ok(events)
+    }
+
+    fn event(
+        &self,
+        name: &str,
+        version: u32,
+        data: Value,
+        trace: Option<&TraceContext>,
+    ) -> CloudEvent {
+        let mut event = CloudEvent::new(&self.source, &self.contract, name, version, data);
+        event.traceparent = trace.map(TraceContext::header);
+        event
+    }
+
+    fn check(&self, event: &CloudEvent) -> Result<(), PublishError> {
+        let Some(schemas) = &self.schemas else {
+            return Ok(());
+        };
+        let message = event.message();
+        schemas
+            .validate(&message, &event.data)
+            .map_err(|errors| PublishError::Invalid { message, errors })
+    }
+
+    /// Sends an event as it is (no validation) and waits for the broker's confirm.
+    pub async fn send(&self, event: &CloudEvent) -> Result<(), PublishError> {
+        let body = serde_json::to_vec(event).map_err(|e| PublishError::Invalid {
+            message: event.message(),
+            errors: vec![e.to_string()],
+        })?;
+        let mut headers = FieldTable::default();
+        if let Some(tp) = &event.traceparent {
+            headers.insert(
+                "traceparent".into(),
+                AMQPValue::LongString(tp.as_str().into()),
+            );
+        }
+        let seconds = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let properties = BasicProperties::default()
+            .with_delivery_mode(2)
+            .with_content_type(CONTENT_TYPE.into())
+            .with_message_id(event.id.as_str().into())
+            .with_type(event.kind.as_str().into())
+            .with_timestamp(seconds)
+            .with_headers(headers);
+        let confirmation = self
+            .channel
+            .basic_publish(
+                self.exchange.as_str().into(),
+                event.kind.as_str().into(),
+                BasicPublishOptions {
+                    mandatory: self.mandatory,
+                    ..Default::default()
+                },
+                &body,
+                properties,
+            )
+            .await?
+            .await?;
+        match confirmation {
+            Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
+            Confirmation::Ack(Some(_)) => Err(PublishError::Unroutable {
+                exchange: self.exchange.clone(),
+                routing_key: event.kind.clone(),
+            }),
+            Confirmation::Nack(_) => Err(PublishError::Refused),
+        }
+    }
+}
