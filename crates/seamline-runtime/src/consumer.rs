@@ -34,6 +34,57 @@ pub enum ConsumeError {
     NotTaken { queue: String },
 }
 
+/// Why [`Consumer::run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// The shutdown future completed.
+    Shutdown,
+    /// The broker ended the consumer (the queue was deleted, or the connection closed).
+    Ended,
+}
+
+/// Runs a consumer of `config` on connections to `url`, connecting again (after 0.5 s, doubling to 30 s) each
+/// time the connection drops or the broker ends the consumer, until `shutdown` completes. Unacknowledged events
+/// go back to the queue when a connection drops, and come again on the next one; handling stays idempotent by
+/// event id.
+pub async fn run_supervised<T, H, F>(
+    url: &str,
+    name: &str,
+    config: ConsumerConfig,
+    upcasters: &Upcasters<T>,
+    handler: H,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ConsumeError>
+where
+    H: Fn(Delivered<T>) -> F,
+    F: Future<Output = Outcome>,
+{
+    let mut shutdown = std::pin::pin!(shutdown);
+    let seen = Arc::new(Mutex::new(Seen::new()));
+    let mut pause = Duration::from_millis(500);
+    loop {
+        let attempt = async {
+            let connection = crate::connect(url, name).await?;
+            let consumer = Consumer::with_seen(&connection, config.clone(), seen.clone()).await?;
+            consumer.run(upcasters, &handler, &mut shutdown).await
+        };
+        match attempt.await {
+            Ok(Stopped::Shutdown) => return Ok(()),
+            Ok(Stopped::Ended) => {
+                tracing::warn!(queue = %config.queue, "consumer ended by the broker; connecting again");
+            }
+            Err(e) => {
+                tracing::warn!(queue = %config.queue, error = %e, "consumer lost its connection; connecting again");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(pause) => {}
+            () = &mut shutdown => return Ok(()),
+        }
+        pause = (pause * 2).min(Duration::from_secs(30));
+    }
+}
+
 /// Where a consumer reads from and how it retries.
 #[derive(Debug, Clone)]
 pub struct ConsumerConfig {
@@ -144,6 +195,14 @@ struct Seen {
 }
 
 impl Seen {
+    fn new() -> Seen {
+        Seen {
+            ids: HashSet::new(),
+            order: VecDeque::new(),
+            capacity: 100_000,
+        }
+    }
+
     fn contains(&self, id: &str) -> bool {
         self.ids.contains(id)
     }
@@ -173,6 +232,15 @@ impl Consumer {
         connection: &Connection,
         config: ConsumerConfig,
     ) -> Result<Consumer, lapin::Error> {
+        Consumer::with_seen(connection, config, Arc::new(Mutex::new(Seen::new()))).await
+    }
+
+    /// Like [`Consumer::new`], remembering handled events in `seen` (shared across reconnections).
+    async fn with_seen(
+        connection: &Connection,
+        config: ConsumerConfig,
+        seen: Arc<Mutex<Seen>>,
+    ) -> Result<Consumer, lapin::Error> {
         let channel = connection.create_channel().await?;
         channel
             .confirm_select(ConfirmSelectOptions::default())
@@ -191,11 +259,7 @@ impl Consumer {
         Ok(Consumer {
             channel,
             config,
-            seen: Arc::new(Mutex::new(Seen {
-                ids: HashSet::new(),
-                order: VecDeque::new(),
-                capacity: 100_000,
-            })),
+            seen,
         })
     }
 
@@ -203,10 +267,10 @@ impl Consumer {
     /// only after it was handled, moved to a delay queue, or dead-lettered (each confirmed by the broker).
     pub async fn run<T, H, F>(
         &self,
-        upcasters: Upcasters<T>,
+        upcasters: &Upcasters<T>,
         handler: H,
         shutdown: impl Future<Output = ()>,
-    ) -> Result<(), ConsumeError>
+    ) -> Result<Stopped, ConsumeError>
     where
         H: Fn(Delivered<T>) -> F,
         F: Future<Output = Outcome>,
@@ -225,14 +289,13 @@ impl Consumer {
         loop {
             let next = tokio::select! {
                 next = stream.next() => next,
-                () = &mut shutdown => break,
+                () = &mut shutdown => return Ok(Stopped::Shutdown),
             };
             let Some(delivery) = next else {
-                break;
+                return Ok(Stopped::Ended);
             };
-            self.one(delivery?, &upcasters, &handler).await?;
+            self.one(delivery?, upcasters, &handler).await?;
         }
-        Ok(())
     }
 
     async fn one<T, H, F>(

@@ -15,7 +15,9 @@ pub mod publisher;
 pub mod schemas;
 mod topology;
 
-pub use consumer::{ConsumeError, Consumer, ConsumerConfig, Delivered, Outcome, Upcasters};
+pub use consumer::{
+    ConsumeError, Consumer, ConsumerConfig, Delivered, Outcome, Stopped, Upcasters, run_supervised,
+};
 pub use event::{CloudEvent, TraceContext};
 pub use publisher::{PublishError, Publisher};
 pub use schemas::Schemas;

@@ -105,7 +105,7 @@ where
             async move { decided }
         };
         consumer
-            .run(upcasters, handler, async {
+            .run(&upcasters, handler, async {
                 let _ = stopped.await;
             })
             .await
@@ -565,8 +565,13 @@ async fn a_consumer_restarted_mid_stream_loses_nothing() {
     )
     .await
     .unwrap();
-    // Declared before publishing, so nothing is unroutable; then stopped after 20 events.
-    let first = Consumer::new(&connection, config.clone()).await.unwrap();
+    // Its own connection, as a process of its own would have. Declared before publishing, so nothing is
+    // unroutable; stopped once it has handled 20 events, with more in flight.
+    let url = std::env::var("AMQP_URL").unwrap();
+    let first_connection = seamline_runtime::connect(&url, "first").await.unwrap();
+    let first = Consumer::new(&first_connection, config.clone())
+        .await
+        .unwrap();
     let mut ids = Vec::new();
     for _ in 0..60 {
         ids.push(
@@ -577,21 +582,24 @@ async fn a_consumer_restarted_mid_stream_loses_nothing() {
                 .id,
         );
     }
+    // What the first consumer handled (and so acknowledged), recorded as it happens.
     let handled = Arc::new(Mutex::new(Vec::<String>::new()));
-    let (mut seen, stop) = spawn_consumer(
+    let record = handled.clone();
+    let (_seen, stop) = spawn_consumer(
         first,
         Upcasters::new().accept("inventory.stock_reserved@1", Ok),
-        |_| Outcome::Done,
+        move |d| {
+            record.lock().unwrap().push(d.event.id.clone());
+            Outcome::Done
+        },
     );
-    for _ in 0..20 {
-        let (d, _) = next(&mut seen, "an event before the restart").await;
-        handled.lock().unwrap().push(d.event.id);
+    while handled.lock().unwrap().len() < 20 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
     }
+    // The process ends: its consumer stops and its connection closes with deliveries unacknowledged.
     let _ = stop.send(());
-    drop(seen);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    first_connection.close(200, "restart".into()).await.unwrap();
     // A new consumer process: the same queue, a fresh connection.
-    let url = std::env::var("AMQP_URL").unwrap();
     let again = Arc::new(seamline_runtime::connect(&url, "restarted").await.unwrap());
     let second = Consumer::new(&again, config).await.unwrap();
     let (mut seen, _stop) = spawn_consumer(
