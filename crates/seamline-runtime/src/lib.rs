@@ -8,9 +8,12 @@
 //!   (TTL and dead-lettering back to the queue, never a sleep in the handler), a dead-letter queue after the last
 //!   attempt with the reason and attempt count in headers, idempotent handling by event id, and every accepted
 //!   message version handed to the handler as one type.
+//! - [`http`]: a client that applies the manifest's timeout and retry policy where retrying is safe and reads
+//!   RFC 9457 problem details into one error type, and an axum layer that answers every error as one.
 
 pub mod consumer;
 pub mod event;
+pub mod http;
 pub mod publisher;
 pub mod schemas;
 mod topology;

@@ -1,0 +1,236 @@
+//! The HTTP policy against a real server on loopback: retries only where safe, backoff and `Retry-After`,
+//! timeouts, problem details decoded, and the server layer that answers every error as problem details.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use seamline_runtime::http::{CallError, PROBLEM_JSON, Policy, Problem, call, problem_details};
+
+#[derive(Clone, Default)]
+struct Counts {
+    flaky: Arc<AtomicUsize>,
+    post: Arc<AtomicUsize>,
+    limited: Arc<AtomicUsize>,
+    slow: Arc<AtomicUsize>,
+}
+
+/// Fails with 503 (as problem details) twice, then answers.
+async fn flaky(State(c): State<Counts>) -> axum::response::Response {
+    if c.flaky.fetch_add(1, Ordering::SeqCst) < 2 {
+        Problem::new(StatusCode::SERVICE_UNAVAILABLE, "warming up").into_response()
+    } else {
+        "ok".into_response()
+    }
+}
+
+async fn charge(State(c): State<Counts>, headers: HeaderMap) -> axum::response::Response {
+    let n = c.post.fetch_add(1, Ordering::SeqCst);
+    if n < 2 {
+        return Problem::new(StatusCode::SERVICE_UNAVAILABLE, "ledger busy").into_response();
+    }
+    let key = headers
+        .get("idempotency-key")
+        .and_then(|k| k.to_str().ok())
+        .unwrap_or("none");
+    format!("charged {key}").into_response()
+}
+
+async fn limited(State(c): State<Counts>) -> axum::response::Response {
+    if c.limited.fetch_add(1, Ordering::SeqCst) == 0 {
+        (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("retry-after", "1")],
+            "slow down",
+        )
+            .into_response()
+    } else {
+        "ok".into_response()
+    }
+}
+
+async fn slow(State(c): State<Counts>) -> &'static str {
+    c.slow.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    "late"
+}
+
+async fn bad_order() -> (StatusCode, &'static str) {
+    (StatusCode::BAD_REQUEST, "quantity must be at least 1")
+}
+
+async fn serve(counts: Counts) -> String {
+    let app = Router::new()
+        .route("/flaky", get(flaky))
+        .route("/charge", axum::routing::post(charge))
+        .route("/limited", get(limited))
+        .route("/slow", get(slow))
+        .route("/orders", axum::routing::post(bad_order))
+        .with_state(counts);
+    let app = problem_details(app);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    base
+}
+
+fn policy(attempts: u32) -> Policy {
+    Policy {
+        timeout: Duration::from_secs(2),
+        attempts,
+        base_delay: Duration::from_millis(50),
+        max_delay: Duration::from_secs(3),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn idempotent_calls_are_retried_with_backoff_until_they_succeed() {
+    let counts = Counts::default();
+    let base = serve(counts.clone()).await;
+    let p = policy(3);
+    let client = p.client().unwrap();
+    let started = Instant::now();
+    let answer = call(client.get(format!("{base}/flaky")), p.timeout)
+        .await
+        .expect("the third attempt answers");
+    assert_eq!(answer.text().await.unwrap(), "ok");
+    assert_eq!(counts.flaky.load(Ordering::SeqCst), 3);
+    // Two waits: at least half of 50 ms, then half of 100 ms.
+    assert!(
+        started.elapsed() >= Duration::from_millis(75),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_post_is_retried_only_with_an_idempotency_key() {
+    let counts = Counts::default();
+    let base = serve(counts.clone()).await;
+    let p = policy(3);
+    let client = p.client().unwrap();
+    match call(client.post(format!("{base}/charge")), p.timeout).await {
+        Err(CallError::Problem { problem }) => {
+            assert_eq!(problem.status, Some(503));
+            assert_eq!(problem.detail.as_deref(), Some("ledger busy"));
+        }
+        other => panic!("expected the problem, got {other:?}"),
+    }
+    assert_eq!(
+        counts.post.load(Ordering::SeqCst),
+        1,
+        "not retried: a POST without a key is not safe to repeat"
+    );
+    let answer = call(
+        client
+            .post(format!("{base}/charge"))
+            .header("Idempotency-Key", "order-7"),
+        p.timeout,
+    )
+    .await
+    .expect("retried with its key");
+    assert_eq!(answer.text().await.unwrap(), "charged order-7");
+    assert_eq!(counts.post.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn retry_after_is_honoured() {
+    let counts = Counts::default();
+    let base = serve(counts.clone()).await;
+    let p = policy(2);
+    let client = p.client().unwrap();
+    let started = Instant::now();
+    call(client.get(format!("{base}/limited")), p.timeout)
+        .await
+        .expect("answered after waiting");
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(counts.limited.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_attempt_has_the_timeout() {
+    let counts = Counts::default();
+    let base = serve(counts.clone()).await;
+    let p = Policy {
+        timeout: Duration::from_millis(150),
+        ..policy(2)
+    };
+    let client = p.client().unwrap();
+    let started = Instant::now();
+    match call(client.get(format!("{base}/slow")), p.timeout).await {
+        Err(CallError::Timeout(t)) => assert_eq!(t, Duration::from_millis(150)),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert_eq!(
+        counts.slow.load(Ordering::SeqCst),
+        2,
+        "a timeout on a GET is retried"
+    );
+    assert!(
+        started.elapsed() < Duration::from_millis(1_000),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_layer_answers_every_error_as_problem_details() {
+    let base = serve(Counts::default()).await;
+    let p = policy(1);
+    let client = p.client().unwrap();
+    // A handler's plain-text error.
+    match call(client.post(format!("{base}/orders")), p.timeout).await {
+        Err(CallError::Problem { problem }) => {
+            assert_eq!(problem.status, Some(400));
+            assert_eq!(problem.title.as_deref(), Some("Bad Request"));
+            assert_eq!(
+                problem.detail.as_deref(),
+                Some("quantity must be at least 1")
+            );
+            assert_eq!(problem.kind, "about:blank");
+        }
+        other => panic!("expected problem details, got {other:?}"),
+    }
+    // The router's own 404 and 405.
+    let raw = reqwest::get(format!("{base}/nowhere")).await.unwrap();
+    assert_eq!(raw.status(), 404);
+    assert_eq!(raw.headers()["content-type"], PROBLEM_JSON);
+    let wrong = reqwest::Client::new()
+        .delete(format!("{base}/flaky"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(wrong.headers()["content-type"], PROBLEM_JSON);
+    assert!(
+        wrong.headers().contains_key("allow"),
+        "headers of the original answer are kept"
+    );
+}
+
+#[test]
+fn the_policy_comes_from_the_manifest() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/checkout/order-service/seam.toml");
+    let read = seamline_model::read_manifest(&path, "seam.toml").unwrap();
+    let manifest = read.manifest.unwrap();
+    let p = Policy::for_partner(&manifest, "payment-service")
+        .expect("order-service calls payment-service");
+    assert_eq!(p.timeout, Duration::from_millis(2000));
+    assert_eq!(p.attempts, 3);
+    assert_eq!(
+        Policy::for_partner(&manifest, "inventory-service"),
+        None,
+        "events, not HTTP"
+    );
+}
