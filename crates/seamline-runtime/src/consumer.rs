@@ -16,8 +16,11 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation, Connection};
 use serde_json::Value;
 
+use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _};
+
 use crate::event::{CloudEvent, TraceContext};
 use crate::schemas::Schemas;
+use crate::telemetry::{messaging_attributes, parent_context, trace_context};
 use crate::topology::{
     ROUTING_KEY_HEADER, attempt_header, backoff, dead_letter_queue, declare_consumer,
     reason_header, retry_queue,
@@ -101,6 +104,8 @@ pub struct ConsumerConfig {
     pub max_delay: Duration,
     /// Checked on receipt: a payload that fails goes to the dead-letter queue with the errors.
     pub schemas: Option<Arc<Schemas>>,
+    /// Where consumer spans go.
+    pub telemetry: Option<crate::Telemetry>,
 }
 
 impl ConsumerConfig {
@@ -114,6 +119,7 @@ impl ConsumerConfig {
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
             schemas: None,
+            telemetry: None,
         }
     }
 
@@ -316,13 +322,61 @@ impl Consumer {
         if self.seen.lock().is_ok_and(|s| s.contains(&event.id)) {
             return ack(&delivery).await;
         }
+        // The consumer span: a child of the producer's, carrying the attributes `seam trace` reads.
+        let producer = event.traceparent.as_deref().and_then(TraceContext::parse);
+        let mut span = self.config.telemetry.as_ref().map(|t| {
+            let routing_key = original_routing_key(&delivery);
+            t.tracer()
+                .span_builder(format!("process {}", event.kind))
+                .with_kind(SpanKind::Consumer)
+                .with_attributes(messaging_attributes(
+                    "process",
+                    &self.config.queue,
+                    &routing_key,
+                    &event,
+                ))
+                .start_with_context(t.tracer(), &parent_context(producer.as_ref()))
+        });
+        let trace = span
+            .as_ref()
+            .map(|s| trace_context(s.span_context()))
+            .or(producer);
+        let (result, failure) = self
+            .decide(&delivery, event, attempt, trace, upcasters, handler)
+            .await;
+        if let Some(span) = span.as_mut() {
+            if let Some(reason) = failure {
+                span.set_status(Status::error(reason));
+            }
+            span.end();
+        }
+        result
+    }
+
+    /// What becomes of a parsed event; with the reason when it was not handled.
+    async fn decide<T, H, F>(
+        &self,
+        delivery: &Delivery,
+        event: CloudEvent,
+        attempt: u32,
+        trace: Option<TraceContext>,
+        upcasters: &Upcasters<T>,
+        handler: &H,
+    ) -> (Result<(), ConsumeError>, Option<String>)
+    where
+        H: Fn(Delivered<T>) -> F,
+        F: Future<Output = Outcome>,
+    {
         let message = event.message();
         let Some(upcast) = upcasters.by_message.get(&message) else {
             let reason = format!(
                 "{message} is not a version this consumer accepts (it accepts {})",
                 upcasters.accepted()
             );
-            return self.dead_letter(&delivery, &reason, attempt).await;
+            return (
+                self.dead_letter(delivery, &reason, attempt).await,
+                Some(reason),
+            );
         };
         if let Some(schemas) = &self.config.schemas
             && let Err(errors) = schemas.validate(&message, &event.data)
@@ -331,20 +385,26 @@ impl Consumer {
                 "{message} does not match its contract: {}",
                 errors.join("; ")
             );
-            return self.dead_letter(&delivery, &reason, attempt).await;
+            return (
+                self.dead_letter(delivery, &reason, attempt).await,
+                Some(reason),
+            );
         }
         let data = match upcast(event.data.clone()) {
             Ok(d) => d,
             Err(e) => {
                 let reason = format!("{message} could not be read: {e}");
-                return self.dead_letter(&delivery, &reason, attempt).await;
+                return (
+                    self.dead_letter(delivery, &reason, attempt).await,
+                    Some(reason),
+                );
             }
         };
         let id = event.id.clone();
         let delivered = Delivered {
             data,
             version: event.version().unwrap_or(0),
-            trace: event.traceparent.as_deref().and_then(TraceContext::parse),
+            trace,
             attempt,
             event,
         };
@@ -353,14 +413,23 @@ impl Consumer {
                 if let Ok(mut seen) = self.seen.lock() {
                     seen.insert(&id);
                 }
-                ack(&delivery).await
+                (ack(delivery).await, None)
             }
-            Outcome::Reject(reason) => self.dead_letter(&delivery, &reason, attempt).await,
+            Outcome::Reject(reason) => (
+                self.dead_letter(delivery, &reason, attempt).await,
+                Some(reason),
+            ),
             Outcome::Retry(reason) if attempt >= self.config.max_attempts => {
                 let reason = format!("gave up after {attempt} attempts: {reason}");
-                self.dead_letter(&delivery, &reason, attempt).await
+                (
+                    self.dead_letter(delivery, &reason, attempt).await,
+                    Some(reason),
+                )
             }
-            Outcome::Retry(_) => self.retry_later(&delivery, attempt).await,
+            Outcome::Retry(reason) => (
+                self.retry_later(delivery, attempt).await,
+                Some(format!("will retry: {reason}")),
+            ),
         }
     }
 
@@ -456,6 +525,17 @@ fn carried_headers(delivery: &Delivery) -> FieldTable {
         );
     }
     headers
+}
+
+/// The routing key the event was first published with (kept in a header across retries).
+fn original_routing_key(delivery: &Delivery) -> String {
+    delivery
+        .properties
+        .headers()
+        .as_ref()
+        .and_then(|h| h.inner().get(ROUTING_KEY_HEADER))
+        .and_then(AMQPValue::as_long_string)
+        .map_or_else(|| delivery.routing_key.to_string(), |k| k.to_string())
 }
 
 /// An integer header, whatever width the sender used.

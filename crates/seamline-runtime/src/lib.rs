@@ -16,6 +16,7 @@ pub mod event;
 pub mod http;
 pub mod publisher;
 pub mod schemas;
+pub mod telemetry;
 mod topology;
 
 pub use consumer::{
@@ -24,6 +25,7 @@ pub use consumer::{
 pub use event::{CloudEvent, TraceContext};
 pub use publisher::{PublishError, Publisher};
 pub use schemas::Schemas;
+pub use telemetry::Telemetry;
 pub use topology::{attempt_header, dead_letter_queue, reason_header, retry_queue};
 
 /// Connects to RabbitMQ (`amqp://user:password@host:port/vhost`). Must run inside a tokio runtime.

@@ -40,6 +40,7 @@ pub struct Publisher {
     contract: String,
     schemas: Option<Arc<Schemas>>,
     mandatory: bool,
+    telemetry: Option<crate::Telemetry>,
 }
 
 impl Publisher {
@@ -64,7 +65,14 @@ impl Publisher {
             contract: contract.into(),
             schemas,
             mandatory: true,
+            telemetry: None,
         })
+    }
+
+    /// Records a producer span for every event, the parent of the consumers' spans.
+    pub fn with_telemetry(mut self, telemetry: &crate::Telemetry) -> Publisher {
+        self.telemetry = Some(telemetry.clone());
+        self
     }
 
     /// Accept events no queue is bound for (by default they are an error: [`PublishError::Unroutable`]).
@@ -81,10 +89,37 @@ impl Publisher {
         data: Value,
         trace: Option<&TraceContext>,
     ) -> Result<CloudEvent, PublishError> {
-        let event = self.event(name, version, data, trace);
-        self.check(&event)?;
-        self.send(&event).await?;
-        Ok(event)
+        let mut event = self.event(name, version, data, trace);
+        let span = self.producer_span(&mut event, trace);
+        let result = match self.check(&event) {
+            Ok(()) => self.send(&event).await,
+            Err(e) => Err(e),
+        };
+        end(span, result.as_ref().err());
+        result.map(|()| event)
+    }
+
+    /// Starts the producer span of `event` (a child of `trace`) and makes it the event's `traceparent`.
+    fn producer_span(
+        &self,
+        event: &mut CloudEvent,
+        trace: Option<&TraceContext>,
+    ) -> Option<opentelemetry_sdk::trace::Span> {
+        use opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
+        let t = self.telemetry.as_ref()?;
+        let span = t
+            .tracer()
+            .span_builder(format!("publish {}", event.kind))
+            .with_kind(SpanKind::Producer)
+            .with_attributes(crate::telemetry::messaging_attributes(
+                "publish",
+                &self.exchange,
+                &event.kind,
+                event,
+            ))
+            .start_with_context(t.tracer(), &crate::telemetry::parent_context(trace));
+        event.traceparent = Some(crate::telemetry::trace_context(span.span_context()).header());
+        Some(span)
     }
 
     /// Dual-publish during a migration: the same fact as several versions of one message, each its own event.
@@ -95,15 +130,18 @@ impl Publisher {
         versions: Vec<(u32, Value)>,
         trace: Option<&TraceContext>,
     ) -> Result<Vec<CloudEvent>, PublishError> {
-        let events: Vec<CloudEvent> = versions
+        let mut events: Vec<CloudEvent> = versions
             .into_iter()
             .map(|(version, data)| self.event(name, version, data, trace))
             .collect();
         for e in &events {
             self.check(e)?;
         }
-        for e in &events {
-            self.send(e).await?;
+        for e in &mut events {
+            let span = self.producer_span(e, trace);
+            let result = self.send(e).await;
+            end(span, result.as_ref().err());
+            result?;
         }
         Ok(events)
     }
@@ -175,5 +213,16 @@ impl Publisher {
             }),
             Confirmation::Nack(_) => Err(PublishError::Refused),
         }
+    }
+}
+
+/// Ends a producer span, with an error status when publishing failed.
+fn end(span: Option<opentelemetry_sdk::trace::Span>, error: Option<&PublishError>) {
+    use opentelemetry::trace::{Span as _, Status};
+    if let Some(mut span) = span {
+        if let Some(e) = error {
+            span.set_status(Status::error(e.to_string()));
+        }
+        span.end();
     }
 }

@@ -1,0 +1,231 @@
+//! OpenTelemetry spans for events and HTTP calls, following the semantic conventions `seam trace` reads, and
+//! their export as OTLP/JSON lines to a file (one `ExportTraceServiceRequest` per line).
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::{Duration, SystemTime};
+
+use opentelemetry::trace::{
+    SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId, TraceState,
+    TracerProvider as _,
+};
+use opentelemetry::{Context, Key, KeyValue, Value};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
+use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use serde_json::{Value as Json, json};
+
+use crate::event::TraceContext;
+
+/// The attribute holding a message's schema version (there is no standard one yet); `seam trace` reads it.
+pub const SCHEMA_VERSION: &str = "messaging.message.schema_version";
+
+/// One service's tracer, exporting to a file. Spans are written when they end.
+#[derive(Clone, Debug)]
+pub struct Telemetry {
+    provider: SdkTracerProvider,
+    tracer: SdkTracer,
+}
+
+impl Telemetry {
+    /// Spans of `service`, appended to `path` as OTLP/JSON lines.
+    pub fn to_file(service: &str, path: &Path) -> std::io::Result<Telemetry> {
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
+        let exporter = FileExporter {
+            service: service.to_owned(),
+            out: Mutex::new(BufWriter::new(file)),
+        };
+        let provider = SdkTracerProvider::builder()
+            .with_resource(
+                Resource::builder()
+                    .with_service_name(service.to_owned())
+                    .build(),
+            )
+            .with_simple_exporter(exporter)
+            .build();
+        let tracer = provider.tracer("seamline-runtime");
+        Ok(Telemetry { provider, tracer })
+    }
+
+    pub fn tracer(&self) -> &SdkTracer {
+        &self.tracer
+    }
+
+    /// Writes out what is buffered.
+    pub fn flush(&self) {
+        let _ = self.provider.force_flush();
+    }
+}
+
+/// The OpenTelemetry context of a W3C trace context, as a remote parent.
+pub(crate) fn parent_context(trace: Option<&TraceContext>) -> Context {
+    let Some(tc) = trace else {
+        return Context::new();
+    };
+    let (Ok(trace_id), Ok(span_id)) = (
+        TraceId::from_hex(&tc.trace_id),
+        SpanId::from_hex(&tc.span_id),
+    ) else {
+        return Context::new();
+    };
+    let flags = if tc.sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    Context::new().with_remote_span_context(SpanContext::new(
+        trace_id,
+        span_id,
+        flags,
+        true,
+        TraceState::default(),
+    ))
+}
+
+/// The W3C trace context of a span.
+pub(crate) fn trace_context(span: &SpanContext) -> TraceContext {
+    TraceContext {
+        trace_id: span.trace_id().to_string(),
+        span_id: span.span_id().to_string(),
+        sampled: span.is_sampled(),
+    }
+}
+
+/// Writes each batch of spans as one OTLP/JSON line.
+#[derive(Debug)]
+struct FileExporter {
+    service: String,
+    out: Mutex<BufWriter<File>>,
+}
+
+impl SpanExporter for FileExporter {
+    fn export(
+        &self,
+        batch: Vec<SpanData>,
+    ) -> impl std::future::Future<Output = OTelSdkResult> + Send {
+        std::future::ready(self.write(batch))
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        out.flush()
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        self.force_flush()
+    }
+
+    fn set_resource(&mut self, resource: &Resource) {
+        if let Some(name) = resource.get(&Key::from_static_str("service.name")) {
+            self.service = name.to_string();
+        }
+    }
+}
+
+impl FileExporter {
+    fn write(&self, batch: Vec<SpanData>) -> OTelSdkResult {
+        let spans: Vec<Json> = batch.iter().map(otlp_span).collect();
+        let line = json!({
+            "resourceSpans": [{
+                "resource": { "attributes": [attribute("service.name", &Value::from(self.service.clone()))] },
+                "scopeSpans": [{ "scope": { "name": "seamline-runtime" }, "spans": spans }],
+            }]
+        });
+        let mut out = self
+            .out
+            .lock()
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        serde_json::to_writer(&mut *out, &line)
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))?;
+        out.write_all(b"\n")
+            .and_then(|()| out.flush())
+            .map_err(|e| OTelSdkError::InternalFailure(e.to_string()))
+    }
+}
+
+fn nanos(t: SystemTime) -> String {
+    t.duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos())
+        .to_string()
+}
+
+fn attribute(key: &str, value: &Value) -> Json {
+    let value = match value {
+        Value::I64(i) => json!({ "intValue": i.to_string() }),
+        Value::Bool(b) => json!({ "boolValue": b }),
+        Value::F64(f) => json!({ "doubleValue": f }),
+        other => json!({ "stringValue": other.as_str() }),
+    };
+    json!({ "key": key, "value": value })
+}
+
+fn otlp_span(s: &SpanData) -> Json {
+    let kind = match s.span_kind {
+        SpanKind::Internal => 1,
+        SpanKind::Server => 2,
+        SpanKind::Client => 3,
+        SpanKind::Producer => 4,
+        SpanKind::Consumer => 5,
+    };
+    let status = match &s.status {
+        Status::Error { description } => json!({ "code": 2, "message": description }),
+        Status::Ok => json!({ "code": 1 }),
+        Status::Unset => json!({}),
+    };
+    let mut span = json!({
+        "traceId": s.span_context.trace_id().to_string(),
+        "spanId": s.span_context.span_id().to_string(),
+        "name": s.name,
+        "kind": kind,
+        "startTimeUnixNano": nanos(s.start_time),
+        "endTimeUnixNano": nanos(s.end_time),
+        "attributes": s.attributes.iter().map(|kv| attribute(kv.key.as_str(), &kv.value)).collect::<Vec<_>>(),
+        "status": status,
+    });
+    if s.parent_span_id != SpanId::INVALID {
+        span["parentSpanId"] = json!(s.parent_span_id.to_string());
+    }
+    if !s.links.is_empty() {
+        span["links"] = s
+            .links
+            .iter()
+            .map(|l| json!({ "traceId": l.span_context.trace_id().to_string(), "spanId": l.span_context.span_id().to_string() }))
+            .collect();
+    }
+    span
+}
+
+/// The messaging attributes `seam trace` reads, for an event.
+pub(crate) fn messaging_attributes(
+    operation: &'static str,
+    destination: &str,
+    routing_key: &str,
+    event: &crate::CloudEvent,
+) -> Vec<KeyValue> {
+    let mut attributes = vec![
+        KeyValue::new("messaging.system", "rabbitmq"),
+        KeyValue::new("messaging.operation.type", operation),
+        KeyValue::new("messaging.destination.name", destination.to_owned()),
+        KeyValue::new(
+            "messaging.rabbitmq.destination.routing_key",
+            routing_key.to_owned(),
+        ),
+        KeyValue::new("messaging.message.id", event.id.clone()),
+        KeyValue::new("cloudevents.event_id", event.id.clone()),
+        KeyValue::new("cloudevents.event_type", event.kind.clone()),
+        KeyValue::new("cloudevents.event_source", event.source.clone()),
+    ];
+    if let Some(v) = event.version() {
+        attributes.push(KeyValue::new(SCHEMA_VERSION, v.to_string()));
+    }
+    attributes
+}
