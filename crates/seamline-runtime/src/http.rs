@@ -6,9 +6,14 @@ use std::time::Duration;
 
 use axum::response::{IntoResponse, Response as AxumResponse};
 use http::{HeaderValue, Method, StatusCode, header};
+use opentelemetry::KeyValue;
+use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _};
 use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use seamline_model::Manifest;
 use serde::{Deserialize, Serialize};
+
+use crate::event::TraceContext;
+use crate::telemetry::{Telemetry, parent_context, trace_context};
 
 /// The content type of RFC 9457 problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -66,6 +71,19 @@ impl Policy {
     pub fn client(&self) -> Result<ClientWithMiddleware, reqwest::Error> {
         let inner = reqwest::Client::builder().timeout(self.timeout).build()?;
         Ok(ClientBuilder::new(inner).with(Retry(self.clone())).build())
+    }
+
+    /// A client with this policy that records a `CLIENT` span for every attempt and sends its `traceparent`.
+    /// The parent is the [`TraceContext`] in the request's extensions (`.with_extension(trace)`), else a new trace.
+    pub fn traced_client(
+        &self,
+        telemetry: &Telemetry,
+    ) -> Result<ClientWithMiddleware, reqwest::Error> {
+        let inner = reqwest::Client::builder().timeout(self.timeout).build()?;
+        Ok(ClientBuilder::new(inner)
+            .with(Retry(self.clone()))
+            .with(Traced(telemetry.clone()))
+            .build())
     }
 }
 
@@ -287,4 +305,126 @@ async fn as_problem(response: AxumResponse) -> AxumResponse {
         }
     }
     problem
+}
+
+/// Records each attempt as a `CLIENT` span (HTTP conventions) and sends its `traceparent`.
+struct Traced(Telemetry);
+
+#[async_trait::async_trait]
+impl Middleware for Traced {
+    async fn handle(
+        &self,
+        mut req: reqwest::Request,
+        extensions: &mut http::Extensions,
+        next: Next<'_>,
+    ) -> reqwest_middleware::Result<reqwest::Response> {
+        let tracer = self.0.tracer();
+        let parent = extensions.get::<TraceContext>().cloned();
+        let url = req.url().clone();
+        let mut attributes = vec![
+            KeyValue::new("http.request.method", req.method().to_string()),
+            KeyValue::new("url.full", url.to_string()),
+        ];
+        if let Some(host) = url.host_str() {
+            attributes.push(KeyValue::new("server.address", host.to_owned()));
+        }
+        if let Some(port) = url.port_or_known_default() {
+            attributes.push(KeyValue::new("server.port", i64::from(port)));
+        }
+        let mut span = tracer
+            .span_builder(req.method().to_string())
+            .with_kind(SpanKind::Client)
+            .with_attributes(attributes)
+            .start_with_context(tracer, &parent_context(parent.as_ref()));
+        let header = trace_context(span.span_context()).header();
+        if let Ok(value) = HeaderValue::from_str(&header) {
+            req.headers_mut().insert("traceparent", value);
+        }
+        let result = next.run(req, extensions).await;
+        match &result {
+            Ok(r) => {
+                span.set_attribute(KeyValue::new(
+                    "http.response.status_code",
+                    i64::from(r.status().as_u16()),
+                ));
+                if r.status().is_server_error() {
+                    span.set_attribute(KeyValue::new(
+                        "error.type",
+                        r.status().as_u16().to_string(),
+                    ));
+                    span.set_status(Status::error(format!("HTTP {}", r.status().as_u16())));
+                }
+            }
+            Err(e) => {
+                let kind = match e {
+                    reqwest_middleware::Error::Reqwest(r) if r.is_timeout() => "timeout",
+                    reqwest_middleware::Error::Reqwest(r) if r.is_connect() => "connect",
+                    _ => "transport",
+                };
+                span.set_attribute(KeyValue::new("error.type", kind));
+                span.set_status(Status::error(e.to_string()));
+            }
+        }
+        span.end();
+        result
+    }
+}
+
+/// A layer for an axum router that records each request as a `SERVER` span, a child of the caller's
+/// `traceparent`, and gives handlers its [`TraceContext`] as a request extension (`Extension<TraceContext>`).
+pub fn traced(router: axum::Router, telemetry: Telemetry) -> axum::Router {
+    router.layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let telemetry = telemetry.clone();
+            async move { serve_traced(&telemetry, req, next).await }
+        },
+    ))
+}
+
+async fn serve_traced(
+    telemetry: &Telemetry,
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> AxumResponse {
+    let tracer = telemetry.tracer();
+    let parent = req
+        .headers()
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .and_then(TraceContext::parse);
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|p| p.as_str().to_owned());
+    let method = req.method().to_string();
+    let mut attributes = vec![
+        KeyValue::new("http.request.method", method.clone()),
+        KeyValue::new("url.path", req.uri().path().to_owned()),
+    ];
+    if let Some(route) = &route {
+        attributes.push(KeyValue::new("http.route", route.clone()));
+    }
+    let name = match &route {
+        Some(r) => format!("{method} {r}"),
+        None => method,
+    };
+    let mut span = tracer
+        .span_builder(name)
+        .with_kind(SpanKind::Server)
+        .with_attributes(attributes)
+        .start_with_context(tracer, &parent_context(parent.as_ref()));
+    req.extensions_mut()
+        .insert(trace_context(span.span_context()));
+    let response = next.run(req).await;
+    let status = response.status();
+    span.set_attribute(KeyValue::new(
+        "http.response.status_code",
+        i64::from(status.as_u16()),
+    ));
+    if status.is_server_error() {
+        span.set_attribute(KeyValue::new("error.type", status.as_u16().to_string()));
+        span.set_status(Status::error(format!("HTTP {}", status.as_u16())));
+    }
+    span.end();
+    response
 }

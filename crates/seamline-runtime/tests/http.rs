@@ -11,7 +11,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
-use seamline_runtime::http::{CallError, PROBLEM_JSON, Policy, Problem, call, problem_details};
+use seamline_runtime::http::{
+    CallError, PROBLEM_JSON, Policy, Problem, call, problem_details, traced,
+};
+use seamline_runtime::{Telemetry, TraceContext};
 
 #[derive(Clone, Default)]
 struct Counts {
@@ -66,6 +69,10 @@ async fn bad_order() -> (StatusCode, &'static str) {
 }
 
 async fn serve(counts: Counts) -> String {
+    serve_with(counts, None).await
+}
+
+async fn serve_with(counts: Counts, telemetry: Option<Telemetry>) -> String {
     let app = Router::new()
         .route("/flaky", get(flaky))
         .route("/charge", axum::routing::post(charge))
@@ -74,6 +81,10 @@ async fn serve(counts: Counts) -> String {
         .route("/orders", axum::routing::post(bad_order))
         .with_state(counts);
     let app = problem_details(app);
+    let app = match telemetry {
+        Some(t) => traced(app, t),
+        None => app,
+    };
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -233,4 +244,73 @@ fn the_policy_comes_from_the_manifest() {
         None,
         "events, not HTTP"
     );
+}
+
+/// Every attempt is a CLIENT span whose `traceparent` the server continues in a SERVER span; both sides' files
+/// read back with `seam trace`'s reader.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_and_requests_are_traced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (client_file, server_file) = (
+        dir.path().join("order.jsonl"),
+        dir.path().join("payment.jsonl"),
+    );
+    let (client_t, server_t) = (
+        Telemetry::to_file("order-service", &client_file).unwrap(),
+        Telemetry::to_file("payment-service", &server_file).unwrap(),
+    );
+    let base = serve_with(Counts::default(), Some(server_t.clone())).await;
+    let p = policy(3);
+    let client = p.traced_client(&client_t).unwrap();
+    let root = TraceContext::new_root();
+    call(
+        client
+            .get(format!("{base}/flaky"))
+            .with_extension(root.clone()),
+        p.timeout,
+    )
+    .await
+    .expect("answered on the third attempt");
+    client_t.flush();
+    server_t.flush();
+
+    let mut reader = seamline_trace::read::Reader::default();
+    let mut got = seamline_trace::read::Collect::default();
+    for f in [&client_file, &server_file] {
+        reader.read_bytes(
+            &f.display().to_string(),
+            &std::fs::read(f).unwrap(),
+            Default::default(),
+            &mut got,
+        );
+    }
+    assert_eq!(reader.report.skipped_total(), 0);
+    let lines = |f: &Path| -> Vec<serde_json::Value> {
+        std::fs::read_to_string(f)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["resourceSpans"][0]["scopeSpans"][0]["spans"][0].clone())
+            .collect()
+    };
+    let (clients, servers) = (lines(&client_file), lines(&server_file));
+    assert_eq!(
+        (clients.len(), servers.len()),
+        (3, 3),
+        "one span per attempt on each side"
+    );
+    for c in &clients {
+        assert_eq!(c["kind"], 3);
+        assert_eq!(c["traceId"], root.trace_id.as_str());
+        assert_eq!(c["parentSpanId"], root.span_id.as_str());
+    }
+    let errored = clients.iter().filter(|c| c["status"]["code"] == 2).count();
+    assert_eq!(errored, 2, "the two 503 attempts are errors");
+    for s in &servers {
+        assert_eq!(s["kind"], 2);
+        assert_eq!(s["name"], "GET /flaky");
+        assert!(
+            clients.iter().any(|c| c["spanId"] == s["parentSpanId"]),
+            "each server span continues a client span"
+        );
+    }
 }
