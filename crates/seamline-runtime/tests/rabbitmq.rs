@@ -8,44 +8,18 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use futures_lite::StreamExt;
-use lapin::options::{
-    BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, QueueDeleteOptions,
-};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection};
 use seamline_runtime::{
     CloudEvent, Consumer, ConsumerConfig, Outcome, PublishError, Publisher, Schemas, TraceContext,
-    Upcasters, attempt_header, dead_letter_queue, reason_header, retry_queue,
+    Upcasters, attempt_header, dead_letter_queue, reason_header,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-async fn broker() -> Option<Connection> {
-    let Ok(url) = std::env::var("AMQP_URL") else {
-        assert!(
-            std::env::var_os("SEAMLINE_REQUIRE_SERVICES").is_none(),
-            "AMQP_URL is not set and SEAMLINE_REQUIRE_SERVICES=1: RabbitMQ is required"
-        );
-        eprintln!(
-            "SKIPPED: set AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/%2f) to run the RabbitMQ tests"
-        );
-        return None;
-    };
-    Some(
-        seamline_runtime::connect(&url, "seamline-runtime tests")
-            .await
-            .expect("RabbitMQ answers"),
-    )
-}
-
-/// Names no other test run uses.
-fn unique(what: &str) -> String {
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    format!("test.{what}.{n}")
-}
+mod common;
+use common::Rig;
 
 fn inventory_schemas() -> Arc<Schemas> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -55,33 +29,6 @@ fn inventory_schemas() -> Arc<Schemas> {
 
 fn reserved_v1() -> Value {
     json!({"event_id": "e-1", "order_id": "o-1"})
-}
-
-/// Deletes a consumer's queues when the test ends.
-struct Cleanup {
-    connection: Arc<Connection>,
-    exchange: String,
-    queue: String,
-    retries: u32,
-}
-
-impl Cleanup {
-    async fn run(self) {
-        let channel = self.connection.create_channel().await.unwrap();
-        let mut names = vec![self.queue.clone(), dead_letter_queue(&self.queue)];
-        names.extend((1..=self.retries).map(|n| retry_queue(&self.queue, n)));
-        for name in names {
-            let _ = channel
-                .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
-                .await;
-        }
-        let _ = channel
-            .exchange_delete(
-                self.exchange.as_str().into(),
-                lapin::options::ExchangeDeleteOptions::default(),
-            )
-            .await;
-    }
 }
 
 /// Runs a consumer in the background; what its handler sees goes to the returned receiver.
@@ -148,20 +95,23 @@ fn header<'a>(d: &'a lapin::message::Delivery, name: &str) -> Option<&'a AMQPVal
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_confirmed_event_arrives_with_its_trace_and_version() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let connection = Arc::new(connection);
-    let (exchange, queue) = (unique("exchange"), unique("queue"));
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
     let consumer = Consumer::new(
-        &connection,
-        ConsumerConfig::new(&exchange, &queue, &["inventory.#"]),
+        connection,
+        ConsumerConfig::new(exchange, queue, &["inventory.#"]),
     )
     .await
     .unwrap();
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         Some(inventory_schemas()),
@@ -191,25 +141,22 @@ async fn a_confirmed_event_arrives_with_its_trace_and_version() {
         got.event.dataschema,
         "seam:inventory-events#inventory.stock_reserved@1"
     );
-    Cleanup {
-        connection,
-        exchange,
-        queue,
-        retries: 4,
-    }
-    .run()
-    .await;
+    rig.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_and_unroutable_events_are_refused_before_they_are_lost() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let exchange = unique("exchange");
+    let Rig {
+        connection,
+        exchange,
+        ..
+    } = &rig;
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         Some(inventory_schemas()),
@@ -241,22 +188,26 @@ async fn invalid_and_unroutable_events_are_refused_before_they_are_lost() {
         }
         other => panic!("expected unroutable, got {other:?}"),
     }
+    rig.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn retries_back_off_through_delay_queues_then_dead_letter_with_headers() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let connection = Arc::new(connection);
-    let (exchange, queue) = (unique("exchange"), unique("queue"));
-    let mut config = ConsumerConfig::new(&exchange, &queue, &["inventory.stock_reserved"]);
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
+    let mut config = ConsumerConfig::new(exchange, queue, &["inventory.stock_reserved"]);
     config.max_attempts = 3;
     config.base_delay = Duration::from_millis(400);
-    let consumer = Consumer::new(&connection, config).await.unwrap();
+    let consumer = Consumer::new(connection, config).await.unwrap();
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         None,
@@ -291,7 +242,7 @@ async fn retries_back_off_through_delay_queues_then_dead_letter_with_headers() {
         "{second:?}"
     );
 
-    let dead = read_one(&connection, &dead_letter_queue(&queue)).await;
+    let dead = read_one(connection, &dead_letter_queue(queue)).await;
     assert_eq!(
         dead.properties.message_id().as_ref().map(|m| m.as_str()),
         Some(sent.id.as_str())
@@ -320,26 +271,22 @@ async fn retries_back_off_through_delay_queues_then_dead_letter_with_headers() {
             .is_err(),
         "no fourth attempt"
     );
-    Cleanup {
-        connection,
-        exchange,
-        queue,
-        retries: 2,
-    }
-    .run()
-    .await;
+    rig.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let connection = Arc::new(connection);
-    let (exchange, queue) = (unique("exchange"), unique("queue"));
-    let mut config = ConsumerConfig::new(&exchange, &queue, &["inventory.#"]);
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
+    let mut config = ConsumerConfig::new(exchange, queue, &["inventory.#"]);
     config.schemas = Some(inventory_schemas());
-    let consumer = Consumer::new(&connection, config).await.unwrap();
+    let consumer = Consumer::new(connection, config).await.unwrap();
     let calls = Arc::new(Mutex::new(0));
     let counted = calls.clone();
     let (_seen, _stop) = spawn_consumer(
@@ -375,7 +322,7 @@ async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
     };
     // Not JSON at all.
     publish(b"\x00\x01 not an event".to_vec()).await;
-    let dead = read_one(&connection, &dead_letter_queue(&queue)).await;
+    let dead = read_one(connection, &dead_letter_queue(queue)).await;
     let reason = header(&dead, reason_header())
         .and_then(AMQPValue::as_long_string)
         .map(|r| r.to_string())
@@ -395,7 +342,7 @@ async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
     );
     event.data["order_id"] = json!(["o-1"]);
     publish(serde_json::to_vec(&event).unwrap()).await;
-    let dead = read_one(&connection, &dead_letter_queue(&queue)).await;
+    let dead = read_one(connection, &dead_letter_queue(queue)).await;
     let reason = header(&dead, reason_header())
         .and_then(AMQPValue::as_long_string)
         .map(|r| r.to_string())
@@ -413,7 +360,7 @@ async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
         reserved_v1(),
     );
     publish(serde_json::to_vec(&v9).unwrap()).await;
-    let dead = read_one(&connection, &dead_letter_queue(&queue)).await;
+    let dead = read_one(connection, &dead_letter_queue(queue)).await;
     let reason = header(&dead, reason_header())
         .and_then(AMQPValue::as_long_string)
         .map(|r| r.to_string())
@@ -427,14 +374,7 @@ async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
         0,
         "the handler never saw a poison message"
     );
-    Cleanup {
-        connection,
-        exchange,
-        queue,
-        retries: 4,
-    }
-    .run()
-    .await;
+    rig.cleanup().await;
 }
 
 /// What order-service needs from `inventory.stock_reserved`, whichever version carried it.
@@ -446,20 +386,23 @@ struct Reserved {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn duplicates_are_handled_once_and_every_accepted_version_reaches_one_type() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let connection = Arc::new(connection);
-    let (exchange, queue) = (unique("exchange"), unique("queue"));
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
     let consumer = Consumer::new(
-        &connection,
-        ConsumerConfig::new(&exchange, &queue, &["inventory.#"]),
+        connection,
+        ConsumerConfig::new(exchange, queue, &["inventory.#"]),
     )
     .await
     .unwrap();
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         Some(inventory_schemas()),
@@ -538,27 +481,23 @@ async fn duplicates_are_handled_once_and_every_accepted_version_reaches_one_type
             .is_err(),
         "nothing more"
     );
-    Cleanup {
-        connection,
-        exchange,
-        queue,
-        retries: 4,
-    }
-    .run()
-    .await;
+    rig.cleanup().await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_consumer_restarted_mid_stream_loses_nothing() {
-    let Some(connection) = broker().await else {
+    let Some(rig) = Rig::new().await else {
         return;
     };
-    let connection = Arc::new(connection);
-    let (exchange, queue) = (unique("exchange"), unique("queue"));
-    let config = ConsumerConfig::new(&exchange, &queue, &["inventory.#"]);
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
+    let config = ConsumerConfig::new(exchange, queue, &["inventory.#"]);
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         None,
@@ -615,12 +554,5 @@ async fn a_consumer_restarted_mid_stream_loses_nothing() {
     }
     let expected: std::collections::BTreeSet<String> = ids.into_iter().collect();
     assert_eq!(got, expected, "every event handled at least once");
-    Cleanup {
-        connection,
-        exchange,
-        queue,
-        retries: 4,
-    }
-    .run()
-    .await;
+    rig.cleanup().await;
 }

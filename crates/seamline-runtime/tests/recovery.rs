@@ -5,22 +5,21 @@
 
 use std::collections::BTreeSet;
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::options::QueueDeleteOptions;
-use seamline_runtime::{
-    ConsumerConfig, Outcome, Publisher, Upcasters, dead_letter_queue, retry_queue, run_supervised,
-};
+use seamline_runtime::{ConsumerConfig, Outcome, Publisher, Upcasters, run_supervised};
 use serde_json::json;
 use tokio::sync::mpsc;
+
+mod common;
+use common::Rig;
 
 fn required(what: &str) {
     assert!(
         std::env::var_os("SEAMLINE_REQUIRE_SERVICES").is_none(),
         "{what} and SEAMLINE_REQUIRE_SERVICES=1: the recovery test is required"
     );
-    eprintln!("SKIPPED: {what}; the broker-recovery test needs AMQP_URL and rabbitmqctl");
+    eprintln!("SKIPPED: {what}; the broker-recovery test needs rabbitmqctl");
 }
 
 /// The broker's pids of the connections named `name`.
@@ -44,8 +43,8 @@ fn connections_named(name: &str) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_dropped_connection_is_recovered_without_losing_events() {
-    let Ok(url) = std::env::var("AMQP_URL") else {
-        return required("AMQP_URL is not set");
+    let Some(url) = common::amqp_url() else {
+        return;
     };
     if !Command::new("rabbitmqctl")
         .arg("status")
@@ -54,15 +53,11 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
     {
         return required("rabbitmqctl is missing or may not talk to the broker");
     }
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let (exchange, queue, name) = (
-        format!("test.exchange.{n}"),
-        format!("test.queue.{n}"),
-        format!("recovering-{n}"),
-    );
+    let Some(rig) = Rig::new().await else {
+        return;
+    };
+    let (exchange, queue) = (rig.exchange.clone(), rig.queue.clone());
+    let name = format!("recovering-{queue}");
     let config = ConsumerConfig::new(&exchange, &queue, &["inventory.#"]);
     let (tx, mut rx) = mpsc::unbounded_channel::<String>();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -89,11 +84,7 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let publishing = Arc::new(
-        seamline_runtime::connect(&url, "recovery-publisher")
-            .await
-            .unwrap(),
-    );
+    let publishing = rig.connection.clone();
     let publisher = Publisher::new(
         &publishing,
         &exchange,
@@ -160,19 +151,5 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
         .await
         .unwrap()
         .expect("the supervisor stops cleanly");
-    let channel = publishing.create_channel().await.unwrap();
-    for q in [queue.clone(), dead_letter_queue(&queue)]
-        .into_iter()
-        .chain((1..5).map(|i| retry_queue(&queue, i)))
-    {
-        let _ = channel
-            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-            .await;
-    }
-    let _ = channel
-        .exchange_delete(
-            exchange.as_str().into(),
-            lapin::options::ExchangeDeleteOptions::default(),
-        )
-        .await;
+    rig.cleanup().await;
 }

@@ -2,28 +2,28 @@
 //! consumer span is the producer span's child in the caller's trace, and the version table `seam trace
 //! versions` builds names who consumed which version (and which attempt failed).
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use lapin::options::QueueDeleteOptions;
 use seamline_runtime::{
     Consumer, ConsumerConfig, Outcome, Publisher, Telemetry, TraceContext, Upcasters,
-    dead_letter_queue, retry_queue,
 };
 use seamline_trace::read::{Collect, InputFormat, Reader};
 use seamline_trace::versions::Versions;
 use serde_json::json;
 
+mod common;
+use common::Rig;
+
 #[tokio::test(flavor = "multi_thread")]
 async fn producer_and_consumer_spans_join_the_callers_trace() {
-    let Ok(url) = std::env::var("AMQP_URL") else {
-        assert!(
-            std::env::var_os("SEAMLINE_REQUIRE_SERVICES").is_none(),
-            "AMQP_URL is not set and SEAMLINE_REQUIRE_SERVICES=1"
-        );
-        eprintln!("SKIPPED: set AMQP_URL to run the telemetry test against RabbitMQ");
+    let Some(rig) = Rig::new().await else {
         return;
     };
+    let Rig {
+        connection,
+        exchange,
+        queue,
+    } = &rig;
     let dir = tempfile::tempdir().unwrap();
     let (inventory_file, order_file) = (
         dir.path().join("inventory.jsonl"),
@@ -32,24 +32,14 @@ async fn producer_and_consumer_spans_join_the_callers_trace() {
     let inventory = Telemetry::to_file("inventory-service", &inventory_file).unwrap();
     let order = Telemetry::to_file("order-service", &order_file).unwrap();
 
-    let connection = Arc::new(
-        seamline_runtime::connect(&url, "telemetry test")
-            .await
-            .unwrap(),
-    );
-    let n = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_nanos();
-    let (exchange, queue) = (format!("test.exchange.{n}"), format!("test.queue.{n}"));
-    let mut config = ConsumerConfig::new(&exchange, &queue, &["inventory.#"]);
+    let mut config = ConsumerConfig::new(exchange, queue, &["inventory.#"]);
     config.telemetry = Some(order.clone());
     config.max_attempts = 2;
     config.base_delay = Duration::from_millis(50);
-    let consumer = Consumer::new(&connection, config).await.unwrap();
+    let consumer = Consumer::new(connection, config).await.unwrap();
     let publisher = Publisher::new(
-        &connection,
-        &exchange,
+        connection,
+        exchange,
         "inventory-service",
         "inventory-events",
         None,
@@ -181,17 +171,5 @@ async fn producer_and_consumer_spans_join_the_callers_trace() {
     );
     assert_eq!(versions.producers()[0].consumer, "inventory-service");
 
-    let channel = connection.create_channel().await.unwrap();
-    for q in [
-        queue.clone(),
-        dead_letter_queue(&queue),
-        retry_queue(&queue, 1),
-    ] {
-        let _ = channel
-            .queue_delete(q.as_str().into(), QueueDeleteOptions::default())
-            .await;
-    }
-    let _ = channel
-        .exchange_delete(exchange.as_str().into(), Default::default())
-        .await;
+    rig.cleanup().await;
 }

@@ -1,0 +1,69 @@
+//! Shared by the broker tests: the broker's URL (or a loud skip), unique names, and cleaning up after a test.
+// Each test binary includes this module and uses part of it.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use lapin::Connection;
+use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use seamline_runtime::{dead_letter_queue, retry_queue};
+
+/// AMQP_URL; `None` (saying why) when it is unset, a failure under SEAMLINE_REQUIRE_SERVICES=1.
+pub fn amqp_url() -> Option<String> {
+    match std::env::var("AMQP_URL") {
+        Ok(url) => Some(url),
+        Err(_) => {
+            assert!(
+                std::env::var_os("SEAMLINE_REQUIRE_SERVICES").is_none(),
+                "AMQP_URL is not set and SEAMLINE_REQUIRE_SERVICES=1: RabbitMQ is required"
+            );
+            eprintln!(
+                "SKIPPED: set AMQP_URL (e.g. amqp://guest:guest@127.0.0.1:5672/%2f) to run the RabbitMQ tests"
+            );
+            None
+        }
+    }
+}
+
+/// A connection and an exchange and queue no other test run uses.
+pub struct Rig {
+    pub connection: Arc<Connection>,
+    pub exchange: String,
+    pub queue: String,
+}
+
+impl Rig {
+    pub async fn new() -> Option<Rig> {
+        let url = amqp_url()?;
+        let connection = seamline_runtime::connect(&url, "seamline-runtime tests")
+            .await
+            .expect("RabbitMQ answers");
+        let n = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        Some(Rig {
+            connection: Arc::new(connection),
+            exchange: format!("test.exchange.{n}"),
+            queue: format!("test.queue.{n}"),
+        })
+    }
+
+    /// Deletes the queue, its delay and dead-letter queues, and the exchange.
+    pub async fn cleanup(self) {
+        let channel = self.connection.create_channel().await.unwrap();
+        let mut names = vec![self.queue.clone(), dead_letter_queue(&self.queue)];
+        names.extend((1..=8).map(|n| retry_queue(&self.queue, n)));
+        for name in names {
+            let _ = channel
+                .queue_delete(name.as_str().into(), QueueDeleteOptions::default())
+                .await;
+        }
+        let _ = channel
+            .exchange_delete(
+                self.exchange.as_str().into(),
+                ExchangeDeleteOptions::default(),
+            )
+            .await;
+    }
+}
