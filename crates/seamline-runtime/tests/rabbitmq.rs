@@ -12,8 +12,8 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicPublishOptions};
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Connection};
 use seamline_runtime::{
-    CloudEvent, Consumer, ConsumerConfig, Outcome, PublishError, Publisher, Schemas, TraceContext,
-    Upcasters, attempt_header, dead_letter_queue, reason_header,
+    CloudEvent, Consumer, ConsumerConfig, Outcome, PublishError, Schemas, TraceContext, Upcasters,
+    attempt_header, dead_letter_queue, reason_header,
 };
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -98,26 +98,8 @@ async fn a_confirmed_event_arrives_with_its_trace_and_version() {
     let Some(rig) = Rig::new().await else {
         return;
     };
-    let Rig {
-        connection,
-        exchange,
-        queue,
-    } = &rig;
-    let consumer = Consumer::new(
-        connection,
-        ConsumerConfig::new(exchange, queue, &["inventory.#"]),
-    )
-    .await
-    .unwrap();
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        Some(inventory_schemas()),
-    )
-    .await
-    .unwrap();
+    let consumer = rig.consumer(|_| {}).await;
+    let publisher = rig.publisher(Some(inventory_schemas())).await;
     let (mut seen, _stop) = spawn_consumer(
         consumer,
         Upcasters::new().accept("inventory.stock_reserved@1", Ok),
@@ -149,20 +131,7 @@ async fn invalid_and_unroutable_events_are_refused_before_they_are_lost() {
     let Some(rig) = Rig::new().await else {
         return;
     };
-    let Rig {
-        connection,
-        exchange,
-        ..
-    } = &rig;
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        Some(inventory_schemas()),
-    )
-    .await
-    .unwrap();
+    let publisher = rig.publisher(Some(inventory_schemas())).await;
     let mut bad = reserved_v1();
     bad["order_id"] = json!(42);
     match publisher
@@ -205,15 +174,7 @@ async fn retries_back_off_through_delay_queues_then_dead_letter_with_headers() {
     config.max_attempts = 3;
     config.base_delay = Duration::from_millis(400);
     let consumer = Consumer::new(connection, config).await.unwrap();
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        None,
-    )
-    .await
-    .unwrap();
+    let publisher = rig.publisher(None).await;
     let (mut seen, _stop) = spawn_consumer(
         consumer,
         Upcasters::new().accept("inventory.stock_reserved@1", Ok),
@@ -389,26 +350,8 @@ async fn duplicates_are_handled_once_and_every_accepted_version_reaches_one_type
     let Some(rig) = Rig::new().await else {
         return;
     };
-    let Rig {
-        connection,
-        exchange,
-        queue,
-    } = &rig;
-    let consumer = Consumer::new(
-        connection,
-        ConsumerConfig::new(exchange, queue, &["inventory.#"]),
-    )
-    .await
-    .unwrap();
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        Some(inventory_schemas()),
-    )
-    .await
-    .unwrap();
+    let consumer = rig.consumer(|_| {}).await;
+    let publisher = rig.publisher(Some(inventory_schemas())).await;
     let upcasters = Upcasters::new()
         .accept("inventory.stock_reserved@1", |d: Value| {
             Ok(Reserved {
@@ -489,21 +432,8 @@ async fn a_consumer_restarted_mid_stream_loses_nothing() {
     let Some(rig) = Rig::new().await else {
         return;
     };
-    let Rig {
-        connection,
-        exchange,
-        queue,
-    } = &rig;
-    let config = ConsumerConfig::new(exchange, queue, &["inventory.#"]);
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        None,
-    )
-    .await
-    .unwrap();
+    let config = ConsumerConfig::new(&rig.exchange, &rig.queue, &["inventory.#"]);
+    let publisher = rig.publisher(None).await;
     // Its own connection, as a process of its own would have. Declared before publishing, so nothing is
     // unroutable; stopped once it has handled 20 events, with more in flight.
     let url = std::env::var("AMQP_URL").unwrap();

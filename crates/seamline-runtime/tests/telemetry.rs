@@ -4,9 +4,7 @@
 
 use std::time::Duration;
 
-use seamline_runtime::{
-    Consumer, ConsumerConfig, Outcome, Publisher, Telemetry, TraceContext, Upcasters,
-};
+use seamline_runtime::{Consumer, ConsumerConfig, Outcome, Telemetry, TraceContext, Upcasters};
 use seamline_trace::read::{Collect, InputFormat, Reader};
 use seamline_trace::versions::Versions;
 use serde_json::json;
@@ -37,16 +35,7 @@ async fn producer_and_consumer_spans_join_the_callers_trace() {
     config.max_attempts = 2;
     config.base_delay = Duration::from_millis(50);
     let consumer = Consumer::new(connection, config).await.unwrap();
-    let publisher = Publisher::new(
-        connection,
-        exchange,
-        "inventory-service",
-        "inventory-events",
-        None,
-    )
-    .await
-    .unwrap()
-    .with_telemetry(&inventory);
+    let publisher = rig.publisher(None).await.with_telemetry(&inventory);
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let running = tokio::spawn(async move {

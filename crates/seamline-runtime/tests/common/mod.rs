@@ -6,7 +6,9 @@ use std::sync::Arc;
 
 use lapin::Connection;
 use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
-use seamline_runtime::{dead_letter_queue, retry_queue};
+use seamline_runtime::{
+    Consumer, ConsumerConfig, Publisher, Schemas, dead_letter_queue, retry_queue,
+};
 
 /// AMQP_URL; `None` (saying why) when it is unset, a failure under SEAMLINE_REQUIRE_SERVICES=1.
 pub fn amqp_url() -> Option<String> {
@@ -47,6 +49,28 @@ impl Rig {
             exchange: format!("test.exchange.{n}"),
             queue: format!("test.queue.{n}"),
         })
+    }
+
+    /// inventory-service's publisher on the rig's exchange, validating against `schemas` when given.
+    pub async fn publisher(&self, schemas: Option<Arc<Schemas>>) -> Publisher {
+        Publisher::new(
+            &self.connection,
+            &self.exchange,
+            "inventory-service",
+            "inventory-events",
+            schemas,
+        )
+        .await
+        .expect("the publisher declares its exchange")
+    }
+
+    /// A consumer of the rig's queue, bound to every inventory event; `tune` adjusts its configuration.
+    pub async fn consumer(&self, tune: impl FnOnce(&mut ConsumerConfig)) -> Consumer {
+        let mut config = ConsumerConfig::new(&self.exchange, &self.queue, &["inventory.#"]);
+        tune(&mut config);
+        Consumer::new(&self.connection, config)
+            .await
+            .expect("the consumer declares its queues")
     }
 
     /// Deletes the queue, its delay and dead-letter queues, and the exchange.
