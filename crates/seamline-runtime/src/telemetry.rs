@@ -1,5 +1,6 @@
 //! OpenTelemetry spans for events and HTTP calls, following the semantic conventions `seam trace` reads, and
-//! their export as OTLP/JSON lines to a file (one `ExportTraceServiceRequest` per line).
+//! their export: as OTLP/JSON lines to a file (one `ExportTraceServiceRequest` per line), or as OTLP/HTTP to a
+//! collector.
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -52,11 +53,35 @@ impl Telemetry {
         Ok(Telemetry { provider, tracer })
     }
 
+    /// Spans of `service`, sent in batches as OTLP/HTTP (JSON) to `endpoint`, the collector's full traces URL
+    /// (`http://collector:4318/v1/traces`). Batches leave from a thread of their own, every few seconds and on
+    /// [`Telemetry::flush`].
+    pub fn to_endpoint(service: &str, endpoint: &str) -> Result<Telemetry, String> {
+        use opentelemetry_otlp::{Protocol, WithExportConfig};
+        let exporter = opentelemetry_otlp::SpanExporter::builder()
+            .with_http()
+            .with_protocol(Protocol::HttpJson)
+            .with_endpoint(endpoint)
+            .build()
+            .map_err(|e| format!("the OTLP exporter for {endpoint}: {e}"))?;
+        let provider = SdkTracerProvider::builder()
+            .with_resource(
+                Resource::builder()
+                    .with_service_name(service.to_owned())
+                    .build(),
+            )
+            .with_batch_exporter(exporter)
+            .build();
+        let tracer = provider.tracer("seamline-runtime");
+        Ok(Telemetry { provider, tracer })
+    }
+
     pub fn tracer(&self) -> &SdkTracer {
         &self.tracer
     }
 
-    /// Writes out what is buffered.
+    /// Writes or sends what is buffered. Blocks until it is done (with an endpoint, up to 5 s): call it from a
+    /// blocking thread, not from async code.
     pub fn flush(&self) {
         let _ = self.provider.force_flush();
     }

@@ -314,3 +314,68 @@ async fn calls_and_requests_are_traced() {
         );
     }
 }
+
+/// Spans sent to a collector: a loopback server standing in for one receives OTLP/HTTP JSON with the span.
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_reach_an_otlp_collector() {
+    let received = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let store = received.clone();
+    let collector = Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let store = store.clone();
+            async move {
+                let kind = headers
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("")
+                    .to_owned();
+                store.lock().unwrap().push((kind, body));
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let endpoint = format!("http://{}/v1/traces", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, collector).await.unwrap() });
+
+    let telemetry = Telemetry::to_endpoint("order-service", &endpoint).unwrap();
+    let base = serve_with(Counts::default(), None).await;
+    let p = policy(1);
+    let client = p.traced_client(&telemetry).unwrap();
+    let answer = call(
+        client
+            .get(format!("{base}/limited"))
+            .with_extension(TraceContext::new_root()),
+        p.timeout,
+    )
+    .await;
+    assert_eq!(
+        answer.unwrap_err().status(),
+        Some(429),
+        "the first call is limited"
+    );
+    tokio::task::spawn_blocking(move || telemetry.flush())
+        .await
+        .unwrap();
+
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got.len(), 1, "one batch");
+    assert!(got[0].0.starts_with("application/json"), "{}", got[0].0);
+    let body: serde_json::Value = serde_json::from_str(&got[0].1).unwrap();
+    let resource = &body["resourceSpans"][0];
+    assert!(
+        resource["resource"]["attributes"]
+            .to_string()
+            .contains("order-service"),
+        "{body}"
+    );
+    let span = &resource["scopeSpans"][0]["spans"][0];
+    assert_eq!(span["name"], "GET");
+    assert!(
+        span["attributes"]
+            .to_string()
+            .contains("http.response.status_code"),
+        "{span}"
+    );
+}
