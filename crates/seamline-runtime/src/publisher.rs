@@ -1,6 +1,7 @@
 //! Publishing events: validated against the contract, persistent, confirmed by the broker.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::{AMQPValue, FieldTable};
@@ -31,10 +32,26 @@ pub enum PublishError {
     Broker(#[from] lapin::Error),
 }
 
+/// The channel a publisher sends on, and (when it reconnects by itself) the connection it owns.
+struct Link {
+    channel: Channel,
+    _connection: Option<Connection>,
+}
+
+/// Where a self-reconnecting publisher connects.
+struct Reconnect {
+    url: String,
+    name: String,
+}
+
+/// How many times a self-reconnecting publisher sends an event before giving up on the broker.
+const SEND_ATTEMPTS: u32 = 8;
+
 /// Publishes one service's events to one topic exchange. The routing key is the message name.
 #[derive(Clone)]
 pub struct Publisher {
-    channel: Channel,
+    link: Arc<tokio::sync::RwLock<Link>>,
+    reconnect: Option<Arc<Reconnect>>,
     exchange: String,
     source: String,
     contract: String,
@@ -53,13 +70,13 @@ impl Publisher {
         contract: &str,
         schemas: Option<Arc<Schemas>>,
     ) -> Result<Publisher, lapin::Error> {
-        let channel = connection.create_channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
-        declare_exchange(&channel, exchange).await?;
+        let channel = open_channel(connection, exchange).await?;
         Ok(Publisher {
-            channel,
+            link: Arc::new(tokio::sync::RwLock::new(Link {
+                channel,
+                _connection: None,
+            })),
+            reconnect: None,
             exchange: exchange.into(),
             source: service.into(),
             contract: contract.into(),
@@ -67,6 +84,44 @@ impl Publisher {
             mandatory: true,
             telemetry: None,
         })
+    }
+
+    /// Like [`Publisher::new`], on a connection of its own to `url` that it opens again when it drops: a send
+    /// that fails on a dead connection is sent again on a new one (with backoff, up to 8 tries). Consumers
+    /// handle events idempotently by id, so an event sent twice is handled once.
+    pub async fn connect(
+        url: &str,
+        name: &str,
+        exchange: &str,
+        service: &str,
+        contract: &str,
+        schemas: Option<Arc<Schemas>>,
+    ) -> Result<Publisher, lapin::Error> {
+        let connection = crate::connect(url, name).await?;
+        let mut publisher =
+            Publisher::new(&connection, exchange, service, contract, schemas).await?;
+        publisher.link.write().await._connection = Some(connection);
+        publisher.reconnect = Some(Arc::new(Reconnect {
+            url: url.into(),
+            name: name.into(),
+        }));
+        Ok(publisher)
+    }
+
+    /// Replaces a link whose channel is no longer usable (unless another task already did).
+    async fn relink(&self, reconnect: &Reconnect) -> Result<(), lapin::Error> {
+        let mut link = self.link.write().await;
+        if link.channel.status().connected() {
+            return Ok(());
+        }
+        let connection = crate::connect(&reconnect.url, &reconnect.name).await?;
+        let channel = open_channel(&connection, &self.exchange).await?;
+        *link = Link {
+            channel,
+            _connection: Some(connection),
+        };
+        tracing::info!(exchange = %self.exchange, "publisher connected again");
+        Ok(())
     }
 
     /// Records a producer span for every event, the parent of the consumers' spans.
@@ -168,8 +223,32 @@ impl Publisher {
             .map_err(|errors| PublishError::Invalid { message, errors })
     }
 
-    /// Sends an event as it is (no validation) and waits for the broker's confirm.
+    /// Sends an event as it is (no validation) and waits for the broker's confirm; a self-reconnecting
+    /// publisher sends it again on a new connection when the old one dropped.
     pub async fn send(&self, event: &CloudEvent) -> Result<(), PublishError> {
+        let mut attempt = 1;
+        loop {
+            let channel = self.link.read().await.channel.clone();
+            let result = self.send_on(&channel, event).await;
+            let Some(reconnect) = &self.reconnect else {
+                return result;
+            };
+            match result {
+                Err(PublishError::Broker(e)) if attempt < SEND_ATTEMPTS => {
+                    tracing::warn!(error = %e, attempt, "publish failed on the broker connection; connecting again");
+                    let pause =
+                        Duration::from_millis(100).saturating_mul(2u32.saturating_pow(attempt - 1));
+                    tokio::time::sleep(pause.min(Duration::from_secs(5))).await;
+                    // A failed reconnection is tried again on the next attempt.
+                    let _ = self.relink(reconnect).await;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn send_on(&self, channel: &Channel, event: &CloudEvent) -> Result<(), PublishError> {
         let body = serde_json::to_vec(event).map_err(|e| PublishError::Invalid {
             message: event.message(),
             errors: vec![e.to_string()],
@@ -191,8 +270,7 @@ impl Publisher {
             .with_type(event.kind.as_str().into())
             .with_timestamp(seconds)
             .with_headers(headers);
-        let confirmation = self
-            .channel
+        let confirmation = channel
             .basic_publish(
                 self.exchange.as_str().into(),
                 event.kind.as_str().into(),
@@ -214,6 +292,16 @@ impl Publisher {
             Confirmation::Nack(_) => Err(PublishError::Refused),
         }
     }
+}
+
+/// A confirm-mode channel on `connection`, with `exchange` declared.
+async fn open_channel(connection: &Connection, exchange: &str) -> Result<Channel, lapin::Error> {
+    let channel = connection.create_channel().await?;
+    channel
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    declare_exchange(&channel, exchange).await?;
+    Ok(channel)
 }
 
 /// Ends a producer span, with an error status when publishing failed.

@@ -84,9 +84,11 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let publishing = rig.connection.clone();
-    let publisher = Publisher::new(
-        &publishing,
+    // A publisher on a connection of its own, which it opens again when it drops.
+    let publisher_name = format!("publishing-{queue}");
+    let publisher = Publisher::connect(
+        &url,
+        &publisher_name,
         &exchange,
         "inventory-service",
         "inventory-events",
@@ -115,8 +117,14 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
         );
     }
 
-    // The broker closes the consumer's connection; events published meanwhile wait in the queue.
-    for pid in connections_named(&name) {
+    // The broker closes both the consumer's and the publisher's connections. The publisher connects again
+    // to send; the events wait in the queue until the consumer is back.
+    let dropped: Vec<String> = connections_named(&name)
+        .into_iter()
+        .chain(connections_named(&publisher_name))
+        .collect();
+    assert_eq!(dropped.len(), 2, "both connections found");
+    for pid in dropped {
         let closed = Command::new("rabbitmqctl")
             .args(["close_connection", &pid, "test: connection dropped"])
             .output()
@@ -144,7 +152,14 @@ async fn a_dropped_connection_is_recovered_without_losing_events() {
         got.insert(id);
     }
     assert_eq!(got, sent, "every event handled, none lost");
-    assert!(!connections_named(&name).is_empty(), "connected again");
+    assert!(
+        !connections_named(&name).is_empty(),
+        "the consumer connected again"
+    );
+    assert!(
+        !connections_named(&publisher_name).is_empty(),
+        "the publisher connected again"
+    );
 
     let _ = stop.send(());
     consumer
