@@ -168,6 +168,29 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever a header or a body holds, reading it never panics; a header that parses prints back as
+        /// itself, and an event that parses reads back from its own serialization.
+        #[test]
+        fn readers_never_panic_and_round_trip(header in "[0-9a-f-]{0,60}", body in proptest::collection::vec(0u8.., 0..200)) {
+            if let Some(tc) = TraceContext::parse(&header) {
+                proptest::prop_assert_eq!(TraceContext::parse(&tc.header()), Some(tc));
+            }
+            if let Ok(e) = CloudEvent::from_bytes(&body) {
+                let again = CloudEvent::from_bytes(&serde_json::to_vec(&e).unwrap()).unwrap();
+                proptest::prop_assert_eq!((again.id, again.kind, again.dataschema), (e.id, e.kind, e.dataschema));
+            }
+        }
+
+        #[test]
+        fn generated_trace_contexts_always_parse(_n in 0..50u8) {
+            let root = TraceContext::new_root();
+            proptest::prop_assert_eq!(TraceContext::parse(&root.header()), Some(root.clone()));
+            let child = root.child();
+            proptest::prop_assert_eq!(TraceContext::parse(&child.header()), Some(child));
+        }
+    }
+
     #[test]
     fn events_carry_their_message_version_and_refuse_what_is_not_one() {
         let e = CloudEvent::new(
