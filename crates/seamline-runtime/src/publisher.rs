@@ -226,10 +226,15 @@ impl Publisher {
     /// Sends an event as it is (no validation) and waits for the broker's confirm; a self-reconnecting
     /// publisher sends it again on a new connection when the old one dropped.
     pub async fn send(&self, event: &CloudEvent) -> Result<(), PublishError> {
+        self.send_to(event, &event.kind).await
+    }
+
+    /// Like [`Publisher::send`], with another routing key than the message name.
+    pub async fn send_to(&self, event: &CloudEvent, routing_key: &str) -> Result<(), PublishError> {
         let mut attempt = 1;
         loop {
             let channel = self.link.read().await.channel.clone();
-            let result = self.send_on(&channel, event).await;
+            let result = self.send_on(&channel, event, routing_key).await;
             let Some(reconnect) = &self.reconnect else {
                 return result;
             };
@@ -248,7 +253,12 @@ impl Publisher {
         }
     }
 
-    async fn send_on(&self, channel: &Channel, event: &CloudEvent) -> Result<(), PublishError> {
+    async fn send_on(
+        &self,
+        channel: &Channel,
+        event: &CloudEvent,
+        routing_key: &str,
+    ) -> Result<(), PublishError> {
         let body = serde_json::to_vec(event).map_err(|e| PublishError::Invalid {
             message: event.message(),
             errors: vec![e.to_string()],
@@ -273,7 +283,7 @@ impl Publisher {
         let confirmation = channel
             .basic_publish(
                 self.exchange.as_str().into(),
-                event.kind.as_str().into(),
+                routing_key.into(),
                 BasicPublishOptions {
                     mandatory: self.mandatory,
                     ..Default::default()
@@ -287,7 +297,7 @@ impl Publisher {
             Confirmation::Ack(None) | Confirmation::NotRequested => Ok(()),
             Confirmation::Ack(Some(_)) => Err(PublishError::Unroutable {
                 exchange: self.exchange.clone(),
-                routing_key: event.kind.clone(),
+                routing_key: routing_key.to_owned(),
             }),
             Confirmation::Nack(_) => Err(PublishError::Refused),
         }
