@@ -22,8 +22,8 @@ use crate::event::{CloudEvent, TraceContext};
 use crate::schemas::Schemas;
 use crate::telemetry::{messaging_attributes, parent_context, trace_context};
 use crate::topology::{
-    ROUTING_KEY_HEADER, attempt_header, backoff, dead_letter_queue, declare_consumer,
-    reason_header, retry_queue,
+    ROUTING_KEY_HEADER, attempt_header, dead_letter_queue, declare_consumer, reason_header,
+    retry_queue,
 };
 
 /// Why a consumer stopped.
@@ -64,7 +64,7 @@ where
 {
     let mut shutdown = std::pin::pin!(shutdown);
     let seen = Arc::new(Mutex::new(Seen::new()));
-    let mut pause = Duration::from_millis(500);
+    let mut drops = 1;
     loop {
         let attempt = async {
             let connection = crate::connect(url, name).await?;
@@ -81,10 +81,10 @@ where
             }
         }
         tokio::select! {
-            () = tokio::time::sleep(pause) => {}
+            () = tokio::time::sleep(crate::backoff::step(Duration::from_millis(500), Duration::from_secs(30), drops)) => {}
             () = &mut shutdown => return Ok(()),
         }
-        pause = (pause * 2).min(Duration::from_secs(30));
+        drops += 1;
     }
 }
 
@@ -125,7 +125,7 @@ impl ConsumerConfig {
 
     fn delays(&self) -> Vec<Duration> {
         (1..self.max_attempts.max(1))
-            .map(|n| backoff(self.base_delay, self.max_delay, n))
+            .map(|n| crate::backoff::step(self.base_delay, self.max_delay, n))
             .collect()
     }
 }
@@ -436,13 +436,8 @@ impl Consumer {
     /// Moves the event to the delay queue of retry `attempt`, with the next attempt number and a jittered
     /// expiration; it comes back to the queue when that expires.
     async fn retry_later(&self, delivery: &Delivery, attempt: u32) -> Result<(), ConsumeError> {
-        let delay = backoff(self.config.base_delay, self.config.max_delay, attempt);
-        // Equal jitter: between half the delay and all of it, never above the delay queue's TTL.
-        let half = delay / 2;
-        let jitter = Duration::from_millis(random_below(
-            u64::try_from(half.as_millis()).unwrap_or(0) + 1,
-        ));
-        let expiration = (half + jitter).min(delay);
+        let expiration =
+            crate::backoff::jittered(self.config.base_delay, self.config.max_delay, attempt);
         let mut headers = carried_headers(delivery);
         headers.insert(
             attempt_header().into(),
@@ -550,10 +545,4 @@ fn header_int(delivery: &Delivery, name: &str) -> Option<u32> {
         _ => return None,
     };
     u32::try_from(n).ok()
-}
-
-fn random_below(bound: u64) -> u64 {
-    let mut buf = [0u8; 8];
-    let _ = getrandom::fill(&mut buf);
-    u64::from_le_bytes(buf) % bound.max(1)
 }

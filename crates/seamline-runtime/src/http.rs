@@ -248,15 +248,7 @@ impl Middleware for Retry {
 }
 
 fn delay(policy: &Policy, attempt: u32) -> Duration {
-    let full = policy
-        .base_delay
-        .saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)))
-        .min(policy.max_delay);
-    let half = full / 2;
-    let mut buf = [0u8; 8];
-    let _ = getrandom::fill(&mut buf);
-    let span = u64::try_from(half.as_millis()).unwrap_or(0) + 1;
-    half + Duration::from_millis(u64::from_le_bytes(buf) % span)
+    crate::backoff::jittered(policy.base_delay, policy.max_delay, attempt)
 }
 
 /// `Retry-After` in seconds (the HTTP-date form is not honoured: the backoff applies instead).

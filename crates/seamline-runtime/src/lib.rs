@@ -11,6 +11,7 @@
 //! - [`http`]: a client that applies the manifest's timeout and retry policy where retrying is safe and reads
 //!   RFC 9457 problem details into one error type, and an axum layer that answers every error as one.
 
+mod backoff;
 pub mod consumer;
 pub mod event;
 pub mod http;

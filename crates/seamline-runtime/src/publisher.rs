@@ -241,9 +241,12 @@ impl Publisher {
             match result {
                 Err(PublishError::Broker(e)) if attempt < SEND_ATTEMPTS => {
                     tracing::warn!(error = %e, attempt, "publish failed on the broker connection; connecting again");
-                    let pause =
-                        Duration::from_millis(100).saturating_mul(2u32.saturating_pow(attempt - 1));
-                    tokio::time::sleep(pause.min(Duration::from_secs(5))).await;
+                    let pause = crate::backoff::step(
+                        Duration::from_millis(100),
+                        Duration::from_secs(5),
+                        attempt,
+                    );
+                    tokio::time::sleep(pause).await;
                     // A failed reconnection is tried again on the next attempt.
                     let _ = self.relink(reconnect).await;
                     attempt += 1;

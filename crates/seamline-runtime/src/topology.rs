@@ -36,12 +36,6 @@ pub fn reason_header() -> &'static str {
 /// The routing key an event was first published with, kept across retries.
 pub(crate) const ROUTING_KEY_HEADER: &str = "x-seam-routing-key";
 
-/// The n-th backoff delay (1-based): `base × 2^(n-1)`, at most `max`.
-pub(crate) fn backoff(base: Duration, max: Duration, n: u32) -> Duration {
-    let factor = 2u32.saturating_pow(n.saturating_sub(1));
-    base.saturating_mul(factor).min(max)
-}
-
 pub(crate) async fn declare_exchange(
     channel: &Channel,
     exchange: &str,
@@ -113,17 +107,4 @@ pub(crate) async fn declare_consumer(
         )
         .await?;
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_doubles_up_to_the_ceiling() {
-        let (base, max) = (Duration::from_millis(100), Duration::from_secs(1));
-        let delays: Vec<u128> = (1..=6).map(|n| backoff(base, max, n).as_millis()).collect();
-        assert_eq!(delays, [100, 200, 400, 800, 1000, 1000]);
-        assert_eq!(backoff(base, max, 200), max, "no overflow");
-    }
 }
