@@ -477,13 +477,10 @@ impl SeamMcp {
             let (old_ws, old) = this.open(&current);
             let proposed = Found {
                 files: vec![(current.main.clone(), args.proposed.clone())],
-                ..Found {
-                    service: current.service.clone(),
-                    contract: current.contract.clone(),
-                    origin: "proposed".into(),
-                    files: Vec::new(),
-                    main: current.main.clone(),
-                }
+                origin: "proposed".into(),
+                service: current.service.clone(),
+                contract: current.contract.clone(),
+                main: current.main.clone(),
             };
             let (new_ws, new) = this.open(&proposed);
             if let Some(problem) = new_ws.doc(new).problems.first() {

@@ -1,42 +1,39 @@
-//! `inventory-service [--amqp URL] [--fault none|never-publishes|only-v2|wrong-routing-key] [--traces FILE]`
+//! The inventory-service process.
 
+use checkout_inventory_service::{Fault, Settings};
+use clap::Parser;
 use seamline_runtime::Telemetry;
 
-fn usage(problem: &str) -> ! {
-    eprintln!(
-        "inventory-service: {problem}\nusage: inventory-service [--amqp URL] [--fault none|never-publishes|only-v2|wrong-routing-key] [--traces FILE]"
-    );
-    std::process::exit(2);
+/// inventory-service: reserves stock for placed orders (contracts/inventory-events.asyncapi.yaml).
+#[derive(Parser)]
+struct Args {
+    /// RabbitMQ.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    amqp: String,
+    /// An incident to reproduce: none, never-publishes, only-v2 or wrong-routing-key.
+    #[arg(long, default_value = "none", value_parser = |s: &str| Fault::parse(s).ok_or("none, never-publishes, only-v2 or wrong-routing-key"))]
+    fault: Fault,
+    /// Append spans to this file as OTLP/JSON lines.
+    #[arg(long, value_name = "FILE")]
+    traces: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
 async fn main() {
-    let mut settings = checkout_inventory_service::Settings::new(
-        &std::env::var("AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
-    );
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
-        };
-        match arg.as_str() {
-            "--amqp" => settings.amqp_url = value(),
-            "--fault" => {
-                let name = value();
-                settings.fault = checkout_inventory_service::Fault::parse(&name)
-                    .unwrap_or_else(|| usage(&format!("unknown fault `{name}`")));
-            }
-            "--traces" => {
-                let path = value();
-                settings.telemetry = Some(
-                    Telemetry::to_file("inventory-service", std::path::Path::new(&path))
-                        .unwrap_or_else(|e| usage(&format!("cannot write {path}: {e}"))),
-                );
-            }
-            other => usage(&format!("unknown argument `{other}`")),
-        }
+    let args = Args::parse();
+    let mut settings = Settings::new(&args.amqp);
+    settings.fault = args.fault;
+    if let Some(path) = &args.traces {
+        settings.telemetry = Some(
+            Telemetry::to_file("inventory-service", path).unwrap_or_else(|e| {
+                eprintln!("inventory-service: cannot write {}: {e}", path.display());
+                std::process::exit(2)
+            }),
+        );
     }
     eprintln!(
         "inventory-service consuming `{}` (fault: {:?})",

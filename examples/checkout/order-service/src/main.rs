@@ -1,56 +1,62 @@
-//! `order-service [--listen ADDR] [--amqp URL] [--payment URL] [--reserve-timeout-ms N] [--accept-only-v1] [--traces FILE]`
+//! The order-service process.
 
 use std::time::Duration;
 
+use checkout_order_service::Settings;
+use clap::Parser;
 use seamline_runtime::Telemetry;
 
-fn usage(problem: &str) -> ! {
-    eprintln!(
-        "order-service: {problem}\nusage: order-service [--listen ADDR] [--amqp URL] [--payment URL] [--reserve-timeout-ms N] [--accept-only-v1] [--traces FILE]"
-    );
-    std::process::exit(2);
+/// order-service: takes checkouts (contracts/order-api.yaml), charges through payment-service and waits for
+/// inventory-service's reservation.
+#[derive(Parser)]
+struct Args {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: String,
+    /// RabbitMQ.
+    #[arg(
+        long,
+        env = "AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
+    )]
+    amqp: String,
+    /// payment-service's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8081")]
+    payment: String,
+    /// How long a checkout waits for inventory-service's answer.
+    #[arg(long, value_name = "MS", default_value_t = 3000)]
+    reserve_timeout_ms: u64,
+    /// Accept only `inventory.stock_reserved` v1 (a consumer that has not followed the migration).
+    #[arg(long)]
+    accept_only_v1: bool,
+    /// Append spans to this file as OTLP/JSON lines.
+    #[arg(long, value_name = "FILE")]
+    traces: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
 async fn main() {
-    let mut listen = "127.0.0.1:8080".to_owned();
-    let mut settings = checkout_order_service::Settings::new(
-        &std::env::var("AMQP_URL")
-            .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
-        "http://127.0.0.1:8081",
-    );
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
-        };
-        match arg.as_str() {
-            "--listen" => listen = value(),
-            "--amqp" => settings.amqp_url = value(),
-            "--payment" => settings.payment_url = value().trim_end_matches('/').to_owned(),
-            "--reserve-timeout-ms" => {
-                let v = value();
-                let ms: u64 = v
-                    .parse()
-                    .unwrap_or_else(|_| usage(&format!("`{v}` is not a number of milliseconds")));
-                settings.reserve_timeout = Duration::from_millis(ms);
-            }
-            "--accept-only-v1" => settings.accept_v2 = false,
-            "--traces" => {
-                let path = value();
-                settings.telemetry = Some(
-                    Telemetry::to_file("order-service", std::path::Path::new(&path))
-                        .unwrap_or_else(|e| usage(&format!("cannot write {path}: {e}"))),
-                );
-            }
-            other => usage(&format!("unknown argument `{other}`")),
-        }
+    let args = Args::parse();
+    let mut settings = Settings::new(&args.amqp, &args.payment);
+    settings.reserve_timeout = Duration::from_millis(args.reserve_timeout_ms);
+    settings.accept_v2 = !args.accept_only_v1;
+    if let Some(path) = &args.traces {
+        settings.telemetry = Some(
+            Telemetry::to_file("order-service", path).unwrap_or_else(|e| {
+                eprintln!("order-service: cannot write {}: {e}", path.display());
+                std::process::exit(2)
+            }),
+        );
     }
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .unwrap_or_else(|e| usage(&format!("cannot listen on {listen}: {e}")));
-    let bound = listener.local_addr().map_or(listen, |a| a.to_string());
+        .unwrap_or_else(|e| {
+            eprintln!("order-service: cannot listen on {}: {e}", args.listen);
+            std::process::exit(2)
+        });
+    let bound = listener
+        .local_addr()
+        .map_or(args.listen.clone(), |a| a.to_string());
     eprintln!("order-service listening on http://{bound}");
     let shutdown = tokio_util::sync::CancellationToken::new();
     let signal = shutdown.clone();

@@ -1,46 +1,46 @@
-//! `payment-service [--listen ADDR] [--fault none|unavailable|slow] [--traces FILE]`
+//! The payment-service process.
 
+use checkout_payment_service::Fault;
+use clap::Parser;
 use seamline_runtime::Telemetry;
 
-fn usage(problem: &str) -> ! {
-    eprintln!(
-        "payment-service: {problem}\nusage: payment-service [--listen ADDR] [--fault none|unavailable|slow] [--traces FILE]"
-    );
-    std::process::exit(2);
+/// payment-service: charges customers over HTTP (contracts/payment-api.yaml).
+#[derive(Parser)]
+struct Args {
+    /// Where to listen.
+    #[arg(long, default_value = "127.0.0.1:8081")]
+    listen: String,
+    /// An incident to reproduce: none, unavailable (503) or slow (2.5 s).
+    #[arg(long, default_value = "none", value_parser = |s: &str| Fault::parse(s).ok_or("none, unavailable or slow"))]
+    fault: Fault,
+    /// Append spans to this file as OTLP/JSON lines.
+    #[arg(long, value_name = "FILE")]
+    traces: Option<std::path::PathBuf>,
 }
 
 #[tokio::main]
 async fn main() {
-    let mut listen = "127.0.0.1:8081".to_owned();
-    let mut fault = checkout_payment_service::Fault::None;
-    let mut traces = None;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || {
-            args.next()
-                .unwrap_or_else(|| usage(&format!("{arg} needs a value")))
-        };
-        match arg.as_str() {
-            "--listen" => listen = value(),
-            "--fault" => {
-                let name = value();
-                fault = checkout_payment_service::Fault::parse(&name)
-                    .unwrap_or_else(|| usage(&format!("unknown fault `{name}`")));
-            }
-            "--traces" => traces = Some(value()),
-            other => usage(&format!("unknown argument `{other}`")),
-        }
-    }
-    let telemetry = traces.map(|path| {
-        Telemetry::to_file("payment-service", std::path::Path::new(&path))
-            .unwrap_or_else(|e| usage(&format!("cannot write {path}: {e}")))
+    let args = Args::parse();
+    let telemetry = args.traces.as_deref().map(|path| {
+        Telemetry::to_file("payment-service", path).unwrap_or_else(|e| {
+            eprintln!("payment-service: cannot write {}: {e}", path.display());
+            std::process::exit(2)
+        })
     });
-    let (router, _) = checkout_payment_service::app(fault, telemetry);
-    let listener = tokio::net::TcpListener::bind(&listen)
+    let (router, _) = checkout_payment_service::app(args.fault, telemetry);
+    let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
-        .unwrap_or_else(|e| usage(&format!("cannot listen on {listen}: {e}")));
-    let bound = listener.local_addr().map_or(listen, |a| a.to_string());
-    eprintln!("payment-service listening on http://{bound} (fault: {fault:?})");
+        .unwrap_or_else(|e| {
+            eprintln!("payment-service: cannot listen on {}: {e}", args.listen);
+            std::process::exit(2)
+        });
+    let bound = listener
+        .local_addr()
+        .map_or(args.listen.clone(), |a| a.to_string());
+    eprintln!(
+        "payment-service listening on http://{bound} (fault: {:?})",
+        args.fault
+    );
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
