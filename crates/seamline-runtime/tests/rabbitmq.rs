@@ -165,15 +165,15 @@ async fn retries_back_off_through_delay_queues_then_dead_letter_with_headers() {
     let Some(rig) = Rig::new().await else {
         return;
     };
+    let consumer = rig
+        .consumer(|config| {
+            config.max_attempts = 3;
+            config.base_delay = Duration::from_millis(400);
+        })
+        .await;
     let Rig {
-        connection,
-        exchange,
-        queue,
+        connection, queue, ..
     } = &rig;
-    let mut config = ConsumerConfig::new(exchange, queue, &["inventory.stock_reserved"]);
-    config.max_attempts = 3;
-    config.base_delay = Duration::from_millis(400);
-    let consumer = Consumer::new(connection, config).await.unwrap();
     let publisher = rig.publisher(None).await;
     let (mut seen, _stop) = spawn_consumer(
         consumer,
@@ -240,14 +240,16 @@ async fn poison_messages_go_to_the_dead_letter_queue_at_once() {
     let Some(rig) = Rig::new().await else {
         return;
     };
+    let consumer = rig
+        .consumer(|config| {
+            config.schemas = Some(inventory_schemas());
+        })
+        .await;
     let Rig {
         connection,
         exchange,
         queue,
     } = &rig;
-    let mut config = ConsumerConfig::new(exchange, queue, &["inventory.#"]);
-    config.schemas = Some(inventory_schemas());
-    let consumer = Consumer::new(connection, config).await.unwrap();
     let calls = Arc::new(Mutex::new(0));
     let counted = calls.clone();
     let (_seen, _stop) = spawn_consumer(
