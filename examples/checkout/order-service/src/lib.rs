@@ -89,6 +89,12 @@ fn manifest() -> Result<seamline_model::Manifest, String> {
         .ok_or_else(|| "seam.toml has problems; run `seam lint`".into())
 }
 
+/// This service's own events, so each is checked against the contract before it leaves.
+fn contract() -> Result<Arc<seamline_runtime::Schemas>, String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("contracts/order-events.asyncapi.yaml");
+    seamline_runtime::Schemas::from_contract(&path).map(Arc::new)
+}
+
 /// Serves on `listener` until `shutdown` is cancelled, consuming inventory events meanwhile.
 pub async fn serve(
     settings: Settings,
@@ -108,7 +114,7 @@ pub async fn serve(
         &settings.orders_exchange,
         "order-service",
         "order-events",
-        None,
+        Some(contract()?),
     )
     .await
     .map_err(|e| format!("cannot reach RabbitMQ at {}: {e}", settings.amqp_url))?
@@ -316,7 +322,8 @@ async fn checkout(
             (StatusCode::CREATED, "confirmed", Some("order.confirmed"))
         }
         Ok(Ok(Reservation::Failed(reason))) => {
-            let _ = publish_after(s, "order.cancelled", &order_id, Some(&reason), trace).await;
+            let _ =
+                publish_after(s, "order.cancelled", &order_id, Some("out_of_stock"), trace).await;
             return problem(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 format!("the stock could not be reserved: {reason}"),
