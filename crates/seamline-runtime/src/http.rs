@@ -363,7 +363,8 @@ impl Middleware for Traced {
 }
 
 /// A layer for an axum router that records each request as a `SERVER` span, a child of the caller's
-/// `traceparent`, and gives handlers its [`TraceContext`] as a request extension (`Extension<TraceContext>`).
+/// `traceparent`, gives handlers its [`TraceContext`] as a request extension (`Extension<TraceContext>`), and
+/// names the span in a `traceresponse` header of the answer.
 pub fn traced(router: axum::Router, telemetry: Telemetry) -> axum::Router {
     router.layer(axum::middleware::from_fn(
         move |req: axum::extract::Request, next: axum::middleware::Next| {
@@ -405,9 +406,14 @@ async fn serve_traced(
         .with_kind(SpanKind::Server)
         .with_attributes(attributes)
         .start_with_context(tracer, &parent_context(parent.as_ref()));
-    req.extensions_mut()
-        .insert(trace_context(span.span_context()));
-    let response = next.run(req).await;
+    let context = trace_context(span.span_context());
+    let traceresponse = HeaderValue::from_str(&context.header());
+    req.extensions_mut().insert(context);
+    let mut response = next.run(req).await;
+    // W3C Trace Context Level 2: the caller learns which trace its request started, e.g. to put it in a log line.
+    if let Ok(value) = traceresponse {
+        response.headers_mut().insert("traceresponse", value);
+    }
     let status = response.status();
     span.set_attribute(KeyValue::new(
         "http.response.status_code",

@@ -136,7 +136,8 @@ impl Publisher {
         self
     }
 
-    /// Publishes `name` version `version` with `data`, continuing `trace` when given.
+    /// Publishes `name` version `version` with `data`, continuing `trace` when given. The routing key is the
+    /// message name.
     pub async fn publish(
         &self,
         name: &str,
@@ -144,10 +145,23 @@ impl Publisher {
         data: Value,
         trace: Option<&TraceContext>,
     ) -> Result<CloudEvent, PublishError> {
+        self.publish_as(name, name, version, data, trace).await
+    }
+
+    /// Like [`Publisher::publish`], under another routing key than the message name (the producer span records
+    /// the key used).
+    pub async fn publish_as(
+        &self,
+        routing_key: &str,
+        name: &str,
+        version: u32,
+        data: Value,
+        trace: Option<&TraceContext>,
+    ) -> Result<CloudEvent, PublishError> {
         let mut event = self.event(name, version, data, trace);
-        let span = self.producer_span(&mut event, trace);
+        let span = self.producer_span(&mut event, routing_key, trace);
         let result = match self.check(&event) {
-            Ok(()) => self.send(&event).await,
+            Ok(()) => self.send_to(&event, routing_key).await,
             Err(e) => Err(e),
         };
         end(span, result.as_ref().err());
@@ -158,6 +172,7 @@ impl Publisher {
     fn producer_span(
         &self,
         event: &mut CloudEvent,
+        routing_key: &str,
         trace: Option<&TraceContext>,
     ) -> Option<opentelemetry_sdk::trace::Span> {
         use opentelemetry::trace::{Span as _, SpanKind, Tracer as _};
@@ -169,7 +184,7 @@ impl Publisher {
             .with_attributes(crate::telemetry::messaging_attributes(
                 "publish",
                 &self.exchange,
-                &event.kind,
+                routing_key,
                 event,
             ))
             .start_with_context(t.tracer(), &crate::telemetry::parent_context(trace));
@@ -193,7 +208,7 @@ impl Publisher {
             self.check(e)?;
         }
         for e in &mut events {
-            let span = self.producer_span(e, trace);
+            let span = self.producer_span(e, &e.kind.clone(), trace);
             let result = self.send(e).await;
             end(span, result.as_ref().err());
             result?;

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
-    SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId, TraceState,
-    TracerProvider as _,
+    Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
+    TraceState, Tracer as _, TracerProvider as _,
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::Resource;
@@ -76,6 +76,27 @@ impl Telemetry {
         Ok(Telemetry { provider, tracer })
     }
 
+    /// A span for the time a service waits for `message` on `queue` (operation type `receive`), a child of
+    /// `parent`: the request that waits. End it with [`Awaiting::received`] or [`Awaiting::timed_out`]; a wait
+    /// that times out is the symptom `seam trace diagnose` starts from to find who did not publish.
+    pub fn awaiting(&self, message: &str, queue: &str, parent: Option<&TraceContext>) -> Awaiting {
+        let span = self
+            .tracer
+            .span_builder(format!("await {message}"))
+            .with_kind(SpanKind::Internal)
+            .with_attributes([
+                KeyValue::new("messaging.system", "rabbitmq"),
+                KeyValue::new("messaging.operation.type", "receive"),
+                KeyValue::new("messaging.destination.name", queue.to_owned()),
+                KeyValue::new("cloudevents.event_type", message.to_owned()),
+            ])
+            .start_with_context(&self.tracer, &parent_context(parent));
+        Awaiting {
+            span,
+            message: message.to_owned(),
+        }
+    }
+
     pub fn tracer(&self) -> &SdkTracer {
         &self.tracer
     }
@@ -84,6 +105,32 @@ impl Telemetry {
     /// blocking thread, not from async code.
     pub fn flush(&self) {
         let _ = self.provider.force_flush();
+    }
+}
+
+/// A wait for a message, as a span; see [`Telemetry::awaiting`].
+#[derive(Debug)]
+pub struct Awaiting {
+    span: opentelemetry_sdk::trace::Span,
+    message: String,
+}
+
+impl Awaiting {
+    /// The message came.
+    pub fn received(mut self) {
+        self.span.end();
+    }
+
+    /// The message did not come within `after`.
+    pub fn timed_out(mut self, after: Duration) {
+        self.span
+            .set_attribute(KeyValue::new("error.type", "timeout"));
+        self.span.set_status(Status::error(format!(
+            "timed out after {} ms waiting for {}",
+            after.as_millis(),
+            self.message
+        )));
+        self.span.end();
     }
 }
 

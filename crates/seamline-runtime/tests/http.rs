@@ -263,7 +263,7 @@ async fn calls_and_requests_are_traced() {
     let p = policy(3);
     let client = p.traced_client(&client_t).unwrap();
     let root = TraceContext::new_root();
-    call(
+    let answer = call(
         client
             .get(format!("{base}/flaky"))
             .with_extension(root.clone()),
@@ -271,6 +271,10 @@ async fn calls_and_requests_are_traced() {
     )
     .await
     .expect("answered on the third attempt");
+    let traceresponse = answer.headers()["traceresponse"]
+        .to_str()
+        .unwrap()
+        .to_owned();
     client_t.flush();
     server_t.flush();
 
@@ -313,6 +317,16 @@ async fn calls_and_requests_are_traced() {
             "each server span continues a client span"
         );
     }
+    let answered = servers.last().unwrap();
+    assert_eq!(
+        traceresponse,
+        format!(
+            "00-{}-{}-01",
+            root.trace_id,
+            answered["spanId"].as_str().unwrap()
+        ),
+        "the answer names the server span that gave it"
+    );
 }
 
 /// Spans sent to a collector: a loopback server standing in for one receives OTLP/HTTP JSON with the span.

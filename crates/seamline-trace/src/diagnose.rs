@@ -195,7 +195,11 @@ impl<'a> Walk<'_, 'a> {
                     attempts.len(),
                     cause.detail
                 );
-                cause.kind = CauseKind::RetriesExhausted;
+                // A partner that failed every time is out of retries; one that was only slow every time stays a
+                // masked timeout (more attempts only added load), with the retries as evidence.
+                if cause.kind == CauseKind::ErrorOrigin {
+                    cause.kind = CauseKind::RetriesExhausted;
+                }
             }
         }
         cause
@@ -880,7 +884,12 @@ impl<'a> Walk<'_, 'a> {
                 span_id: Some(span.span_id.to_string()),
                 start_ms: ms(span.start_ns.saturating_sub(start)),
                 duration_ms: ms(span.duration_ns()),
-                status: outcome(span),
+                // A span that did not fail is "ok" whatever its HTTP status, so a 201 is never shown as a failure.
+                status: if span.is_error() {
+                    outcome(span)
+                } else {
+                    "ok".into()
+                },
                 via_message: g.hop[node],
                 mark: marks[node],
                 note: notes[node].clone(),

@@ -188,17 +188,16 @@ async fn handle(
                     .await
                     .map(|_| ()),
                 Fault::NeverPublishes => Ok(()),
-                Fault::WrongRoutingKey => {
-                    let mut event = seamline_runtime::CloudEvent::new(
-                        "inventory-service",
-                        "inventory-events",
+                Fault::WrongRoutingKey => publisher
+                    .publish_as(
+                        "inventory.stock-reserved",
                         "inventory.stock_reserved",
                         1,
                         v1,
-                    );
-                    event.traceparent = trace.map(seamline_runtime::TraceContext::header);
-                    publisher.send_to(&event, "inventory.stock-reserved").await
-                }
+                        trace,
+                    )
+                    .await
+                    .map(|_| ()),
             }
         }
     };

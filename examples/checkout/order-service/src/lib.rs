@@ -309,6 +309,12 @@ async fn checkout(
     if let Ok(mut waiting) = s.waiting.lock() {
         waiting.insert(order_id.clone(), tx);
     }
+    // The wait is a span of its own, so a trace shows what the checkout waited for when it gives up.
+    let awaiting = s
+        .settings
+        .telemetry
+        .as_ref()
+        .map(|t| t.awaiting("inventory.stock_reserved", &s.settings.queue, trace));
     let placed = json!({"event_id": uuid(), "order_id": order_id, "items": items});
     if let Err(e) = s.publisher.publish("order.placed", 1, placed, trace).await {
         return problem(
@@ -317,6 +323,12 @@ async fn checkout(
         );
     }
     let outcome = tokio::time::timeout(s.settings.reserve_timeout, rx).await;
+    if let Some(awaiting) = awaiting {
+        match &outcome {
+            Ok(Ok(_)) => awaiting.received(),
+            _ => awaiting.timed_out(s.settings.reserve_timeout),
+        }
+    }
     let (status, order_status, event) = match outcome {
         Ok(Ok(Reservation::Reserved)) => {
             (StatusCode::CREATED, "confirmed", Some("order.confirmed"))
