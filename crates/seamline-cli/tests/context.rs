@@ -299,7 +299,13 @@ fn seam_check_reports_stale_assistant_files_once_adopted() {
 
 #[test]
 fn the_checkout_examples_carry_current_assistant_files() {
-    for service in ["order-service", "payment-service", "inventory-service"] {
+    for service in [
+        "gateway",
+        "order-service",
+        "payment-service",
+        "inventory-service",
+        "notification-service",
+    ] {
         let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
             .join("../../examples/checkout")
             .join(service);

@@ -93,10 +93,12 @@ fn checkout_services_publish_pull_deploy_and_gate() {
     let work = tempfile::tempdir().unwrap();
     common::copy_dir(&examples().join("checkout"), work.path());
     let service = |name: &str| work.path().join(name);
-    let (payment, order, inventory) = (
+    let (payment, order, inventory, notification, gateway) = (
         service("payment-service"),
         service("order-service"),
         service("inventory-service"),
+        service("notification-service"),
+        service("gateway"),
     );
 
     // Each service publishes the version its partners' locks name.
@@ -104,6 +106,8 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         (&payment, "2.4.0"),
         (&order, "1.1.0"),
         (&inventory, "2.0.0"),
+        (&notification, "1.0.0"),
+        (&gateway, "1.0.0"),
     ] {
         let out = seam(
             dir,
@@ -141,7 +145,7 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         );
     }
     // The other services' locks, consumers included, are what the registry says too.
-    for dir in [&inventory, &payment] {
+    for dir in [&inventory, &payment, &notification, &gateway] {
         let out = seam(dir, &registry, None, &["pull", "--check"]);
         assert!(out.status.success(), "{}", text(&out));
     }

@@ -237,7 +237,10 @@ impl Facts {
                 uses,
                 timeout_ms: c.timeout_ms.as_ref().map(|t| t.value),
                 retry: c.retry.as_ref().map(|r| {
-                    let attempts = r.attempts.as_ref().map(|a| format!("{} attempts", a.value));
+                    let attempts = r.attempts.as_ref().map(|a| match a.value {
+                        1 => "one attempt, no retry".to_owned(),
+                        n => format!("{n} attempts"),
+                    });
                     let backoff = r.backoff.as_ref().map(|b| format!("{} backoff", b.value));
                     [attempts, backoff]
                         .into_iter()

@@ -434,6 +434,9 @@ fn http_rule(p: &Partner) -> String {
         None => rule.push_str(" no timeout in `seam.toml` (add `timeout_ms`)"),
     }
     match &p.retry {
+        Some(r) if r.contains("no retry") => {
+            let _ = write!(rule, "; {r}");
+        }
         Some(r) if !r.is_empty() => {
             let _ = write!(rule, "; retry: {r}, with jitter");
         }

@@ -102,7 +102,13 @@ fn check_formats(files: &[Generated]) {
 
 #[test]
 fn checkout_services() {
-    for service in ["order-service", "payment-service", "inventory-service"] {
+    for service in [
+        "gateway",
+        "order-service",
+        "payment-service",
+        "inventory-service",
+        "notification-service",
+    ] {
         let files = files(&example(service));
         check_formats(&files);
         let agents = files
