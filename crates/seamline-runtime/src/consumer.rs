@@ -317,7 +317,10 @@ impl Consumer {
         let attempt = header_int(&delivery, attempt_header()).map_or(1, |a| a.max(1));
         let event = match CloudEvent::from_bytes(&delivery.data) {
             Ok(e) => e,
-            Err(reason) => return self.dead_letter(&delivery, &reason, attempt).await,
+            Err(reason) => {
+                tracing::warn!(queue = %self.config.queue, attempt, "{reason}; dead-lettered");
+                return self.dead_letter(&delivery, &reason, attempt).await;
+            }
         };
         if self.seen.lock().is_ok_and(|s| s.contains(&event.id)) {
             return ack(&delivery).await;
@@ -342,8 +345,16 @@ impl Consumer {
             .map(|s| trace_context(s.span_context()))
             .or(producer);
         let (result, failure) = self
-            .decide(&delivery, event, attempt, trace, upcasters, handler)
+            .decide(&delivery, event, attempt, trace.clone(), upcasters, handler)
             .await;
+        // A log line per failed attempt, with the trace and span, so it lands beside its trace in a diagnosis.
+        if let Some(reason) = &failure {
+            let (trace_id, span_id) = trace.as_ref().map_or((String::new(), String::new()), |t| {
+                (t.trace_id.clone(), t.span_id.clone())
+            });
+            let service = self.config.telemetry.as_ref().map_or("", |t| t.service());
+            tracing::warn!(service, queue = %self.config.queue, attempt, trace_id, span_id, "{reason}");
+        }
         if let Some(span) = span.as_mut() {
             if let Some(reason) = failure {
                 span.set_status(Status::error(reason));
@@ -463,7 +474,6 @@ impl Consumer {
         reason: &str,
         attempt: u32,
     ) -> Result<(), ConsumeError> {
-        tracing::warn!(queue = %self.config.queue, %reason, attempt, "event dead-lettered");
         let mut headers = carried_headers(delivery);
         headers.insert(
             attempt_header().into(),

@@ -36,10 +36,43 @@ pub async fn connect(url: &str, name: &str) -> Result<lapin::Connection, lapin::
     lapin::Connection::connect(url, properties).await
 }
 
+/// A random (version 4) UUID, for the ids contracts declare as `format: uuid`.
+pub fn uuid() -> String {
+    let hex = random_hex(16);
+    // Version 4 in the 13th digit, the RFC 4122 variant (8, 9, a or b) in the 17th.
+    let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
+    format!(
+        "{}-{}-4{}-{variant}{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[13..16],
+        &hex[17..20],
+        &hex[20..32]
+    )
+}
+
 /// A random lowercase hex identifier of `bytes` bytes.
 pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     // The OS random source failing leaves zeros; identifiers then still differ by the counter callers add.
     let _ = getrandom::fill(&mut buf);
     buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn uuids_are_version_4() {
+        let a = super::uuid();
+        assert_eq!(a.len(), 36);
+        let parts: Vec<&str> = a.split('-').collect();
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
+        assert!(parts[2].starts_with('4'), "{a}");
+        assert!(matches!(&parts[3][..1], "8" | "9" | "a" | "b"), "{a}");
+        assert!(a.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        assert_ne!(a, super::uuid());
+    }
 }

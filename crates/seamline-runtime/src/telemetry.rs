@@ -28,6 +28,7 @@ pub const SCHEMA_VERSION: &str = "messaging.message.schema_version";
 pub struct Telemetry {
     provider: SdkTracerProvider,
     tracer: SdkTracer,
+    service: std::sync::Arc<str>,
 }
 
 impl Telemetry {
@@ -50,7 +51,11 @@ impl Telemetry {
             .with_simple_exporter(exporter)
             .build();
         let tracer = provider.tracer("seamline-runtime");
-        Ok(Telemetry { provider, tracer })
+        Ok(Telemetry {
+            provider,
+            tracer,
+            service: service.into(),
+        })
     }
 
     /// Spans of `service`, sent in batches as OTLP/HTTP (JSON) to `endpoint`, the collector's full traces URL
@@ -73,7 +78,11 @@ impl Telemetry {
             .with_batch_exporter(exporter)
             .build();
         let tracer = provider.tracer("seamline-runtime");
-        Ok(Telemetry { provider, tracer })
+        Ok(Telemetry {
+            provider,
+            tracer,
+            service: service.into(),
+        })
     }
 
     /// A span for the time a service waits for `message` on `queue` (operation type `receive`), a child of
@@ -95,6 +104,11 @@ impl Telemetry {
             span,
             message: message.to_owned(),
         }
+    }
+
+    /// The service the spans belong to (`service.name`).
+    pub fn service(&self) -> &str {
+        &self.service
     }
 
     pub fn tracer(&self) -> &SdkTracer {

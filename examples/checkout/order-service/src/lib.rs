@@ -211,23 +211,6 @@ fn cart(_cart_id: &str) -> (Vec<Value>, Value) {
     )
 }
 
-fn uuid() -> String {
-    let hex = format!("{:032x}", {
-        let n = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        n ^ (u128::from(std::process::id()) << 96)
-    });
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..]
-    )
-}
-
 fn problem(status: StatusCode, detail: impl Into<String>) -> (StatusCode, Value) {
     let problem = Problem::new(status, detail);
     (status, serde_json::to_value(problem).unwrap_or_default())
@@ -286,7 +269,7 @@ async fn checkout(
     key: &str,
     trace: Option<&TraceContext>,
 ) -> (StatusCode, Value) {
-    let order_id = uuid();
+    let order_id = seamline_runtime::uuid();
     let (items, total) = cart(cart_id);
     let mut charge = s
         .payments
@@ -315,7 +298,8 @@ async fn checkout(
         .telemetry
         .as_ref()
         .map(|t| t.awaiting("inventory.stock_reserved", &s.settings.queue, trace));
-    let placed = json!({"event_id": uuid(), "order_id": order_id, "items": items});
+    let placed =
+        json!({"event_id": seamline_runtime::uuid(), "order_id": order_id, "items": items});
     if let Err(e) = s.publisher.publish("order.placed", 1, placed, trace).await {
         return problem(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -375,7 +359,7 @@ async fn publish_after(
     reason: Option<&str>,
     trace: Option<&TraceContext>,
 ) -> Result<(), seamline_runtime::PublishError> {
-    let mut data = json!({"event_id": uuid(), "order_id": order_id});
+    let mut data = json!({"event_id": seamline_runtime::uuid(), "order_id": order_id});
     if let Some(r) = reason {
         data["reason"] = json!(r);
     }

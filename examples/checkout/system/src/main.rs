@@ -32,7 +32,8 @@ enum Command {
         /// Where the gateway listens.
         #[arg(long, default_value = "127.0.0.1:8000")]
         listen: String,
-        /// Each service appends its spans to DIR/<service>.otlp.jsonl.
+        /// Each service appends its spans to DIR/<service>.otlp.jsonl, and their log lines (JSON, with the
+        /// trace and span of each failed delivery) go to DIR/services.log.jsonl.
         #[arg(long, value_name = "DIR", default_value = "checkout-traces")]
         traces: PathBuf,
         /// Put before every exchange and queue name, to keep this system apart from others on the broker.
@@ -54,6 +55,25 @@ enum Command {
         #[arg(long, value_name = "FILE", default_value = "checkouts.jsonl")]
         log: PathBuf,
     },
+}
+
+/// Sends the services' log events (the runtime's warnings: failed deliveries, reconnections) to
+/// `DIR/services.log.jsonl` as JSON lines, the fields at the top level where `seam trace diagnose --logs` reads them.
+fn log_to(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join("services.log.jsonl");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_max_level(tracing_subscriber::filter::LevelFilter::INFO)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .map_err(|e| e.to_string())
 }
 
 #[tokio::main]
@@ -78,6 +98,12 @@ async fn main() -> ExitCode {
                     return ExitCode::from(1);
                 }
             };
+            // From here on: the readiness probes' expected "no queue" errors stay out of the log.
+            if let Err(e) = log_to(&traces) {
+                eprintln!("checkout: {e}");
+                let _ = system.stop().await;
+                return ExitCode::from(2);
+            }
             eprintln!(
                 "checkout: gateway on {} (incident: {}); spans go to {}",
                 system.gateway,
