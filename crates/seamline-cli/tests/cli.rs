@@ -39,6 +39,30 @@ fn the_example_service_is_clean() {
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
 }
 
+/// Every checkout service, laid out as its own repository, is clean under `seam lint` and `seam check` (contracts,
+/// manifest, lock against the vendored copies, assistant files).
+#[test]
+fn every_checkout_service_is_clean() {
+    for service in [
+        "gateway",
+        "order-service",
+        "payment-service",
+        "inventory-service",
+        "notification-service",
+    ] {
+        let dir = repo().join("examples/checkout").join(service);
+        for args in [&["lint"][..], &["check"][..]] {
+            let out = seam(&dir, args);
+            assert_eq!(
+                (out.status.code(), stdout(&out).as_str()),
+                (Some(0), "no findings\n"),
+                "{service}: seam {args:?}\n{}",
+                stderr(&out)
+            );
+        }
+    }
+}
+
 #[test]
 fn the_broken_service_shows_located_findings() {
     let out = seam(

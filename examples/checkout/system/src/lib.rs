@@ -251,8 +251,8 @@ impl System {
         Ok(system)
     }
 
-    /// Waits until every consumer has declared its queue (before that, an event finds no queue and is lost),
-    /// for up to 15 s. A service that stopped early is reported with its error.
+    /// Waits until every queue is declared, bound and consumed (before that, an event may find no queue and be
+    /// lost), for up to 15 s. A service that stopped early is reported with its error.
     async fn ready(&self) -> Result<(), String> {
         let connection = seamline_runtime::connect(&self.amqp_url, "checkout readiness")
             .await
@@ -278,12 +278,13 @@ impl System {
                         Default::default(),
                     )
                     .await;
-                if declared.is_ok() {
+                // Bound and consumed once it has a consumer: the consumer binds the queue before it consumes.
+                if declared.is_ok_and(|q| q.consumer_count() > 0) {
                     let _ = channel.close(200, "ready".into()).await;
                     break;
                 }
                 if started.elapsed() > Duration::from_secs(15) {
-                    return Err(format!("the queue {queue} was not declared within 15 s"));
+                    return Err(format!("the queue {queue} had no consumer within 15 s"));
                 }
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
