@@ -150,14 +150,15 @@ impl<'a> Walk<'_, 'a> {
             return self.origin(n);
         };
         let chosen_span = self.span(chosen);
+        let call = self.call_name(chosen);
         let attempts: Vec<usize> = self.g.children[n]
             .iter()
             .copied()
             .filter(|&c| {
                 let s = self.span(c);
                 s.service == chosen_span.service
-                    && s.name == chosen_span.name
                     && s.kind == chosen_span.kind
+                    && self.call_name(c) == call
             })
             .collect();
         let mut cause = self.explain(chosen);
@@ -169,7 +170,7 @@ impl<'a> Walk<'_, 'a> {
             let text = format!(
                 "{} called {} {} times; {} failed",
                 span.service,
-                chosen_span.name,
+                call,
                 attempts.len(),
                 if failed == attempts.len() {
                     "all".to_string()
@@ -186,12 +187,12 @@ impl<'a> Walk<'_, 'a> {
             {
                 cause.headline = format!(
                     "{} retried {} and every attempt failed: {}",
-                    span.service, chosen_span.name, cause.headline
+                    span.service, call, cause.headline
                 );
                 cause.detail = format!(
                     "{} tried {} {} times and every attempt failed; the last: {}",
                     span.service,
-                    chosen_span.name,
+                    call,
                     attempts.len(),
                     cause.detail
                 );
@@ -203,6 +204,31 @@ impl<'a> Walk<'_, 'a> {
             }
         }
         cause
+    }
+
+    /// What a span calls, for telling attempts apart and naming them. HTTP client spans are named by the method
+    /// alone when the instrumentation knows no route template (as the HTTP conventions say), so "POST" gains the
+    /// route of the server span that answered it, or else the path it was sent to.
+    fn call_name(&self, n: usize) -> String {
+        let span = self.span(n);
+        if span.kind != SpanKind::Client || span.name.contains(' ') {
+            return span.name.to_string();
+        }
+        let answered = self.g.children[n]
+            .iter()
+            .map(|&c| self.span(c))
+            .find(|c| c.kind == SpanKind::Server)
+            .and_then(|server| server.attr_str("http.route"));
+        let sent = || {
+            let url = span.attr_str("url.full")?;
+            let path = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let path = &path[path.find('/')?..];
+            Some(path.split(['?', '#']).next().unwrap_or(path))
+        };
+        match answered.or_else(sent) {
+            Some(route) => format!("{} {route}", span.name),
+            None => span.name.to_string(),
+        }
     }
 
     fn origin(&mut self, n: usize) -> Cause {

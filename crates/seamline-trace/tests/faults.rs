@@ -235,3 +235,83 @@ fn missing_publish_evidence_names_the_expectation_and_healthy_difference() {
         trace.logs
     );
 }
+
+/// One OTLP/JSON span of order-service; `url` makes it an HTTP client span named by its method alone.
+fn order_span(
+    id: u8,
+    parent: Option<u8>,
+    name: &str,
+    url: Option<&str>,
+    status: u16,
+    start_ms: u64,
+) -> String {
+    let attributes = match url {
+        Some(url) => format!(
+            r#"[{{"key":"http.request.method","value":{{"stringValue":"POST"}}}},{{"key":"url.full","value":{{"stringValue":"{url}"}}}},{{"key":"http.response.status_code","value":{{"intValue":"{status}"}}}}]"#
+        ),
+        None => {
+            format!(r#"[{{"key":"http.response.status_code","value":{{"intValue":"{status}"}}}}]"#)
+        }
+    };
+    let start = 1_795_683_600_000_000_000u64 + start_ms * 1_000_000;
+    format!(
+        r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000{id:02x}","parentSpanId":"{parent}","name":"{name}","kind":{kind},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","attributes":{attributes},"status":{{"code":{code}}}}}"#,
+        parent = parent.map_or(String::new(), |p| format!("00000000000000{p:02x}")),
+        kind = if url.is_some() { 3 } else { 2 },
+        end = start + 5_000_000,
+        code = if status >= 500 { 2 } else { 1 },
+    )
+}
+
+#[test]
+fn attempts_of_a_call_named_by_its_method_alone_are_told_apart_by_their_path() {
+    let spans = [
+        order_span(1, None, "POST /orders", None, 503, 0),
+        order_span(
+            2,
+            Some(1),
+            "POST",
+            Some("http://stock:8080/reservations"),
+            201,
+            1,
+        ),
+        order_span(
+            3,
+            Some(1),
+            "POST",
+            Some("http://payments:8080/payments?try=1"),
+            503,
+            10,
+        ),
+        order_span(
+            4,
+            Some(1),
+            "POST",
+            Some("http://payments:8080/payments?try=2"),
+            503,
+            20,
+        ),
+        order_span(
+            5,
+            Some(1),
+            "POST",
+            Some("http://payments:8080/payments?try=3"),
+            503,
+            30,
+        ),
+    ];
+    let document = format!(
+        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"order-service"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
+        spans.join(",")
+    );
+    let report = diagnose_bytes(&[("traces.json", document.as_bytes())], Config::default());
+    let cause = &report.traces[0].root_cause;
+    // Three failed attempts of POST /payments, not three of four "POST"s.
+    assert_eq!(cause.kind, CauseKind::RetriesExhausted, "{cause:#?}");
+    assert!(
+        cause
+            .headline
+            .starts_with("order-service retried POST /payments and every attempt failed"),
+        "{cause:#?}"
+    );
+}

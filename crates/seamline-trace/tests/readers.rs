@@ -204,11 +204,16 @@ fn logs_as_otlp_and_as_json_lines() {
         r#"{"time":"2026-11-26T09:00:01.250Z","level":"ERROR","service":"order-service","trace_id":"0AF7651916CD43DD8448EB211C80319C","span_id":"b7ad6b7169203331","message":"timed out"}"#,
         "\n",
         r#"{"ts":1795683601,"lvl":"info","msg":"started"}"#,
+        "\n",
+        // tracing-subscriber's JSON, flattened: its `spans` are in-process spans, not a Jaeger trace.
+        r#"{"timestamp":"2026-11-26T09:00:02.000000Z","level":"WARN","message":"connection lost","target":"lapin","span":{"name":"io_loop"},"spans":[{"name":"io_loop","id":7}]}"#,
         "\n"
     );
     let (sink, reader) = read(lines.as_bytes());
     assert_eq!(reader.report.skipped_total(), 0);
-    assert_eq!(sink.logs.len(), 2);
+    assert_eq!(sink.logs.len(), 3);
+    assert_eq!(&*sink.logs[2].body, "connection lost");
+    assert_eq!(sink.logs[2].trace_id, None);
     assert_eq!(
         sink.logs[0].trace_id.map(|t| t.to_string()).as_deref(),
         Some("0af7651916cd43dd8448eb211c80319c")

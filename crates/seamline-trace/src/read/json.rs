@@ -27,9 +27,10 @@ struct Envelope<'a> {
     result: Option<Box<Envelope<'a>>>,
     #[serde(borrow)]
     trace: Option<Box<Envelope<'a>>>,
-    // A bare Jaeger trace (its `traceID` is repeated on every span).
+    // A bare Jaeger trace (its `traceID` is repeated on every span), read once the document is known not to be a
+    // log line: tracing-subscriber's JSON lines carry a `spans` list of their own, of in-process spans.
     #[serde(borrow)]
-    spans: Option<Vec<jaeger::JaegerSpan<'a>>>,
+    spans: Option<&'a serde_json::value::RawValue>,
     #[serde(borrow)]
     processes: Option<jaeger::Processes<'a>>,
     // A JSON Lines log record.
@@ -109,13 +110,16 @@ impl Envelope<'_> {
             recognised = true;
             inner.emit(reader, location, sink);
         }
-        if let Some(spans) = self.spans {
+        if let Some(spans) = self.spans.filter(|_| self.message.is_none()) {
             recognised = true;
-            let trace = jaeger::Trace {
-                spans,
-                processes: self.processes.unwrap_or_default(),
-            };
-            trace.emit(reader, location, sink);
+            match serde_json::from_str::<Vec<jaeger::JaegerSpan>>(spans.get()) {
+                Ok(spans) => jaeger::Trace {
+                    spans,
+                    processes: self.processes.unwrap_or_default(),
+                }
+                .emit(reader, location, sink),
+                Err(err) => reader.skip(location, &format!("not a Jaeger trace: {err}")),
+            }
         }
         if let Some(message) = self.message {
             recognised = true;
