@@ -370,7 +370,10 @@ impl Engine {
         self.compare_with_healthy(&mut diagnoses);
         let mut notes = self.repairs.describe();
         for (reason, count) in &read.skipped {
-            notes.push(format!("skipped {count} item(s): {reason}"));
+            notes.push(format!(
+                "skipped {count} item(s): {reason}{}",
+                read.where_skipped(reason)
+            ));
         }
         if self.totals.late_spans > 0 {
             notes.push(format!(

@@ -338,3 +338,21 @@ fn nothing_readable_is_reported_not_fatal() {
         );
     }
 }
+
+#[test]
+fn skips_say_where() {
+    let mut reader = Reader::default();
+    let mut sink = Collect::default();
+    for name in ["a.jsonl", "b.jsonl", "c.jsonl", "d.jsonl"] {
+        reader.read_bytes(name, b"", InputFormat::Auto, &mut sink);
+    }
+    reader.read_bytes("e.jsonl", b"{}", InputFormat::Auto, &mut sink);
+    let report = &reader.report;
+    assert_eq!(
+        report.where_skipped("the input is empty"),
+        " (at a.jsonl, b.jsonl, c.jsonl, …)"
+    );
+    let (other, _) = &report.skipped[1];
+    assert_eq!(report.where_skipped(other), " (at e.jsonl)");
+    assert_eq!(report.where_skipped("never seen"), "");
+}

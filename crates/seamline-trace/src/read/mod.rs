@@ -54,6 +54,21 @@ impl ReadReport {
     pub fn skipped_total(&self) -> u64 {
         self.skipped.iter().map(|(_, n)| n).sum()
     }
+
+    /// Where items were skipped for one reason, from the kept examples: " (at a, b, c, …)", or nothing.
+    pub fn where_skipped(&self, reason: &str) -> String {
+        let needle = format!(": {reason}");
+        let at: Vec<&str> = self
+            .examples
+            .iter()
+            .filter_map(|e| e.find(&needle).map(|i| &e[..i]))
+            .collect();
+        match at.len() {
+            0 => String::new(),
+            1..=3 => format!(" (at {})", at.join(", ")),
+            _ => format!(" (at {}, …)", at[..3].join(", ")),
+        }
+    }
 }
 
 /// Reads any number of inputs into one sink, sharing the interned attribute keys and service names.
