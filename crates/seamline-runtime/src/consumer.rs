@@ -14,6 +14,7 @@ use lapin::options::{
 };
 use lapin::types::{AMQPValue, FieldTable};
 use lapin::{Channel, Confirmation, Connection};
+use seamline_model::{ConsumedEvents, Manifest, MessageRef};
 use serde_json::Value;
 
 use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _};
@@ -123,6 +124,25 @@ impl ConsumerConfig {
         }
     }
 
+    /// The consumer `manifest` declares for `service`'s events, reading `exchange` into `queue`: bound to the name
+    /// of every message it lists, so an event it does not list never reaches the queue. `None` when it consumes no
+    /// events of `service`.
+    pub fn for_partner(
+        manifest: &Manifest,
+        service: &str,
+        exchange: &str,
+        queue: &str,
+    ) -> Option<ConsumerConfig> {
+        let entry = consumed_events(manifest, service)?;
+        let mut bindings: Vec<&str> = Vec::new();
+        for m in &entry.messages {
+            if !bindings.contains(&m.value.name.as_str()) {
+                bindings.push(&m.value.name);
+            }
+        }
+        Some(ConsumerConfig::new(exchange, queue, &bindings))
+    }
+
     fn delays(&self) -> Vec<Duration> {
         (1..self.max_attempts.max(1))
             .map(|n| crate::backoff::step(self.base_delay, self.max_delay, n))
@@ -182,6 +202,43 @@ impl<T> Upcasters<T> {
     ) -> Self {
         self.by_message.insert(message.to_owned(), Box::new(upcast));
         self
+    }
+
+    /// Checks that these accept exactly the message versions `manifest` lists for `service`'s events. A listed
+    /// version without an upcaster would go to the dead-letter queue on arrival; an accepted version the manifest
+    /// does not list is one that `seam can-i-deploy` and the producer's migration do not know this service reads.
+    /// A message listed without a version is covered by any version of it.
+    pub fn check(&self, manifest: &Manifest, service: &str) -> Result<(), String> {
+        let Some(entry) = consumed_events(manifest, service) else {
+            return Err(format!("seam.toml consumes no events of {service}"));
+        };
+        let covers = |listed: &MessageRef, accepted: &str| match listed.version {
+            Some(v) => accepted == format!("{}@{v}", listed.name),
+            None => accepted.rsplit_once('@').map_or(accepted, |(n, _)| n) == listed.name,
+        };
+        let mut problems = Vec::new();
+        for listed in &entry.messages {
+            if !self.by_message.keys().any(|a| covers(&listed.value, a)) {
+                problems.push(format!(
+                    "seam.toml lists {} but no upcaster accepts it",
+                    listed.value
+                ));
+            }
+        }
+        let mut accepted: Vec<&String> = self.by_message.keys().collect();
+        accepted.sort_unstable();
+        for a in accepted {
+            if !entry.messages.iter().any(|m| covers(&m.value, a)) {
+                problems.push(format!(
+                    "{a} is accepted but seam.toml does not list it under [[consumes.events]] service = \"{service}\""
+                ));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
     }
 
     fn accepted(&self) -> String {
@@ -555,4 +612,11 @@ fn header_int(delivery: &Delivery, name: &str) -> Option<u32> {
         _ => return None,
     };
     u32::try_from(n).ok()
+}
+
+fn consumed_events<'m>(manifest: &'m Manifest, service: &str) -> Option<&'m ConsumedEvents> {
+    manifest
+        .consumes_events
+        .iter()
+        .find(|c| c.service.value == service)
 }

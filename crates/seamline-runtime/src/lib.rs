@@ -36,6 +36,24 @@ pub async fn connect(url: &str, name: &str) -> Result<lapin::Connection, lapin::
     lapin::Connection::connect(url, properties).await
 }
 
+/// Reads the `seam.toml` in `dir`, the service's own manifest, where its policies come from. A manifest with
+/// problems is refused with the first of them; `seam lint` shows them all.
+pub fn read_manifest(dir: &std::path::Path) -> Result<seamline_model::Manifest, String> {
+    let path = dir.join("seam.toml");
+    let read = seamline_model::read_manifest(&path, "seam.toml")
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    match (read.manifest, read.problems.first()) {
+        (Some(manifest), None) => Ok(manifest),
+        (_, Some(problem)) => Err(format!(
+            "{}:{}: {}; `seam lint` shows every problem",
+            path.display(),
+            read.source.line_col(problem.span.start).line,
+            problem.message
+        )),
+        (None, None) => Err(format!("{}: not a manifest", path.display())),
+    }
+}
+
 /// A random (version 4) UUID, for the ids contracts declare as `format: uuid`.
 pub fn uuid() -> String {
     let hex = random_hex(16);

@@ -229,23 +229,6 @@ async fn the_server_layer_answers_every_error_as_problem_details() {
     );
 }
 
-#[test]
-fn the_policy_comes_from_the_manifest() {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples/checkout/order-service/seam.toml");
-    let read = seamline_model::read_manifest(&path, "seam.toml").unwrap();
-    let manifest = read.manifest.unwrap();
-    let p = Policy::for_partner(&manifest, "payment-service")
-        .expect("order-service calls payment-service");
-    assert_eq!(p.timeout, Duration::from_millis(2000));
-    assert_eq!(p.attempts, 3);
-    assert_eq!(
-        Policy::for_partner(&manifest, "inventory-service"),
-        None,
-        "events, not HTTP"
-    );
-}
-
 /// Every attempt is a CLIENT span whose `traceparent` the server continues in a SERVER span; both sides' files
 /// read back with `seam trace`'s reader.
 #[tokio::test(flavor = "multi_thread")]

@@ -22,10 +22,7 @@ struct Gateway {
 }
 
 fn manifest() -> Result<seamline_model::Manifest, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("seam.toml");
-    let read = seamline_model::read_manifest(&path, "seam.toml").map_err(|e| e.to_string())?;
-    read.manifest
-        .ok_or_else(|| "seam.toml has problems; run `seam lint`".into())
+    seamline_runtime::read_manifest(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// The gateway's router, calling order-service at `order_url`; with `telemetry`, a server span per request and

@@ -125,14 +125,18 @@ pub async fn run(
     }
     // Events nobody listens for are a normal state for a producer; the wrong-routing-key fault relies on it.
     let publisher = publisher.allow_unroutable();
-    let mut config = ConsumerConfig::new(
+    let manifest = seamline_runtime::read_manifest(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+    let mut config = ConsumerConfig::for_partner(
+        &manifest,
+        "order-service",
         &settings.orders_exchange,
         &settings.queue,
-        &["order.placed"],
-    );
+    )
+    .ok_or("seam.toml consumes no events of order-service")?;
     config.base_delay = Duration::from_millis(200);
     config.telemetry = settings.telemetry.clone();
     let upcasters = Upcasters::new().accept("order.placed@1", Ok::<Value, String>);
+    upcasters.check(&manifest, "order-service")?;
     let handler = |placed: Delivered<Value>| {
         let (publisher, stock, settings) = (publisher.clone(), stock.clone(), settings.clone());
         async move { handle(&publisher, &stock, &settings, placed).await }

@@ -81,16 +81,20 @@ pub async fn run(
     outbox: Outbox,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), String> {
-    let mut config = ConsumerConfig::new(
+    let manifest = seamline_runtime::read_manifest(Path::new(env!("CARGO_MANIFEST_DIR")))?;
+    let mut config = ConsumerConfig::for_partner(
+        &manifest,
+        "order-service",
         &settings.orders_exchange,
         &settings.queue,
-        &["order.confirmed"],
-    );
+    )
+    .ok_or("seam.toml consumes no events of order-service")?;
     config.max_attempts = settings.max_attempts;
     config.base_delay = settings.base_delay;
     config.schemas = Some(contract()?);
     config.telemetry = settings.telemetry.clone();
     let upcasters = Upcasters::new().accept("order.confirmed@1", Ok::<Value, String>);
+    upcasters.check(&manifest, "order-service")?;
     let fault = settings.fault;
     let handler = |confirmed: Delivered<Value>| {
         let outbox = outbox.clone();

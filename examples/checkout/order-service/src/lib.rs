@@ -83,10 +83,7 @@ struct Service {
 }
 
 fn manifest() -> Result<seamline_model::Manifest, String> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("seam.toml");
-    let read = seamline_model::read_manifest(&path, "seam.toml").map_err(|e| e.to_string())?;
-    read.manifest
-        .ok_or_else(|| "seam.toml has problems; run `seam lint`".into())
+    seamline_runtime::read_manifest(Path::new(env!("CARGO_MANIFEST_DIR")))
 }
 
 /// This service's own events, so each is checked against the contract before it leaves.
@@ -101,7 +98,8 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     shutdown: CancellationToken,
 ) -> Result<(), String> {
-    let policy = Policy::for_partner(&manifest()?, "payment-service")
+    let mut manifest = manifest()?;
+    let policy = Policy::for_partner(&manifest, "payment-service")
         .ok_or("seam.toml does not consume payment-service")?;
     let payments = match &settings.telemetry {
         Some(t) => policy.traced_client(t),
@@ -132,16 +130,23 @@ pub async fn serve(
         answered: Arc::default(),
     };
 
-    // The inventory consumer: each answer wakes the checkout waiting for it.
-    // Bound to exactly the messages seam.toml consumes, so an event under another routing key never arrives.
-    let mut config = ConsumerConfig::new(
+    // The inventory consumer: each answer wakes the checkout waiting for it. Bound to exactly the messages
+    // seam.toml consumes, so an event under another routing key never arrives, and accepting exactly the versions
+    // it lists. Without v2 this is the order-service of before the migration, whose seam.toml listed only v1.
+    if !settings.accept_v2 {
+        for entry in &mut manifest.consumes_events {
+            entry
+                .messages
+                .retain(|m| m.value.to_string() != "inventory.stock_reserved@2");
+        }
+    }
+    let mut config = ConsumerConfig::for_partner(
+        &manifest,
+        "inventory-service",
         &settings.inventory_exchange,
         &settings.queue,
-        &[
-            "inventory.stock_reserved",
-            "inventory.stock_reservation_failed",
-        ],
-    );
+    )
+    .ok_or("seam.toml consumes no events of inventory-service")?;
     config.base_delay = Duration::from_millis(200);
     config.telemetry = settings.telemetry.clone();
     let mut upcasters = Upcasters::new()
@@ -157,6 +162,7 @@ pub async fn serve(
             Ok(answer(&d, Reservation::Reserved))
         });
     }
+    upcasters.check(&manifest, "inventory-service")?;
     let waiting = service.waiting.clone();
     let (url, stop) = (settings.amqp_url.clone(), shutdown.clone());
     let consuming = tokio::spawn(async move {
