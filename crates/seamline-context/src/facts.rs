@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 
 use seamline_model::{
-    ConsumedContract, DocId, Lock, Manifest, Operation, Workspace, WorkspaceOptions, messages,
-    operations, read_manifest,
+    ConsumedContract, DocId, Lock, Manifest, Operation, Retry, Workspace, WorkspaceOptions,
+    messages, operations, read_manifest,
 };
 use seamline_syntax::{Limits, Node, join_pointer};
 use serde::Serialize;
@@ -236,18 +236,7 @@ impl Facts {
                 file,
                 uses,
                 timeout_ms: c.timeout_ms.as_ref().map(|t| t.value),
-                retry: c.retry.as_ref().map(|r| {
-                    let attempts = r.attempts.as_ref().map(|a| match a.value {
-                        1 => "one attempt, no retry".to_owned(),
-                        n => format!("{n} attempts"),
-                    });
-                    let backoff = r.backoff.as_ref().map(|b| format!("{} backoff", b.value));
-                    [attempts, backoff]
-                        .into_iter()
-                        .flatten()
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                }),
+                retry: c.retry.as_ref().map(retry_text),
                 dead_letter: None,
             });
         }
@@ -317,7 +306,7 @@ impl Facts {
                 file,
                 uses,
                 timeout_ms: None,
-                retry: None,
+                retry: c.retry.as_ref().map(retry_text),
                 dead_letter: c.dead_letter.as_ref().map(|d| d.value.clone()),
             });
         }
@@ -549,4 +538,18 @@ pub fn service_root(start: &Path) -> Option<PathBuf> {
         .ancestors()
         .find(|d| d.join("seam.toml").is_file())
         .map(Path::to_path_buf)
+}
+
+/// `3 attempts, exponential backoff`.
+fn retry_text(r: &Retry) -> String {
+    let attempts = r.attempts.as_ref().map(|a| match a.value {
+        1 => "one attempt, no retry".to_owned(),
+        n => format!("{n} attempts"),
+    });
+    let backoff = r.backoff.as_ref().map(|b| format!("{} backoff", b.value));
+    [attempts, backoff]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -288,7 +288,10 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
         let queues: Vec<String> = event_partners
             .iter()
             .map(|p| match &p.dead_letter {
-                Some(q) => format!("{} → `{q}`", p.service),
+                Some(q) => match p.retry.as_deref().filter(|r| !r.is_empty()) {
+                    Some(r) => format!("{} → `{q}` ({r})", p.service),
+                    None => format!("{} → `{q}`", p.service),
+                },
                 None => format!(
                     "{} → none declared (add `dead_letter` in `seam.toml`)",
                     p.service
@@ -506,10 +509,14 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
     } else {
         let _ = writeln!(
             s,
-            "Dead-letter queue: {}.\n",
+            "Dead-letter queue: {}.{}\n",
             p.dead_letter
                 .as_deref()
-                .map_or("none declared".into(), |q| format!("`{q}`"))
+                .map_or("none declared".into(), |q| format!("`{q}`")),
+            p.retry
+                .as_deref()
+                .filter(|r| !r.is_empty())
+                .map_or(String::new(), |r| format!(" Retry: {r}."))
         );
     }
     for u in &p.uses {

@@ -107,6 +107,8 @@ pub struct ConsumedEvents {
     pub spec: Option<Spanned<String>>,
     pub messages: Vec<Spanned<MessageRef>>,
     pub dead_letter: Option<Spanned<String>>,
+    /// Deliveries before the dead-letter queue, and the backoff between them.
+    pub retry: Option<Retry>,
 }
 
 /// `inventory.stock_reserved@2`: a message name and, optionally, its major version.
@@ -286,7 +288,14 @@ const CONSUMED_HTTP: &[&str] = &[
     "retry",
 ];
 const RETRY: &[&str] = &["attempts", "backoff"];
-const CONSUMED_EVENTS: &[&str] = &["service", "contract", "spec", "messages", "dead_letter"];
+const CONSUMED_EVENTS: &[&str] = &[
+    "service",
+    "contract",
+    "spec",
+    "messages",
+    "dead_letter",
+    "retry",
+];
 const PUBLISHES: &[&str] = &["message", "after"];
 const LINT: &[&str] = &["select", "ignore", "severity"];
 
@@ -566,30 +575,7 @@ impl<'a> Cx<'a, '_> {
         let spec = self.string(p, "spec", false);
         let operations = self.strings(p, "operations");
         let timeout_ms = self.number(p, "timeout_ms");
-        let retry_ptr = join_pointer(p, "retry");
-        let retry = match self.table(&retry_ptr, RETRY) {
-            Some(_) => {
-                let attempts = self.number(&retry_ptr, "attempts");
-                let backoff = self.string(&retry_ptr, "backoff", false);
-                if let Some(b) = &backoff {
-                    const BACKOFFS: &[&str] = &["exponential", "constant", "none"];
-                    if !BACKOFFS.contains(&b.value.as_str()) {
-                        let span = self.at(&b.pointer).map_or(Span::default(), |n| n.span);
-                        self.report(
-                            span,
-                            format!("unknown backoff `{}`", b.value),
-                            Some(format!("use one of: {}", BACKOFFS.join(", "))),
-                        );
-                    }
-                }
-                Some(Retry {
-                    pointer: retry_ptr,
-                    attempts,
-                    backoff,
-                })
-            }
-            None => None,
-        };
+        let retry = self.retry(p);
         Some(ConsumedHttp {
             pointer: p.to_owned(),
             service: service?,
@@ -598,6 +584,30 @@ impl<'a> Cx<'a, '_> {
             operations,
             timeout_ms,
             retry,
+        })
+    }
+
+    /// `retry = { attempts, backoff }` in a consumed contract's table.
+    fn retry(&mut self, p: &str) -> Option<Retry> {
+        let pointer = join_pointer(p, "retry");
+        self.table(&pointer, RETRY)?;
+        let attempts = self.number(&pointer, "attempts");
+        let backoff = self.string(&pointer, "backoff", false);
+        if let Some(b) = &backoff {
+            const BACKOFFS: &[&str] = &["exponential", "constant", "none"];
+            if !BACKOFFS.contains(&b.value.as_str()) {
+                let span = self.at(&b.pointer).map_or(Span::default(), |n| n.span);
+                self.report(
+                    span,
+                    format!("unknown backoff `{}`", b.value),
+                    Some(format!("use one of: {}", BACKOFFS.join(", "))),
+                );
+            }
+        }
+        Some(Retry {
+            pointer,
+            attempts,
+            backoff,
         })
     }
 
@@ -615,6 +625,7 @@ impl<'a> Cx<'a, '_> {
             })
             .collect();
         let dead_letter = self.string(p, "dead_letter", false);
+        let retry = self.retry(p);
         Some(ConsumedEvents {
             pointer: p.to_owned(),
             service: service?,
@@ -622,6 +633,7 @@ impl<'a> Cx<'a, '_> {
             spec,
             messages,
             dead_letter,
+            retry,
         })
     }
 

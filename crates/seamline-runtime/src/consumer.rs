@@ -125,8 +125,9 @@ impl ConsumerConfig {
     }
 
     /// The consumer `manifest` declares for `service`'s events, reading `exchange` into `queue`: bound to the name
-    /// of every message it lists, so an event it does not list never reaches the queue. `None` when it consumes no
-    /// events of `service`.
+    /// of every message it lists, so an event it does not list never reaches the queue, with the attempts of its
+    /// `retry` (a `constant` backoff caps every delay at the default `base_delay`, 1 s). `None` when it consumes no events of
+    /// `service`.
     pub fn for_partner(
         manifest: &Manifest,
         service: &str,
@@ -140,7 +141,20 @@ impl ConsumerConfig {
                 bindings.push(&m.value.name);
             }
         }
-        Some(ConsumerConfig::new(exchange, queue, &bindings))
+        let mut config = ConsumerConfig::new(exchange, queue, &bindings);
+        if let Some(retry) = &entry.retry {
+            if let Some(attempts) = &retry.attempts {
+                config.max_attempts = u32::try_from(attempts.value).unwrap_or(u32::MAX).max(1);
+            }
+            if retry
+                .backoff
+                .as_ref()
+                .is_some_and(|b| b.value == "constant")
+            {
+                config.max_delay = config.base_delay;
+            }
+        }
+        Some(config)
     }
 
     fn delays(&self) -> Vec<Duration> {

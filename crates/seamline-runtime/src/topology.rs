@@ -69,17 +69,6 @@ pub(crate) async fn declare_consumer(
     channel
         .queue_declare(queue.into(), durable, FieldTable::default())
         .await?;
-    for key in bindings {
-        channel
-            .queue_bind(
-                queue.into(),
-                exchange.into(),
-                key.as_str().into(),
-                QueueBindOptions::default(),
-                FieldTable::default(),
-            )
-            .await?;
-    }
     for (i, delay) in delays.iter().enumerate() {
         let mut args = FieldTable::default();
         args.insert(
@@ -106,5 +95,17 @@ pub(crate) async fn declare_consumer(
             FieldTable::default(),
         )
         .await?;
+    // Bound last: once an event can reach the queue, its delay queues and dead-letter queue exist.
+    for key in bindings {
+        channel
+            .queue_bind(
+                queue.into(),
+                exchange.into(),
+                key.as_str().into(),
+                QueueBindOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+    }
     Ok(())
 }

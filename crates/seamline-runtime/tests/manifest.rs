@@ -67,6 +67,16 @@ fn a_consumer_is_bound_to_the_messages_the_manifest_lists() {
         ("inventory", "q")
     );
     assert!(ConsumerConfig::for_partner(&manifest, "payment-service", "x", "q").is_none());
+    // No `retry`: the default attempts.
+    assert_eq!(config.max_attempts, 5);
+
+    let dir =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout/notification-service");
+    let notification = seamline_runtime::read_manifest(&dir).unwrap();
+    let config =
+        ConsumerConfig::for_partner(&notification, "order-service", "orders", "q").unwrap();
+    assert_eq!(config.bindings, ["order.confirmed"]);
+    assert_eq!(config.max_attempts, 3, "retry = {{ attempts = 3 }}");
 }
 
 #[test]

@@ -37,8 +37,6 @@ pub struct Settings {
     pub orders_exchange: String,
     /// This service's queue; its dead-letter queue is `<queue>.dlq`.
     pub queue: String,
-    /// Attempts per confirmation before it is dead-lettered.
-    pub max_attempts: u32,
     pub base_delay: Duration,
     pub fault: Fault,
     pub telemetry: Option<Telemetry>,
@@ -51,7 +49,6 @@ impl Settings {
             amqp_url: amqp_url.into(),
             orders_exchange: "orders".into(),
             queue: "notification-service.orders".into(),
-            max_attempts: 3,
             base_delay: Duration::from_millis(200),
             fault: Fault::None,
             telemetry: None,
@@ -89,7 +86,6 @@ pub async fn run(
         &settings.queue,
     )
     .ok_or("seam.toml consumes no events of order-service")?;
-    config.max_attempts = settings.max_attempts;
     config.base_delay = settings.base_delay;
     config.schemas = Some(contract()?);
     config.telemetry = settings.telemetry.clone();
