@@ -103,6 +103,8 @@ pub struct ConsumerConfig {
     /// The first retry's delay; each next one doubles, up to `max_delay`.
     pub base_delay: Duration,
     pub max_delay: Duration,
+    /// Every retry waits `base_delay` (`backoff = "constant"` or `"none"` in `seam.toml`).
+    pub constant_backoff: bool,
     /// Checked on receipt: a payload that fails goes to the dead-letter queue with the errors.
     pub schemas: Option<Arc<Schemas>>,
     /// Where consumer spans go.
@@ -119,6 +121,7 @@ impl ConsumerConfig {
             max_attempts: 5,
             base_delay: Duration::from_secs(1),
             max_delay: Duration::from_secs(60),
+            constant_backoff: false,
             schemas: None,
             telemetry: None,
         }
@@ -126,7 +129,7 @@ impl ConsumerConfig {
 
     /// The consumer `manifest` declares for `service`'s events, reading `exchange` into `queue`: bound to the name
     /// of every message it lists, so an event it does not list never reaches the queue, with the attempts of its
-    /// `retry` (a `constant` backoff caps every delay at the default `base_delay`, 1 s). `None` when it consumes no events of
+    /// `retry` (a `constant` or `none` backoff sets `constant_backoff`). `None` when it consumes no events of
     /// `service`.
     pub fn for_partner(
         manifest: &Manifest,
@@ -146,20 +149,26 @@ impl ConsumerConfig {
             if let Some(attempts) = &retry.attempts {
                 config.max_attempts = u32::try_from(attempts.value).unwrap_or(u32::MAX).max(1);
             }
-            if retry
+            config.constant_backoff = retry
                 .backoff
                 .as_ref()
-                .is_some_and(|b| b.value == "constant")
-            {
-                config.max_delay = config.base_delay;
-            }
+                .is_some_and(|b| b.value == "constant" || b.value == "none");
         }
         Some(config)
     }
 
+    /// The longest delay: `max_delay`, or `base_delay` under a constant backoff.
+    fn ceiling(&self) -> Duration {
+        if self.constant_backoff {
+            self.base_delay
+        } else {
+            self.max_delay
+        }
+    }
+
     fn delays(&self) -> Vec<Duration> {
         (1..self.max_attempts.max(1))
-            .map(|n| crate::backoff::step(self.base_delay, self.max_delay, n))
+            .map(|n| crate::backoff::step(self.base_delay, self.ceiling(), n))
             .collect()
     }
 }
@@ -519,7 +528,7 @@ impl Consumer {
     /// expiration; it comes back to the queue when that expires.
     async fn retry_later(&self, delivery: &Delivery, attempt: u32) -> Result<(), ConsumeError> {
         let expiration =
-            crate::backoff::jittered(self.config.base_delay, self.config.max_delay, attempt);
+            crate::backoff::jittered(self.config.base_delay, self.config.ceiling(), attempt);
         let mut headers = carried_headers(delivery);
         headers.insert(
             attempt_header().into(),
@@ -633,4 +642,22 @@ fn consumed_events<'m>(manifest: &'m Manifest, service: &str) -> Option<&'m Cons
         .consumes_events
         .iter()
         .find(|c| c.service.value == service)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::ConsumerConfig;
+
+    #[test]
+    fn a_constant_backoff_waits_the_base_delay_every_time() {
+        let mut config = ConsumerConfig::new("x", "q", &["m"]);
+        config.max_attempts = 4;
+        config.base_delay = Duration::from_millis(200);
+        let ms = |c: &ConsumerConfig| c.delays().iter().map(|d| d.as_millis()).collect::<Vec<_>>();
+        assert_eq!(ms(&config), [200, 400, 800]);
+        config.constant_backoff = true;
+        assert_eq!(ms(&config), [200, 200, 200]);
+    }
 }

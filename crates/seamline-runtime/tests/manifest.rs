@@ -77,6 +77,19 @@ fn a_consumer_is_bound_to_the_messages_the_manifest_lists() {
         ConsumerConfig::for_partner(&notification, "order-service", "orders", "q").unwrap();
     assert_eq!(config.bindings, ["order.confirmed"]);
     assert_eq!(config.max_attempts, 3, "retry = {{ attempts = 3 }}");
+    assert!(!config.constant_backoff, "exponential");
+
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("seam.toml"),
+        "[service]\nname = \"shop\"\n\n[[consumes.events]]\nservice = \"stock\"\ncontract = \"stock-events\"\n\
+         messages = [\"stock.reserved@1\"]\ndead_letter = \"shop.stock.dlq\"\n\
+         retry = { attempts = 2, backoff = \"constant\" }\n",
+    )
+    .unwrap();
+    let shop = seamline_runtime::read_manifest(dir.path()).unwrap();
+    let config = ConsumerConfig::for_partner(&shop, "stock", "stock", "q").unwrap();
+    assert_eq!((config.max_attempts, config.constant_backoff), (2, true));
 }
 
 #[test]

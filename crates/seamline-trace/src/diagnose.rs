@@ -150,7 +150,7 @@ impl<'a> Walk<'_, 'a> {
             return self.origin(n);
         };
         let chosen_span = self.span(chosen);
-        let call = self.call_name(chosen);
+        let key = self.call_key(chosen);
         let attempts: Vec<usize> = self.g.children[n]
             .iter()
             .copied()
@@ -158,9 +158,14 @@ impl<'a> Walk<'_, 'a> {
                 let s = self.span(c);
                 s.service == chosen_span.service
                     && s.kind == chosen_span.kind
-                    && self.call_name(c) == call
+                    && self.call_key(c) == key
             })
             .collect();
+        // Named by the route an answering server gave, when any attempt was answered.
+        let call = attempts
+            .iter()
+            .find_map(|&a| self.answered_route(a))
+            .map_or(key, |route| format!("{} {route}", chosen_span.name));
         let mut cause = self.explain(chosen);
         if attempts.len() >= 2 {
             let failed = attempts
@@ -206,29 +211,35 @@ impl<'a> Walk<'_, 'a> {
         cause
     }
 
-    /// What a span calls, for telling attempts apart and naming them. HTTP client spans are named by the method
-    /// alone when the instrumentation knows no route template (as the HTTP conventions say), so "POST" gains the
-    /// route of the server span that answered it, or else the path it was sent to.
-    fn call_name(&self, n: usize) -> String {
+    /// What a span calls, the same for every attempt of one call. HTTP client spans are named by the method alone
+    /// when the instrumentation knows no route template (as the HTTP conventions say), so "POST" gains the path it
+    /// was sent to, or else the route of the server span that answered it.
+    fn call_key(&self, n: usize) -> String {
         let span = self.span(n);
-        if span.kind != SpanKind::Client || span.name.contains(' ') {
+        if !bare_method(span) {
             return span.name.to_string();
         }
-        let answered = self.g.children[n]
+        let sent = span.attr_str("url.full").and_then(|url| {
+            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let path = &rest[rest.find('/')?..];
+            path.split(['?', '#']).next()
+        });
+        match sent.or_else(|| self.answered_route(n)) {
+            Some(path) => format!("{} {path}", span.name),
+            None => span.name.to_string(),
+        }
+    }
+
+    /// The `http.route` of the server span that answered a client span named by its method alone.
+    fn answered_route(&self, n: usize) -> Option<&'a str> {
+        if !bare_method(self.span(n)) {
+            return None;
+        }
+        self.g.children[n]
             .iter()
             .map(|&c| self.span(c))
             .find(|c| c.kind == SpanKind::Server)
-            .and_then(|server| server.attr_str("http.route"));
-        let sent = || {
-            let url = span.attr_str("url.full")?;
-            let path = url.split_once("://").map_or(url, |(_, rest)| rest);
-            let path = &path[path.find('/')?..];
-            Some(path.split(['?', '#']).next().unwrap_or(path))
-        };
-        match answered.or_else(sent) {
-            Some(route) => format!("{} {route}", span.name),
-            None => span.name.to_string(),
-        }
+            .and_then(|server| server.attr_str("http.route"))
     }
 
     fn origin(&mut self, n: usize) -> Cause {
@@ -975,4 +986,9 @@ impl<'a> Walk<'_, 'a> {
             })
             .collect()
     }
+}
+
+/// An HTTP client span named by its method alone.
+fn bare_method(span: &Span) -> bool {
+    span.kind == SpanKind::Client && !span.name.contains(' ')
 }

@@ -236,82 +236,76 @@ fn missing_publish_evidence_names_the_expectation_and_healthy_difference() {
     );
 }
 
-/// One OTLP/JSON span of order-service; `url` makes it an HTTP client span named by its method alone.
-fn order_span(
+/// One OTLP/JSON span: `kind` 2 is SERVER, 3 CLIENT; `attributes` are string-valued.
+fn otlp_span(
     id: u8,
     parent: Option<u8>,
     name: &str,
-    url: Option<&str>,
+    kind: u8,
+    attributes: &[(&str, &str)],
     status: u16,
     start_ms: u64,
 ) -> String {
-    let attributes = match url {
-        Some(url) => format!(
-            r#"[{{"key":"http.request.method","value":{{"stringValue":"POST"}}}},{{"key":"url.full","value":{{"stringValue":"{url}"}}}},{{"key":"http.response.status_code","value":{{"intValue":"{status}"}}}}]"#
-        ),
-        None => {
-            format!(r#"[{{"key":"http.response.status_code","value":{{"intValue":"{status}"}}}}]"#)
-        }
-    };
+    let mut attributes: Vec<String> = attributes
+        .iter()
+        .map(|(k, v)| format!(r#"{{"key":"{k}","value":{{"stringValue":"{v}"}}}}"#))
+        .collect();
+    attributes.push(format!(
+        r#"{{"key":"http.response.status_code","value":{{"intValue":"{status}"}}}}"#
+    ));
     let start = 1_795_683_600_000_000_000u64 + start_ms * 1_000_000;
     format!(
-        r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000{id:02x}","parentSpanId":"{parent}","name":"{name}","kind":{kind},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","attributes":{attributes},"status":{{"code":{code}}}}}"#,
+        r#"{{"traceId":"0af7651916cd43dd8448eb211c80319c","spanId":"00000000000000{id:02x}","parentSpanId":"{parent}","name":"{name}","kind":{kind},"startTimeUnixNano":"{start}","endTimeUnixNano":"{end}","attributes":[{attributes}],"status":{{"code":{code}}}}}"#,
         parent = parent.map_or(String::new(), |p| format!("00000000000000{p:02x}")),
-        kind = if url.is_some() { 3 } else { 2 },
         end = start + 5_000_000,
+        attributes = attributes.join(","),
         code = if status >= 500 { 2 } else { 1 },
     )
 }
 
+fn otlp_document(services: &[(&str, Vec<String>)]) -> String {
+    let resources: Vec<String> = services
+        .iter()
+        .map(|(service, spans)| {
+            format!(
+                r#"{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"{service}"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}"#,
+                spans.join(",")
+            )
+        })
+        .collect();
+    format!(r#"{{"resourceSpans":[{}]}}"#, resources.join(","))
+}
+
+/// An order-service CLIENT span named by its method alone, as the runtime names them.
+fn post(id: u8, url: &str, status: u16, start_ms: u64) -> String {
+    let attributes = [("http.request.method", "POST"), ("url.full", url)];
+    otlp_span(id, Some(1), "POST", 3, &attributes, status, start_ms)
+}
+
 #[test]
 fn attempts_of_a_call_named_by_its_method_alone_are_told_apart_by_their_path() {
-    let spans = [
-        order_span(1, None, "POST /orders", None, 503, 0),
-        order_span(
-            2,
-            Some(1),
-            "POST",
-            Some("http://stock:8080/reservations"),
-            201,
-            1,
-        ),
-        order_span(
-            3,
-            Some(1),
-            "POST",
-            Some("http://payments:8080/payments?try=1"),
-            503,
-            10,
-        ),
-        order_span(
-            4,
-            Some(1),
-            "POST",
-            Some("http://payments:8080/payments?try=2"),
-            503,
-            20,
-        ),
-        order_span(
-            5,
-            Some(1),
-            "POST",
-            Some("http://payments:8080/payments?try=3"),
-            503,
-            30,
-        ),
+    let order = vec![
+        otlp_span(1, None, "POST /orders", 2, &[], 503, 0),
+        post(2, "http://stock:8080/reservations", 201, 1),
+        post(3, "http://payments:8080/payments/p-1?try=1", 503, 10),
+        post(4, "http://payments:8080/payments/p-1?try=2", 503, 20),
+        post(5, "http://payments:8080/payments/p-1?try=3", 503, 30),
     ];
-    let document = format!(
-        r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"order-service"}}}}]}},"scopeSpans":[{{"spans":[{}]}}]}}]}}"#,
-        spans.join(",")
-    );
+    // The first two attempts were answered; the last reached no traced server.
+    let route = [("http.route", "/payments/{id}")];
+    let payment = vec![
+        otlp_span(6, Some(3), "POST /payments/{id}", 2, &route, 503, 11),
+        otlp_span(7, Some(4), "POST /payments/{id}", 2, &route, 503, 21),
+    ];
+    let document = otlp_document(&[("order-service", order), ("payment-service", payment)]);
     let report = diagnose_bytes(&[("traces.json", document.as_bytes())], Config::default());
     let cause = &report.traces[0].root_cause;
-    // Three failed attempts of POST /payments, not three of four "POST"s.
+    // Three failed attempts of one call, not three of four "POST"s, named by the route a server gave.
     assert_eq!(cause.kind, CauseKind::RetriesExhausted, "{cause:#?}");
     assert!(
         cause
             .headline
-            .starts_with("order-service retried POST /payments and every attempt failed"),
+            .starts_with("order-service retried POST /payments/{id} and every attempt failed"),
         "{cause:#?}"
     );
 }

@@ -207,13 +207,18 @@ fn logs_as_otlp_and_as_json_lines() {
         "\n",
         // tracing-subscriber's JSON, flattened: its `spans` are in-process spans, not a Jaeger trace.
         r#"{"timestamp":"2026-11-26T09:00:02.000000Z","level":"WARN","message":"connection lost","target":"lapin","span":{"name":"io_loop"},"spans":[{"name":"io_loop","id":7}]}"#,
+        "\n",
+        // The same, not flattened: the message and the event's fields under `fields`.
+        r#"{"timestamp":"2026-11-26T09:00:03.000000Z","level":"WARN","fields":{"message":"will retry","trace_id":"0af7651916cd43dd8448eb211c80319c"},"target":"seamline_runtime","spans":[{"name":"consume"}]}"#,
         "\n"
     );
     let (sink, reader) = read(lines.as_bytes());
     assert_eq!(reader.report.skipped_total(), 0);
-    assert_eq!(sink.logs.len(), 3);
+    assert_eq!(sink.logs.len(), 4);
     assert_eq!(&*sink.logs[2].body, "connection lost");
     assert_eq!(sink.logs[2].trace_id, None);
+    assert_eq!(&*sink.logs[3].body, "will retry");
+    assert!(sink.logs[3].trace_id.is_some());
     assert_eq!(
         sink.logs[0].trace_id.map(|t| t.to_string()).as_deref(),
         Some("0af7651916cd43dd8448eb211c80319c")
@@ -355,4 +360,23 @@ fn skips_say_where() {
     let (other, _) = &report.skipped[1];
     assert_eq!(report.where_skipped(other), " (at e.jsonl)");
     assert_eq!(report.where_skipped("never seen"), "");
+
+    // Groups that share a prefix keep their own places; more items than examples kept still say "…".
+    let mut reader = Reader::default();
+    reader.read_bytes("bad.json", br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"zz","spanId":"b7ad6b7169203331","name":"x"}]}]}]}"#, InputFormat::Auto, &mut sink);
+    reader.read_bytes("empty.json", br#"{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"","spanId":"b7ad6b7169203331","name":"x"}]}]}]}"#, InputFormat::Auto, &mut sink);
+    let report = &reader.report;
+    assert_eq!(report.skipped.len(), 2, "{:?}", report.skipped);
+    for (group, _) in &report.skipped {
+        let at = report.where_skipped(group);
+        assert_eq!(at.matches(".json").count(), 1, "{group}: {at}");
+    }
+    let mut reader = Reader::default();
+    for n in 0..25 {
+        reader.read_bytes(&format!("{n}.jsonl"), b"", InputFormat::Auto, &mut sink);
+    }
+    assert_eq!(
+        reader.report.where_skipped("the input is empty"),
+        " (at 0.jsonl, 1.jsonl, 2.jsonl, …)"
+    );
 }

@@ -46,6 +46,20 @@ struct Envelope<'a> {
     time: Option<Scalar>,
     #[serde(alias = "service.name", alias = "service_name", borrow)]
     service: Option<LStr<'a>>,
+    // tracing-subscriber's JSON lines without `flatten_event` keep the message and fields here.
+    #[serde(borrow)]
+    fields: Option<LogFields<'a>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct LogFields<'a> {
+    #[serde(borrow)]
+    message: Option<LStr<'a>>,
+    #[serde(alias = "traceId", borrow)]
+    trace_id: Option<LStr<'a>>,
+    #[serde(alias = "spanId", borrow)]
+    span_id: Option<LStr<'a>>,
 }
 
 pub(super) fn read_document(
@@ -90,7 +104,12 @@ pub(super) fn read_document(
 }
 
 impl Envelope<'_> {
-    fn emit(self, reader: &mut Reader, location: &str, sink: &mut dyn Sink) {
+    fn emit(mut self, reader: &mut Reader, location: &str, sink: &mut dyn Sink) {
+        if let Some(fields) = self.fields.take() {
+            self.message = self.message.or(fields.message);
+            self.trace_id = self.trace_id.or(fields.trace_id);
+            self.span_id = self.span_id.or(fields.span_id);
+        }
         let mut recognised = false;
         if !self.resource_spans.is_empty() {
             recognised = true;
@@ -110,7 +129,11 @@ impl Envelope<'_> {
             recognised = true;
             inner.emit(reader, location, sink);
         }
-        if let Some(spans) = self.spans.filter(|_| self.message.is_none()) {
+        // A trace's spans carry `spanID`; a log line's own list of in-process spans does not.
+        if let Some(spans) = self
+            .spans
+            .filter(|s| self.message.is_none() && s.get().contains("\"spanID\""))
+        {
             recognised = true;
             match serde_json::from_str::<Vec<jaeger::JaegerSpan>>(spans.get()) {
                 Ok(spans) => jaeger::Trace {

@@ -48,6 +48,8 @@ pub struct ReadReport {
     pub skipped: Vec<(String, u64)>,
     /// The first few skipped items with their location, for the message.
     pub examples: Vec<String>,
+    /// The reason group and the location of each example.
+    example_places: Vec<(String, String)>,
 }
 
 impl ReadReport {
@@ -55,18 +57,25 @@ impl ReadReport {
         self.skipped.iter().map(|(_, n)| n).sum()
     }
 
-    /// Where items were skipped for one reason, from the kept examples: " (at a, b, c, …)", or nothing.
+    /// Where items were skipped for one reason (a group of [`ReadReport::skipped`]), from the kept examples:
+    /// " (at a, b, c, …)", or nothing.
     pub fn where_skipped(&self, reason: &str) -> String {
-        let needle = format!(": {reason}");
         let at: Vec<&str> = self
-            .examples
+            .example_places
             .iter()
-            .filter_map(|e| e.find(&needle).map(|i| &e[..i]))
+            .filter(|(group, _)| group == reason)
+            .map(|(_, at)| at.as_str())
             .collect();
-        match at.len() {
+        let count = self
+            .skipped
+            .iter()
+            .find(|(r, _)| r == reason)
+            .map_or(0, |(_, n)| *n);
+        let shown = at.len().min(3);
+        match shown {
             0 => String::new(),
-            1..=3 => format!(" (at {})", at.join(", ")),
-            _ => format!(" (at {}, …)", at[..3].join(", ")),
+            _ if count > shown as u64 => format!(" (at {}, …)", at[..shown].join(", ")),
+            _ => format!(" (at {})", at[..shown].join(", ")),
         }
     }
 }
@@ -180,10 +189,13 @@ impl Reader {
             .to_string();
         match self.report.skipped.iter_mut().find(|(r, _)| *r == group) {
             Some((_, n)) => *n += count,
-            None => self.report.skipped.push((group, count)),
+            None => self.report.skipped.push((group.clone(), count)),
         }
         if self.report.examples.len() < MAX_EXAMPLES {
             self.report.examples.push(format!("{location}: {reason}"));
+            self.report
+                .example_places
+                .push((group, location.to_owned()));
         }
     }
 
