@@ -55,7 +55,7 @@ pub struct Partner {
     pub version: Option<String>,
     pub uses: Vec<Use>,
     pub timeout_ms: Option<u64>,
-    /// E.g. `3 attempts, exponential backoff`.
+    /// E.g. `3 attempts, exponential backoff`; `None` when `seam.toml` sets none.
     pub retry: Option<String>,
     pub dead_letter: Option<String>,
 }
@@ -236,7 +236,7 @@ impl Facts {
                 file,
                 uses,
                 timeout_ms: c.timeout_ms.as_ref().map(|t| t.value),
-                retry: c.retry.as_ref().map(retry_text),
+                retry: c.retry.as_ref().and_then(retry_text),
                 dead_letter: None,
             });
         }
@@ -306,7 +306,7 @@ impl Facts {
                 file,
                 uses,
                 timeout_ms: None,
-                retry: c.retry.as_ref().map(retry_text),
+                retry: c.retry.as_ref().and_then(retry_text),
                 dead_letter: c.dead_letter.as_ref().map(|d| d.value.clone()),
             });
         }
@@ -540,16 +540,17 @@ pub fn service_root(start: &Path) -> Option<PathBuf> {
         .map(Path::to_path_buf)
 }
 
-/// `3 attempts, exponential backoff`.
-fn retry_text(r: &Retry) -> String {
+/// `3 attempts, exponential backoff`; `None` for an empty `retry` table.
+fn retry_text(r: &Retry) -> Option<String> {
     let attempts = r.attempts.as_ref().map(|a| match a.value {
         1 => "one attempt, no retry".to_owned(),
         n => format!("{n} attempts"),
     });
     let backoff = r.backoff.as_ref().map(|b| format!("{} backoff", b.value));
-    [attempts, backoff]
+    let text = [attempts, backoff]
         .into_iter()
         .flatten()
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    (!text.is_empty()).then_some(text)
 }

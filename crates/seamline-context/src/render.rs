@@ -288,7 +288,7 @@ fn agents_body(facts: &Facts, settings: &Settings, compact: bool) -> String {
         let queues: Vec<String> = event_partners
             .iter()
             .map(|p| match &p.dead_letter {
-                Some(q) => match p.retry.as_deref().filter(|r| !r.is_empty()) {
+                Some(q) => match p.retry.as_deref() {
                     Some(r) => format!("{} → `{q}` ({r})", p.service),
                     None => format!("{} → `{q}`", p.service),
                 },
@@ -501,10 +501,7 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
             "Timeout: {}. Retry: {}.\n",
             p.timeout_ms
                 .map_or("not set in `seam.toml`".into(), |t| format!("{t} ms")),
-            p.retry
-                .as_deref()
-                .filter(|r| !r.is_empty())
-                .unwrap_or("not set in `seam.toml`")
+            p.retry.as_deref().unwrap_or("not set in `seam.toml`")
         );
     } else {
         let _ = writeln!(
@@ -515,7 +512,6 @@ fn partner_file(facts: &Facts, p: &Partner) -> String {
                 .map_or("none declared".into(), |q| format!("`{q}`")),
             p.retry
                 .as_deref()
-                .filter(|r| !r.is_empty())
                 .map_or(String::new(), |r| format!(" Retry: {r}."))
         );
     }
@@ -601,10 +597,7 @@ fn review_file(facts: &Facts) -> String {
                 p.service,
                 p.timeout_ms
                     .map_or("no timeout set".into(), |t| format!("{t} ms timeout")),
-                p.retry
-                    .as_deref()
-                    .filter(|r| !r.is_empty())
-                    .unwrap_or("not set")
+                p.retry.as_deref().unwrap_or("not set")
             ));
         }
     }

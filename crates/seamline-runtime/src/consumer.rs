@@ -129,14 +129,14 @@ impl ConsumerConfig {
 
     /// The consumer `manifest` declares for `service`'s events, reading `exchange` into `queue`: bound to the name
     /// of every message it lists, so an event it does not list never reaches the queue, with the attempts of its
-    /// `retry` (a `constant` or `none` backoff sets `constant_backoff`). `None` when it consumes no events of
+    /// `retry` (a `constant` or `none` backoff sets `constant_backoff`). An error when it consumes no events of
     /// `service`.
     pub fn for_partner(
         manifest: &Manifest,
         service: &str,
         exchange: &str,
         queue: &str,
-    ) -> Option<ConsumerConfig> {
+    ) -> Result<ConsumerConfig, String> {
         let entry = consumed_events(manifest, service)?;
         let mut bindings: Vec<&str> = Vec::new();
         for m in &entry.messages {
@@ -154,7 +154,7 @@ impl ConsumerConfig {
                 .as_ref()
                 .is_some_and(|b| b.value == "constant" || b.value == "none");
         }
-        Some(config)
+        Ok(config)
     }
 
     /// The longest delay: `max_delay`, or `base_delay` under a constant backoff.
@@ -232,12 +232,11 @@ impl<T> Upcasters<T> {
     /// does not list is one that `seam can-i-deploy` and the producer's migration do not know this service reads.
     /// A message listed without a version is covered by any version of it.
     pub fn check(&self, manifest: &Manifest, service: &str) -> Result<(), String> {
-        let Some(entry) = consumed_events(manifest, service) else {
-            return Err(format!("seam.toml consumes no events of {service}"));
-        };
-        let covers = |listed: &MessageRef, accepted: &str| match listed.version {
-            Some(v) => accepted == format!("{}@{v}", listed.name),
-            None => accepted.rsplit_once('@').map_or(accepted, |(n, _)| n) == listed.name,
+        let entry = consumed_events(manifest, service)?;
+        let covers = |listed: &MessageRef, accepted: &str| {
+            let accepted = MessageRef::parse(accepted);
+            accepted.name == listed.name
+                && listed.version.is_none_or(|v| accepted.version == Some(v))
         };
         let mut problems = Vec::new();
         for listed in &entry.messages {
@@ -637,11 +636,15 @@ fn header_int(delivery: &Delivery, name: &str) -> Option<u32> {
     u32::try_from(n).ok()
 }
 
-fn consumed_events<'m>(manifest: &'m Manifest, service: &str) -> Option<&'m ConsumedEvents> {
+fn consumed_events<'m>(
+    manifest: &'m Manifest,
+    service: &str,
+) -> Result<&'m ConsumedEvents, String> {
     manifest
         .consumes_events
         .iter()
         .find(|c| c.service.value == service)
+        .ok_or_else(|| format!("seam.toml consumes no events of {service}"))
 }
 
 #[cfg(test)]

@@ -66,7 +66,10 @@ fn a_consumer_is_bound_to_the_messages_the_manifest_lists() {
         (config.exchange.as_str(), config.queue.as_str()),
         ("inventory", "q")
     );
-    assert!(ConsumerConfig::for_partner(&manifest, "payment-service", "x", "q").is_none());
+    assert_eq!(
+        ConsumerConfig::for_partner(&manifest, "payment-service", "x", "q").unwrap_err(),
+        "seam.toml consumes no events of payment-service"
+    );
     // No `retry`: the default attempts.
     assert_eq!(config.max_attempts, 5);
 

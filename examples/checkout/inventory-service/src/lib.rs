@@ -131,8 +131,7 @@ pub async fn run(
         "order-service",
         &settings.orders_exchange,
         &settings.queue,
-    )
-    .ok_or("seam.toml consumes no events of order-service")?;
+    )?;
     config.base_delay = Duration::from_millis(200);
     config.telemetry = settings.telemetry.clone();
     let upcasters = Upcasters::new().accept("order.placed@1", Ok::<Value, String>);

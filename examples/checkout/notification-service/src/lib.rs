@@ -84,8 +84,7 @@ pub async fn run(
         "order-service",
         &settings.orders_exchange,
         &settings.queue,
-    )
-    .ok_or("seam.toml consumes no events of order-service")?;
+    )?;
     config.base_delay = settings.base_delay;
     config.schemas = Some(contract()?);
     config.telemetry = settings.telemetry.clone();

@@ -145,8 +145,7 @@ pub async fn serve(
         "inventory-service",
         &settings.inventory_exchange,
         &settings.queue,
-    )
-    .ok_or("seam.toml consumes no events of inventory-service")?;
+    )?;
     config.base_delay = Duration::from_millis(200);
     config.telemetry = settings.telemetry.clone();
     let mut upcasters = Upcasters::new()
