@@ -475,22 +475,36 @@ impl SeamMcp {
             let (facts, _) = this.facts()?;
             let current = this.find(&facts.service, Some(&args.contract))?;
             let (old_ws, old) = this.open(&current);
+            // The proposed text replaces the main file; the files beside it stay, for its `$ref`s.
+            let mut files: Vec<(String, String)> =
+                current.files.iter().filter(|(path, _)| *path != current.main).cloned().collect();
+            files.push((current.main.clone(), args.proposed.clone()));
             let proposed = Found {
-                files: vec![(current.main.clone(), args.proposed.clone())],
+                files,
                 origin: "proposed".into(),
                 service: current.service.clone(),
                 contract: current.contract.clone(),
                 main: current.main.clone(),
             };
             let (new_ws, new) = this.open(&proposed);
-            if let Some(problem) = new_ws.doc(new).problems.first() {
-                let at = new_ws.doc(new).source.line_col(problem.span.start);
-                return Err(invalid(format!(
-                    "the proposed text does not parse: line {}: {}",
-                    at.line, problem.message
-                )));
-            }
-            let changes = seamline_diff::diff_documents(&old_ws, old, &new_ws, new, &Default::default());
+            // A side that cannot be judged is an answer of its own, never an empty list of changes.
+            let changes = match seamline_diff::diff_documents(&old_ws, old, &new_ws, new, &Default::default()) {
+                Ok(changes) => changes,
+                Err(cannot) => {
+                    let reasons = |side: &[seamline_model::Unreadable]| {
+                        side.iter().map(|u| json!({"file": u.file, "line": u.line, "reason": u.reason})).collect::<Vec<_>>()
+                    };
+                    return Ok(text(pretty(&json!({
+                        "contract": args.contract,
+                        "verdict": "cannot judge",
+                        "compatible": false,
+                        "summary": cannot.to_string(),
+                        "proposed": reasons(&cannot.new),
+                        "current": reasons(&cannot.old),
+                        "note": "fix the text (every problem is listed) and check again; nothing about the change is known until both sides can be read",
+                    }))));
+                }
+            };
             let uses = |usage: &seamline_diff::Usage, used: &[String]| match usage {
                 seamline_diff::Usage::Everyone => true,
                 seamline_diff::Usage::Operation { id } => id.as_ref().is_none_or(|id| used.contains(id)),
@@ -519,6 +533,7 @@ impl SeamMcp {
                 "changes": changes.iter().map(|c| json!({
                     "level": c.level.as_str(), "check": c.check.id, "subject": c.subject, "path": c.path, "message": c.message,
                 })).collect::<Vec<_>>(),
+                "verdict": if breaking.is_empty() { "no breaking change" } else { "breaking" },
                 "breaking": breaking.len(),
                 "consumers": consumers,
                 "note": if facts.consumers.is_none() {

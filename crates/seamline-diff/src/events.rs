@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use seamline_model::{DocId, messages};
+use seamline_model::{DocId, MessageSource, messages};
 use seamline_syntax::Node;
 
 use crate::checks;
@@ -12,8 +12,17 @@ use crate::schema::{At, SchemaDiff};
 use crate::{Change, DiffOptions, Level, Side, Usage};
 
 pub(crate) fn compare(old: Side<'_>, new: Side<'_>, options: &DiffOptions, out: &mut Vec<Change>) {
-    let old_messages = messages(old.ws, old.doc);
+    let mut old_messages = messages(old.ws, old.doc);
     let new_messages = messages(new.ws, new.doc);
+    // Two files that are each one message (bare JSON Schema) are two versions of that message, whatever their
+    // names say: `order-v1.json` against `order-v2.json` compares payloads, not "removed" and "added".
+    if let ([o], [n]) = (old_messages.as_mut_slice(), new_messages.as_slice())
+        && o.source == MessageSource::SchemaFile
+        && n.source == MessageSource::SchemaFile
+    {
+        o.name = n.name.clone();
+        o.version = n.version;
+    }
     let received = only_received(old);
     for o in &old_messages {
         let subject = o.id();

@@ -8,6 +8,7 @@
 //! Findings are [`seamline_diagnostics::Diagnostic`]s (breaking = error, warning, info), so every renderer of
 //! the lint works for diffs too. The check catalogue is [`checks::ALL`].
 
+mod cannot_judge;
 pub mod checks;
 mod events;
 mod openapi;
@@ -16,12 +17,13 @@ mod report;
 mod schema;
 mod usage;
 
+pub use cannot_judge::CannotJudge;
 pub use policy::apply_policy;
 
 pub use report::{Change, Level, Side, Usage};
 pub use usage::{ConsumerVerdict, verdict};
 
-use seamline_model::{ContractKind, DocId, Workspace, detect_kind};
+use seamline_model::{DocId, Workspace};
 
 /// Settings of one comparison.
 #[derive(Debug, Clone, Default)]
@@ -79,14 +81,25 @@ fn today_utc() -> String {
     format!("{year:04}-{month:02}-{day:02}")
 }
 
-/// Compares document `old` of workspace `old_ws` with document `new` of `new_ws`.
+/// Compares document `old` of workspace `old_ws` with document `new` of `new_ws`. When either side cannot be
+/// judged ([`Workspace::judgeable`]: unreadable, empty, not a contract, a `$ref` it reaches does not resolve) or
+/// the two are different kinds of contract, the answer is [`CannotJudge`], never an empty list of changes.
 pub fn diff_documents(
     old_ws: &Workspace,
     old: DocId,
     new_ws: &Workspace,
     new: DocId,
     options: &DiffOptions,
-) -> Vec<Change> {
+) -> Result<Vec<Change>, CannotJudge> {
+    let (old_kind, new_kind) = match (old_ws.judgeable(old), new_ws.judgeable(new)) {
+        (Ok(old_kind), Ok(new_kind)) => (old_kind, new_kind),
+        (old_kind, new_kind) => {
+            return Err(CannotJudge {
+                old: old_kind.err().unwrap_or_default(),
+                new: new_kind.err().unwrap_or_default(),
+            });
+        }
+    };
     let old_side = Side {
         ws: old_ws,
         doc: old,
@@ -95,19 +108,16 @@ pub fn diff_documents(
         ws: new_ws,
         doc: new,
     };
-    let kind = |s: &Side<'_>| {
-        s.ws.doc(s.doc)
-            .root
-            .as_ref()
-            .map_or(ContractKind::Unknown, detect_kind)
-    };
-    let (old_kind, new_kind) = (kind(&old_side), kind(&new_side));
     let mut out = Vec::new();
     if old_kind.is_openapi() && new_kind.is_openapi() {
         openapi::compare(old_side, new_side, options, &mut out);
     } else if old_kind.is_events() && new_kind.is_events() {
         events::compare(old_side, new_side, options, &mut out);
+    } else {
+        return Err(CannotJudge::kinds_differ(
+            old_ws, old, old_kind, new_ws, new, new_kind,
+        ));
     }
     out.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
-    out
+    Ok(out)
 }

@@ -37,36 +37,51 @@ fn walk(dir: &Path, depth: usize, out: &mut Vec<(PathBuf, ContractKind)>) {
             continue;
         };
         if kind.is_dir() {
-            if depth < 8 && !name.starts_with('.') && !SKIP.contains(&name.as_str()) {
+            if depth < 8 && searched(&name) {
                 walk(&path, depth + 1, out);
             }
             continue;
         }
-        let lower = name.to_ascii_lowercase();
-        if !(lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")) {
+        if !has_contract_extension(&name) {
             continue;
         }
         let Ok(bytes) = std::fs::read(&path) else {
             continue;
         };
-        let parsed = parse(
-            &name,
-            &bytes,
-            Format::detect(&name, &bytes),
-            &Limits::default(),
-        );
-        let Some(root) = parsed.root else { continue };
-        let kind = detect_kind(&root);
-        let keep = match kind {
-            ContractKind::JsonSchema => root.get("$schema").is_some(),
-            // An `openapi: 4.0` document is a contract this version cannot read: keep it so lint says so.
-            ContractKind::Unknown => ["openapi", "asyncapi"]
-                .iter()
-                .any(|k| root.get(k).is_some()),
-            _ => true,
-        };
-        if keep {
+        if let Some(kind) = contract_kind(&name, &bytes) {
             out.push((path, kind));
         }
     }
+}
+
+/// Whether contracts are searched for in a folder of this name: not hidden, not a build output, not vendored
+/// copies of other services' contracts.
+pub fn searched(folder: &str) -> bool {
+    !folder.starts_with('.') && !SKIP.contains(&folder)
+}
+
+/// What a file is, when it is a contract as [`find_contract_files`] counts them: a `.yaml`, `.yml` or `.json`
+/// file that is an OpenAPI, Swagger or AsyncAPI document of any version, or a JSON Schema declaring `$schema`.
+/// A file that does not parse is not counted.
+pub fn contract_kind(name: &str, bytes: &[u8]) -> Option<ContractKind> {
+    if !has_contract_extension(name) {
+        return None;
+    }
+    let parsed = parse(name, bytes, Format::detect(name, bytes), &Limits::default());
+    let root = parsed.root?;
+    let kind = detect_kind(&root);
+    let keep = match kind {
+        ContractKind::JsonSchema => root.get("$schema").is_some(),
+        // An `openapi: 4.0` document is a contract this version cannot read: keep it so lint says so.
+        ContractKind::Unknown => ["openapi", "asyncapi"]
+            .iter()
+            .any(|k| root.get(k).is_some()),
+        _ => true,
+    };
+    keep.then_some(kind)
+}
+
+fn has_contract_extension(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    lower.ends_with(".yaml") || lower.ends_with(".yml") || lower.ends_with(".json")
 }

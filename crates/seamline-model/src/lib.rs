@@ -12,11 +12,12 @@ mod lock;
 mod manifest;
 mod message;
 mod openapi;
+mod readable;
 mod refs;
 mod workspace;
 
 pub use contract::{ContractKind, detect_kind};
-pub use discover::find_contract_files;
+pub use discover::{contract_kind, find_contract_files, searched};
 pub use document::{DocId, Document};
 pub use lock::{Lock, LockedConsumer, LockedContract, sha256_hex};
 pub use manifest::{
@@ -26,5 +27,6 @@ pub use manifest::{
 };
 pub use message::{Message, MessageSource, messages};
 pub use openapi::{HTTP_METHODS, Operation, Parameter, Response, is_error_status, operations};
+pub use readable::Unreadable;
 pub use refs::{RefError, RefProblem, Target};
 pub use workspace::{Workspace, WorkspaceOptions};

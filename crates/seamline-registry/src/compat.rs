@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
-use seamline_diff::{DiffOptions, diff_documents, verdict};
+use seamline_diff::{CannotJudge, DiffOptions, diff_documents, verdict};
 use seamline_model::{Manifest, Workspace, WorkspaceOptions, parse_manifest};
 
 use crate::store::{Store, StoreError, StoredVersion};
@@ -152,13 +152,20 @@ fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVe
     let new_path = provider.root.join(&spec);
     let old = consumer.workspace.load_with_refs(&old_path);
     let new = provider.workspace.load_with_refs(&new_path);
-    let changes = diff_documents(
+    let changes = match diff_documents(
         &consumer.workspace,
         old,
         &provider.workspace,
         new,
         &DiffOptions::default(),
-    );
+    ) {
+        Ok(changes) => changes,
+        Err(cannot) => {
+            // Not compatible: a contract that cannot be read says nothing about what the consumer uses.
+            pair.reason = cannot_judge(&cannot, consumer, provider);
+            return pair;
+        }
+    };
     match verdict(&changes, &manifest, &pair.provider, contract) {
         Some(v) if v.breaks => {
             let first = v
@@ -195,6 +202,30 @@ fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVe
         }
     }
     pair
+}
+
+/// `cannot judge: payment-service 2: contracts/payment-api.yaml:1: …`: the first reason, with the version it
+/// belongs to (the old side is the consumer's vendored copy, the new one the provider's contract).
+fn cannot_judge(cannot: &CannotJudge, old: &Opened, new: &Opened) -> String {
+    let first = cannot
+        .old
+        .first()
+        .map(|u| (old, u))
+        .or_else(|| cannot.new.first().map(|u| (new, u)));
+    let more = cannot.old.len() + cannot.new.len();
+    match first {
+        Some((side, u)) => format!(
+            "cannot judge: {} {}: {u}{}",
+            side.name(),
+            side.version(),
+            if more > 1 {
+                format!(" (and {} more)", more - 1)
+            } else {
+                String::new()
+            }
+        ),
+        None => "cannot judge".into(),
+    }
 }
 
 impl Store {
@@ -398,6 +429,8 @@ pub struct ContractChanges {
     pub path: String,
     /// Set when there is nothing to compare: the contract is new, or was dropped.
     pub note: Option<String>,
+    /// Set when the two versions cannot be compared: `cannot judge: …` with the file, line and reason.
+    pub cannot_judge: Option<String>,
     pub changes: Vec<seamline_diff::Change>,
 }
 
@@ -440,6 +473,7 @@ impl Store {
                     contract: contract.clone(),
                     path: path.clone(),
                     note: Some(format!("new in {to}")),
+                    cannot_judge: None,
                     changes: Vec::new(),
                 });
                 continue;
@@ -449,6 +483,7 @@ impl Store {
                     contract: contract.clone(),
                     path: path.clone(),
                     note: Some("a version did not publish this file".into()),
+                    cannot_judge: None,
                     changes: Vec::new(),
                 });
                 continue;
@@ -456,17 +491,22 @@ impl Store {
             let (old_path, new_path) = (old.root.join(old_path), new.root.join(path));
             let a = old.workspace.load_with_refs(&old_path);
             let b = new.workspace.load_with_refs(&new_path);
+            let (changes, cannot_judge) = match diff_documents(
+                &old.workspace,
+                a,
+                &new.workspace,
+                b,
+                &DiffOptions::default(),
+            ) {
+                Ok(changes) => (changes, None),
+                Err(cannot) => (Vec::new(), Some(self::cannot_judge(&cannot, &old, &new))),
+            };
             out.push(ContractChanges {
                 contract: contract.clone(),
                 path: path.clone(),
                 note: None,
-                changes: diff_documents(
-                    &old.workspace,
-                    a,
-                    &new.workspace,
-                    b,
-                    &DiffOptions::default(),
-                ),
+                cannot_judge,
+                changes,
             });
         }
         for (contract, path) in before {
@@ -475,6 +515,7 @@ impl Store {
                     contract,
                     path,
                     note: Some(format!("no longer provided in {to}")),
+                    cannot_judge: None,
                     changes: Vec::new(),
                 });
             }

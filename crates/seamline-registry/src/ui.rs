@@ -302,7 +302,9 @@ async fn diff(
             p { (service_link(&name)) ", every provided contract compared; levels are for consumers in general (the deploy gate judges each consumer on what it uses)." }
             @for c in &contracts {
                 h2 { (c.contract) " " span.muted { code { (c.path) } } }
-                @if let Some(note) = &c.note {
+                @if let Some(why) = &c.cannot_judge {
+                    p.cannot-judge { span.badge.no { "cannot judge" } " " (why) }
+                } @else if let Some(note) = &c.note {
                     p.muted { (note) }
                 } @else if c.changes.is_empty() {
                     p.muted { "No change." }

@@ -67,7 +67,10 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
                 consumers: Vec::new(),
                 contract: None,
             };
-            diagnostics.extend(crate::commands::diff::collect(&diff)?.diagnostics);
+            let collected = crate::commands::diff::collect(&diff)?;
+            diagnostics.extend(collected.diagnostics);
+            // A contract that cannot be compared fails the check, beside the lint's own report of it.
+            diagnostics.extend(collected.unjudged);
         }
         None => eprintln!(
             "seam check: no base revision found (no pull request base, no origin/main); breaking changes not checked — pass --against REV"

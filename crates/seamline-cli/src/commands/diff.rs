@@ -2,14 +2,16 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diagnostics::{Diagnostic, Summary, TextOptions, render_text};
+use seamline_diagnostics::{Diagnostic, RuleInfo, Summary, TextOptions, render_sarif, render_text};
 use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
-use seamline_model::{DocId, Workspace, WorkspaceOptions, find_contract_files, read_manifest};
+use seamline_model::{
+    DocId, Workspace, WorkspaceOptions, contract_kind, find_contract_files, read_manifest, searched,
+};
 use seamline_syntax::Limits;
 
 use crate::Status;
 use crate::args::{ColorChoice, DiffArgs, FailOn, Format, Global};
-use crate::output::{emit, status, write_stdout};
+use crate::output::{emit, emit_input_errors, status, write_stdout};
 
 /// A pair to compare and, when known, the contract's name as consumers know it (service, contract).
 struct Pair {
@@ -47,6 +49,9 @@ impl Source {
 /// What a comparison found: the changes as diagnostics, and each consumer's verdict when consumers were given.
 pub(crate) struct Collected {
     pub diagnostics: Vec<Diagnostic>,
+    /// Why some pairs could not be compared (`contract-unreadable`, at error level): a side that cannot be read,
+    /// or two different kinds of contract. Never silence: `seam diff` exits 2 for them, `seam check` fails.
+    pub unjudged: Vec<Diagnostic>,
     /// The subject (operation or message) of each diagnostic, for grouped text.
     subjects: Vec<String>,
     verdicts: Vec<(String, ConsumerVerdict, Vec<String>)>,
@@ -101,28 +106,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
                         .collect()
                 }
                 (Source::Git { rev, path }, Source::Path(b)) if b.is_dir() => {
-                    // A folder at a revision: its files, paired with the working tree's by relative path.
-                    let new_files: Vec<PathBuf> = find_contract_files(b)
-                        .into_iter()
-                        .filter_map(|(p, _)| p.strip_prefix(b).ok().map(Path::to_path_buf))
-                        .collect();
-                    git_files(rev, path)?
-                        .into_iter()
-                        .filter_map(|file| {
-                            let relative = file
-                                .strip_prefix(path.strip_prefix("./").unwrap_or(path))
-                                .ok()?
-                                .to_path_buf();
-                            new_files.contains(&relative).then(|| Pair {
-                                old: Source::Git {
-                                    rev: rev.clone(),
-                                    path: file.clone(),
-                                },
-                                new: Source::Path(b.join(&relative)),
-                                contract: None,
-                            })
-                        })
-                        .collect()
+                    git_folder_pairs(rev, path, b)?
                 }
                 (Source::Git { rev, path }, Source::Path(_)) if args.mode.transitive() => {
                     // Every earlier version of the file in the history of `rev`.
@@ -162,6 +146,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut diagnostics = Vec::new();
+    let mut unjudged = Vec::new();
     let mut subjects = Vec::new();
     let mut verdicts: Vec<(String, ConsumerVerdict, Vec<String>)> = Vec::new();
     for pair in pairs {
@@ -183,7 +168,13 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
         let (Some(old_doc), Some(new_doc)) = (old_doc, new_doc) else {
             continue;
         };
-        let mut changes = diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options);
+        let mut changes = match diff_documents(&old_ws, old_doc, &new_ws, new_doc, &options) {
+            Ok(changes) => changes,
+            Err(cannot) => {
+                unjudged.extend(cannot.to_diagnostics(&old_ws, &new_ws));
+                continue;
+            }
+        };
         if let Some(manifest) = &policy {
             let base = match &pair.old {
                 Source::Git { rev, .. } => Some(rev_parse(rev)?),
@@ -218,6 +209,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
     }
     Ok(Collected {
         diagnostics,
+        unjudged,
         subjects,
         verdicts,
         with_consumers: !consumers.is_empty(),
@@ -227,10 +219,16 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
 pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
     let Collected {
         diagnostics,
+        unjudged,
         subjects,
         verdicts,
         with_consumers,
     } = collect(args)?;
+    if !unjudged.is_empty() {
+        // Some pair has no answer: the other pairs' changes would read as the whole story, so none are shown.
+        emit_input_errors(global, &unjudged);
+        return Ok(Status::InputError);
+    }
     if !with_consumers {
         return show(global, &diagnostics, &subjects);
     }
@@ -284,6 +282,18 @@ fn show(
     diagnostics: &[Diagnostic],
     subjects: &[String],
 ) -> anyhow::Result<Status> {
+    if global.format == Some(Format::Sarif) {
+        // The rules of a diff's log are the diff checks, not the lint rules.
+        let rules: Vec<RuleInfo> = seamline_diff::checks::ALL
+            .iter()
+            .map(|c| c.info())
+            .collect();
+        write_stdout(
+            global.color,
+            &render_sarif(diagnostics, &rules, env!("CARGO_PKG_VERSION")),
+        )?;
+        return Ok(status(global, FailOn::Error, diagnostics));
+    }
     if global.format.is_some_and(|f| f != Format::Text) || diagnostics.is_empty() {
         return emit(global, Format::Text, FailOn::Error, diagnostics);
     }
@@ -338,7 +348,8 @@ fn workspace(cwd: &Path) -> Workspace {
     })
 }
 
-/// Files of two folders, paired by their path relative to each folder.
+/// Files of two folders, paired by their path relative to each folder: every file that is a contract on either
+/// side and exists on both. A contract that no longer parses is still paired, so it is reported, not skipped.
 fn folder_pairs(old: &Path, new: &Path) -> Vec<Pair> {
     let relative = |dir: &Path| -> Vec<PathBuf> {
         find_contract_files(dir)
@@ -346,10 +357,13 @@ fn folder_pairs(old: &Path, new: &Path) -> Vec<Pair> {
             .filter_map(|(p, _)| p.strip_prefix(dir).ok().map(Path::to_path_buf))
             .collect()
     };
-    let new_files = relative(new);
-    relative(old)
+    let mut files = relative(old);
+    files.extend(relative(new));
+    files.sort();
+    files.dedup();
+    files
         .into_iter()
-        .filter(|r| new_files.contains(r))
+        .filter(|r| old.join(r).is_file() && new.join(r).is_file())
         .map(|r| Pair {
             old: Source::Path(old.join(&r)),
             new: Source::Path(new.join(&r)),
@@ -358,9 +372,59 @@ fn folder_pairs(old: &Path, new: &Path) -> Vec<Pair> {
         .collect()
 }
 
-/// Every contract the service in `dir` provides, against the same path at `rev`.
+/// The contracts of folder `path` at `rev`, paired with the files of `new` by relative path: every file that
+/// is a contract on either side and exists on both.
+fn git_folder_pairs(rev: &str, path: &Path, new: &Path) -> anyhow::Result<Vec<Pair>> {
+    let new_files: Vec<PathBuf> = find_contract_files(new)
+        .into_iter()
+        .filter_map(|(p, _)| p.strip_prefix(new).ok().map(Path::to_path_buf))
+        .collect();
+    let mut pairs = Vec::new();
+    for file in git_files(rev, path)? {
+        let Ok(relative) = file.strip_prefix(path.strip_prefix("./").unwrap_or(path)) else {
+            continue;
+        };
+        let skipped = relative
+            .parent()
+            .into_iter()
+            .flat_map(Path::components)
+            .any(|c| !searched(&c.as_os_str().to_string_lossy()));
+        if skipped || !new.join(relative).is_file() {
+            continue;
+        }
+        // A file that is no contract now (or no longer parses) still counts when it was one at `rev`.
+        let paired = new_files.iter().any(|f| f == relative)
+            || git_show(rev, &file)?
+                .is_some_and(|bytes| contract_kind(&file.to_string_lossy(), &bytes).is_some());
+        if paired {
+            pairs.push(Pair {
+                old: Source::Git {
+                    rev: rev.to_owned(),
+                    path: file.clone(),
+                },
+                new: Source::Path(new.join(relative)),
+                contract: None,
+            });
+        }
+    }
+    Ok(pairs)
+}
+
+/// Every contract the service in `dir` provides, against the same path at `rev`. Without a `seam.toml`, every
+/// contract under `dir` (as `seam lint` finds them), against the same path at `rev`.
 fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<Pair>> {
     let manifest_path = dir.join("seam.toml");
+    if !manifest_path.is_file() {
+        rev_parse(rev)?;
+        let pairs = git_folder_pairs(rev, Path::new("."), Path::new("."))?;
+        if pairs.is_empty() {
+            bail!(
+                "no contract here to compare with {rev} (no seam.toml, and no OpenAPI, AsyncAPI or JSON Schema \
+                 file below this folder that exists at both); name the files: seam diff {rev}:PATH PATH"
+            );
+        }
+        return Ok(pairs);
+    }
     let read = read_manifest(&manifest_path, "seam.toml")
         .with_context(|| format!("reading {}", manifest_path.display()))?;
     let Some(manifest) = read.manifest else {

@@ -1,0 +1,216 @@
+//! Whether a contract can be judged at all. Every judge (`seam diff`, `seam check`, the registry's publish,
+//! can-i-deploy, the matrix and the version diff, the MCP change check) asks [`Workspace::judgeable`] first, so
+//! a contract that cannot be read is never taken for one that did not change.
+
+use std::collections::HashSet;
+use std::fmt;
+
+use seamline_syntax::{Node, ProblemKind, Span};
+
+use crate::contract::{ContractKind, detect_kind};
+use crate::document::DocId;
+use crate::refs::{RefError, Target};
+use crate::workspace::Workspace;
+
+/// One reason a contract cannot be judged, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unreadable {
+    /// The document the reason is about (the contract itself, or a file its references reach).
+    pub doc: DocId,
+    /// The document's name as shown.
+    pub file: String,
+    /// Where in it, when a place can be named (not for a file that could not be read at all).
+    pub span: Option<Span>,
+    /// The 1-based line of `span`.
+    pub line: Option<u32>,
+    pub reason: String,
+}
+
+impl fmt::Display for Unreadable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.file, self.reason),
+            None => write!(f, "{}: {}", self.file, self.reason),
+        }
+    }
+}
+
+impl Workspace {
+    /// The kind of contract `doc` is, when it can be judged: it was read without a syntax problem (a syntax
+    /// error, invalid UTF-8, a file over the size limit, nesting past the depth limit, a refused alias
+    /// expansion, a YAML feature the tree cannot hold), it is not empty, it is a contract this version reads,
+    /// and every `$ref` reachable from it resolves to a value. Otherwise every reason found, in document
+    /// order. Duplicate keys do not stop a judgement: the reader keeps the last, as YAML 1.2 and most JSON
+    /// readers do.
+    pub fn judgeable(&self, doc: DocId) -> Result<ContractKind, Vec<Unreadable>> {
+        let mut out = Vec::new();
+        let d = self.doc(doc);
+        let at = |doc: DocId, span: Option<Span>, reason: String| {
+            let d = self.doc(doc);
+            Unreadable {
+                doc,
+                file: d.name().to_owned(),
+                span,
+                line: span.map(|s| d.source.line_col(s.start).line),
+                reason,
+            }
+        };
+        if let Some(err) = &d.io_error {
+            return Err(vec![at(doc, None, format!("cannot read the file: {err}"))]);
+        }
+        out.extend(syntax_problems(self, doc, &at));
+        if !out.is_empty() {
+            return Err(out);
+        }
+        let root = match &d.root {
+            Some(root) if !is_empty(root) => root,
+            _ => {
+                return Err(vec![at(
+                    doc,
+                    Some(Span::new(0, 0)),
+                    "the file is empty".into(),
+                )]);
+            }
+        };
+        let kind = detect_kind(root);
+        if let Some(reason) = unread_kind(root, kind) {
+            let span = ["openapi", "asyncapi", "swagger"]
+                .iter()
+                .find_map(|k| root.get(k))
+                .map_or(Span::new(0, 0), |n| n.span);
+            return Err(vec![at(doc, Some(span), reason)]);
+        }
+        out.extend(reachable_ref_problems(self, doc, &at));
+        if out.is_empty() { Ok(kind) } else { Err(out) }
+    }
+}
+
+type At<'a> = dyn Fn(DocId, Option<Span>, String) -> Unreadable + 'a;
+
+/// The problems that leave a document's tree incomplete or untrustworthy: everything the reader reports but
+/// duplicate keys.
+fn syntax_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unreadable> {
+    ws.doc(doc)
+        .problems
+        .iter()
+        .filter(|p| p.kind != ProblemKind::DuplicateKey)
+        .map(|p| at(doc, Some(p.span), p.message.clone()))
+        .collect()
+}
+
+/// A document with nothing in it: no value, `null`, or an empty mapping.
+fn is_empty(root: &Node) -> bool {
+    match &root.value {
+        seamline_syntax::Value::Null => true,
+        seamline_syntax::Value::Object(o) => o.is_empty(),
+        _ => false,
+    }
+}
+
+/// Why a document of `kind` is not one this version reads, or `None` when it is.
+fn unread_kind(root: &Node, kind: ContractKind) -> Option<String> {
+    let version = |key: &str| {
+        root.get(key).map(|v| {
+            v.as_str()
+                .map(str::to_owned)
+                .or_else(|| v.as_f64().map(|f| f.to_string()))
+                .unwrap_or_else(|| format!("a {}", v.type_name()))
+        })
+    };
+    match kind {
+        ContractKind::OpenApi30
+        | ContractKind::OpenApi31
+        | ContractKind::AsyncApi2
+        | ContractKind::AsyncApi3
+        | ContractKind::JsonSchema => None,
+        ContractKind::Swagger2 => Some(
+            "Swagger 2.0 is not read; convert it to OpenAPI 3 (for example with swagger2openapi)"
+                .into(),
+        ),
+        ContractKind::Unknown => Some(match (version("openapi"), version("asyncapi")) {
+            (Some(v), _) => format!("`openapi: {v}` is not a version seam reads (3.0 or 3.1)"),
+            (_, Some(v)) => format!("`asyncapi: {v}` is not a version seam reads (2.x or 3.0)"),
+            _ => "not a contract: no `openapi` or `asyncapi` version, and not a JSON Schema".into(),
+        }),
+    }
+}
+
+/// Every `$ref` reachable from the whole of `doc` (and, through references, from the parts of other files
+/// they reach) that does not end at a value. A reference in a file that the contract never reaches is not
+/// its problem.
+fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unreadable> {
+    let mut out = Vec::new();
+    let mut walked: HashSet<(DocId, String)> = HashSet::new();
+    let mut queue = vec![(doc, String::new())];
+    let covered = |walked: &HashSet<(DocId, String)>, doc: DocId, pointer: &str| {
+        // Walking a node walks everything under it.
+        std::iter::once(0)
+            .chain(pointer.match_indices('/').map(|(i, _)| i).skip(1))
+            .chain(std::iter::once(pointer.len()))
+            .any(|end| walked.contains(&(doc, pointer[..end].to_owned())))
+    };
+    while let Some((doc, base)) = queue.pop() {
+        if covered(&walked, doc, &base) {
+            continue;
+        }
+        walked.insert((doc, base.clone()));
+        let Some(node) = ws.doc(doc).node(&base) else {
+            continue;
+        };
+        node.visit(&mut |relative, n| {
+            let Some(value) = n.get("$ref") else { return };
+            let pointer = format!("{base}{relative}");
+            let error = match value.as_str() {
+                // A property named `$ref` inside `properties` is data, not a reference.
+                None if pointer.contains("/properties/") => return,
+                None => Some(RefError::NotAString),
+                Some(reference) => match ws.resolve(doc, reference) {
+                    Err(RefError::RemoteSkipped) => None,
+                    Err(err) => Some(err),
+                    Ok(target) => {
+                        let circular = ws.deref(target.doc, &target.pointer).is_none()
+                            && chain_is_circular(ws, &target);
+                        // A chain that ends at a broken link is reported at that link, when its node is walked.
+                        queue.push((target.doc, target.pointer));
+                        circular.then_some(RefError::Cycle)
+                    }
+                },
+            };
+            if let Some(error) = error {
+                let shown = value
+                    .as_str()
+                    .map_or_else(String::new, |r| format!("`{r}`: "));
+                out.push(at(doc, Some(value.span), format!("{shown}{error}")));
+            }
+        });
+    }
+    out.sort_by_key(|u| (u.doc, u.span));
+    out.dedup();
+    out
+}
+
+/// Whether the `$ref` chain from `target` comes back to itself (or runs past the 64 links
+/// [`Workspace::deref`] follows) instead of ending at a value or at a broken link.
+fn chain_is_circular(ws: &Workspace, target: &Target) -> bool {
+    let mut seen = vec![target.clone()];
+    let mut current = target.clone();
+    for _ in 0..64 {
+        let Some(reference) = ws
+            .doc(current.doc)
+            .node(&current.pointer)
+            .and_then(|n| n.get("$ref"))
+            .and_then(Node::as_str)
+        else {
+            return false;
+        };
+        let Ok(next) = ws.resolve(current.doc, reference) else {
+            return false;
+        };
+        if seen.contains(&next) {
+            return true;
+        }
+        seen.push(next.clone());
+        current = next;
+    }
+    true
+}
