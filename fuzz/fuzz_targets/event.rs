@@ -1,7 +1,7 @@
 //! What a consumer does with the bytes of a delivery before its handler sees them: read them as a structured-mode
-//! CloudEvent, its message and version from `dataschema`, its `traceparent`, and its data checked against the
-//! contract. Nothing panics; an event read back from its own JSON is the same event; a trace context written
-//! back as a header reads the same.
+//! CloudEvent, its message and version from `dataschema`, its `traceparent` and `tracestate`, and its data
+//! checked against the contract. Nothing panics; an event read back from its own JSON is the same event; a trace
+//! context written back as a header reads the same.
 #![no_main]
 
 use std::path::Path;
@@ -13,8 +13,9 @@ use seamline_runtime::{CloudEvent, Schemas, TraceContext};
 fn schemas() -> &'static Option<Schemas> {
     static SCHEMAS: OnceLock<Option<Schemas>> = OnceLock::new();
     SCHEMAS.get_or_init(|| {
-        let contract = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../examples/checkout/inventory-service/contracts/inventory-events.asyncapi.yaml");
+        let contract = Path::new(env!("CARGO_MANIFEST_DIR")).join(
+            "../examples/checkout/inventory-service/contracts/inventory-events.asyncapi.yaml",
+        );
         Schemas::from_contract(&contract).ok()
     })
 }
@@ -35,8 +36,11 @@ fuzz_target!(|data: &[u8]| {
         "an event read back from its own JSON"
     );
     let message = event.message();
-    if let Some(tp) = &event.traceparent {
-        let _ = TraceContext::parse(tp);
+    if let Some(trace) = event.trace() {
+        assert_eq!(
+            TraceContext::parse_with_state(&trace.header(), trace.tracestate()),
+            Some(trace)
+        );
     }
     if let Some(schemas) = schemas() {
         let _ = schemas.validate(&message, &event.data);

@@ -3,10 +3,11 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_lite::StreamExt;
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
@@ -19,13 +20,14 @@ use serde_json::Value;
 
 use opentelemetry::trace::{Span as _, SpanKind, Status, Tracer as _};
 
-use crate::event::{CloudEvent, TraceContext};
+use crate::event::CloudEvent;
 use crate::schemas::Schemas;
 use crate::telemetry::{messaging_attributes, parent_context, trace_context};
 use crate::topology::{
     ROUTING_KEY_HEADER, attempt_header, dead_letter_queue, declare_consumer, reason_header,
     retry_queue,
 };
+use crate::trace_context::TraceContext;
 
 /// Why a consumer stopped.
 #[derive(Debug, thiserror::Error)]
@@ -96,7 +98,8 @@ pub struct ConsumerConfig {
     pub queue: String,
     /// Routing keys (message names, or topic patterns) the queue is bound with.
     pub bindings: Vec<String>,
-    /// Deliveries in flight at once.
+    /// Deliveries in flight at once: the broker sends at most this many unacknowledged, and as many are handled
+    /// concurrently (0: no limit).
     pub prefetch: u16,
     /// Attempts before an event goes to the dead-letter queue (1 = no retry).
     pub max_attempts: u32,
@@ -193,7 +196,8 @@ pub struct Delivered<T> {
     pub version: u32,
     /// 1 on the first delivery, then one more per retry.
     pub attempt: u32,
-    /// The producer's trace context, from `traceparent`.
+    /// The trace context to continue: the consumer span's when spans are recorded, else the producer's (from
+    /// the event's `traceparent` and `tracestate`, or the AMQP headers of those names).
     pub trace: Option<TraceContext>,
 }
 
@@ -304,11 +308,57 @@ impl Seen {
     }
 }
 
-/// A consumer of one queue. Cheap to share: handle events with [`Consumer::run`].
+/// Event ids being handled now. A delivery of an id waits for the one before it to finish, then finds it seen
+/// (handled) or handles it itself (the first one failed), so concurrent duplicates are handled once.
+#[derive(Debug, Default)]
+struct InFlight {
+    ids: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+/// The right to handle one event id, until dropped.
+struct Claim<'a> {
+    in_flight: &'a InFlight,
+    id: String,
+    _guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl InFlight {
+    async fn claim(&self, id: &str) -> Claim<'_> {
+        let lock = self
+            .ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(id.to_owned())
+            .or_default()
+            .clone();
+        Claim {
+            in_flight: self,
+            id: id.to_owned(),
+            _guard: lock.lock_owned().await,
+        }
+    }
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        let mut ids = self
+            .in_flight
+            .ids
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // The map and this claim hold the lock; more holders are deliveries waiting for it.
+        if ids.get(&self.id).is_some_and(|l| Arc::strong_count(l) <= 2) {
+            ids.remove(&self.id);
+        }
+    }
+}
+
+/// A consumer of one queue. Handle events with [`Consumer::run`].
 pub struct Consumer {
     channel: Channel,
     config: ConsumerConfig,
     seen: Arc<Mutex<Seen>>,
+    in_flight: InFlight,
 }
 
 impl Consumer {
@@ -345,11 +395,14 @@ impl Consumer {
             channel,
             config,
             seen,
+            in_flight: InFlight::default(),
         })
     }
 
-    /// Handles events until `shutdown` completes or the broker ends the consumer. An event is acknowledged
-    /// only after it was handled, moved to a delay queue, or dead-lettered (each confirmed by the broker).
+    /// Handles events until `shutdown` completes or the broker ends the consumer, up to `prefetch` at once. An
+    /// event is acknowledged only after it was handled, moved to a delay queue, or dead-lettered (each confirmed
+    /// by the broker). On shutdown no new delivery is taken and the ones in flight are finished; the ones the
+    /// broker sent ahead go back to the queue when the channel closes.
     pub async fn run<T, H, F>(
         &self,
         upcasters: &Upcasters<T>,
@@ -360,8 +413,8 @@ impl Consumer {
         H: Fn(Delivered<T>) -> F,
         F: Future<Output = Outcome>,
     {
-        let tag = format!("{}-{}", self.config.queue, crate::random_hex(4));
-        let mut stream = self
+        let tag = format!("{}-{}", self.config.queue, uuid::Uuid::new_v4().simple());
+        let stream = self
             .channel
             .basic_consume(
                 self.config.queue.as_str().into(),
@@ -370,17 +423,22 @@ impl Consumer {
                 FieldTable::default(),
             )
             .await?;
-        let mut shutdown = std::pin::pin!(shutdown);
-        loop {
-            let next = tokio::select! {
-                next = stream.next() => next,
-                () = &mut shutdown => return Ok(Stopped::Shutdown),
-            };
-            let Some(delivery) = next else {
-                return Ok(Stopped::Ended);
-            };
-            self.one(delivery?, upcasters, &handler).await?;
-        }
+        let stopping = AtomicBool::new(false);
+        let shutdown = async {
+            shutdown.await;
+            stopping.store(true, Ordering::Relaxed);
+        };
+        let limit = (self.config.prefetch > 0).then_some(usize::from(self.config.prefetch));
+        stream
+            .take_until(shutdown)
+            .map_err(ConsumeError::from)
+            .try_for_each_concurrent(limit, |delivery| self.one(delivery, upcasters, &handler))
+            .await?;
+        Ok(if stopping.load(Ordering::Relaxed) {
+            Stopped::Shutdown
+        } else {
+            Stopped::Ended
+        })
     }
 
     async fn one<T, H, F>(
@@ -394,18 +452,22 @@ impl Consumer {
         F: Future<Output = Outcome>,
     {
         let attempt = header_int(&delivery, attempt_header()).map_or(1, |a| a.max(1));
-        let event = match CloudEvent::from_bytes(&delivery.data) {
+        let event = match CloudEvent::from_amqp(&delivery.data, &delivery.properties) {
             Ok(e) => e,
             Err(reason) => {
                 tracing::warn!(queue = %self.config.queue, attempt, "{reason}; dead-lettered");
                 return self.dead_letter(&delivery, &reason, attempt).await;
             }
         };
+        let _claim = self.in_flight.claim(&event.id).await;
         if self.seen.lock().is_ok_and(|s| s.contains(&event.id)) {
             return ack(&delivery).await;
         }
         // The consumer span: a child of the producer's, carrying the attributes `seam trace` reads.
-        let producer = event.traceparent.as_deref().and_then(TraceContext::parse);
+        let producer = event.trace().or_else(|| {
+            let headers = delivery.properties.headers().as_ref()?;
+            TraceContext::extract(&AmqpHeaders(headers))
+        });
         let mut span = self.config.telemetry.as_ref().map(|t| {
             let routing_key = original_routing_key(&delivery);
             t.tracer()
@@ -620,6 +682,23 @@ fn original_routing_key(delivery: &Delivery) -> String {
         .and_then(|h| h.inner().get(ROUTING_KEY_HEADER))
         .and_then(AMQPValue::as_long_string)
         .map_or_else(|| delivery.routing_key.to_string(), |k| k.to_string())
+}
+
+/// AMQP headers as a carrier for the trace context propagator.
+struct AmqpHeaders<'a>(&'a FieldTable);
+
+impl opentelemetry::propagation::Extractor for AmqpHeaders<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        match self.0.inner().get(key)? {
+            AMQPValue::LongString(s) => std::str::from_utf8(s.as_bytes()).ok(),
+            AMQPValue::ShortString(s) => Some(s.as_str()),
+            _ => None,
+        }
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.inner().keys().map(|k| k.as_str()).collect()
+    }
 }
 
 /// An integer header, whatever width the sender used.

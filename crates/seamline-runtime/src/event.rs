@@ -1,12 +1,18 @@
-//! CloudEvents 1.0, structured mode, and W3C Trace Context.
+//! CloudEvents 1.0 and its JSON event format: the required attributes, the optional ones, extension attributes
+//! kept as they came, and the data.
 
+use std::collections::BTreeMap;
+
+use opentelemetry::propagation::Extractor;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The AMQP content type of a structured-mode CloudEvent.
+use crate::trace_context::{TRACEPARENT, TRACESTATE, TraceContext};
+
+/// The media type of a structured-mode CloudEvent in the JSON event format.
 pub const CONTENT_TYPE: &str = "application/cloudevents+json";
 
-/// One event as it travels: every CloudEvents attribute this library uses, and the data.
+/// One event as it travels: every CloudEvents 1.0 attribute, the extensions, and the data.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CloudEvent {
     pub specversion: String,
@@ -16,41 +22,55 @@ pub struct CloudEvent {
     /// The message name: `inventory.stock_reserved`.
     #[serde(rename = "type")]
     pub kind: String,
-    pub time: String,
-    pub datacontenttype: String,
-    /// The message and its version: `seam:<contract>#<name>@<version>`.
-    pub dataschema: String,
-    /// W3C `traceparent` of the producing span, as a CloudEvents extension attribute.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pub traceparent: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub datacontenttype: Option<String>,
+    /// Seamline's events name the message and its version here: `seam:<contract>#<name>@<version>`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataschema: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub subject: Option<String>,
+    /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub time: Option<String>,
+    /// Extension attributes, by name, as they came: W3C `traceparent` and `tracestate` (the Distributed Tracing
+    /// extension) and whatever else the producer set.
+    #[serde(flatten)]
+    pub extensions: BTreeMap<String, Value>,
+    /// The data; `null` when the event has none, or when it is binary (then in `data_base64`).
+    #[serde(default, skip_serializing_if = "Value::is_null")]
     pub data: Value,
+    /// Binary data, base64-encoded, as the JSON event format carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_base64: Option<String>,
 }
 
 impl CloudEvent {
-    /// A new event of `message` (`name@version`) from `source`, with a fresh id.
+    /// A new event of `message` (`name@version`) from `source`, with a fresh id (a random UUID).
     pub fn new(source: &str, contract: &str, name: &str, version: u32, data: Value) -> CloudEvent {
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
         CloudEvent {
             specversion: "1.0".into(),
-            id: crate::random_hex(16),
+            id: crate::uuid(),
             source: format!("/{source}"),
             kind: name.to_owned(),
-            time: seamline_model::civil::rfc3339(now),
-            datacontenttype: "application/json".into(),
-            dataschema: format!("seam:{contract}#{name}@{version}"),
-            traceparent: None,
+            datacontenttype: Some("application/json".into()),
+            dataschema: Some(format!("seam:{contract}#{name}@{version}")),
+            subject: None,
+            time: Some(seamline_model::civil::rfc3339(now)),
+            extensions: BTreeMap::new(),
             data,
+            data_base64: None,
         }
     }
 
-    /// The message version `dataschema` names.
+    /// The message version `dataschema` names (`…@<version>`); `None` for an event without one.
     pub fn version(&self) -> Option<u32> {
-        self.dataschema.rsplit_once('@')?.1.parse().ok()
+        self.dataschema.as_deref()?.rsplit_once('@')?.1.parse().ok()
     }
 
-    /// `name@version`.
+    /// `name@version`, or the name alone for an event that names no version.
     pub fn message(&self) -> String {
         match self.version() {
             Some(v) => format!("{}@{v}", self.kind),
@@ -58,84 +78,59 @@ impl CloudEvent {
         }
     }
 
-    /// Reads a structured-mode event, checking the attributes CloudEvents 1.0 requires.
+    /// The `traceparent` extension attribute.
+    pub fn traceparent(&self) -> Option<&str> {
+        self.extensions.get(TRACEPARENT)?.as_str()
+    }
+
+    /// The producer's trace context, from the `traceparent` and `tracestate` extension attributes.
+    pub fn trace(&self) -> Option<TraceContext> {
+        TraceContext::extract(self)
+    }
+
+    /// Sets (or with `None` removes) the `traceparent` and `tracestate` extension attributes.
+    pub fn set_trace(&mut self, trace: Option<&TraceContext>) {
+        self.extensions.remove(TRACEPARENT);
+        self.extensions.remove(TRACESTATE);
+        for (name, value) in trace.map(TraceContext::inject).unwrap_or_default() {
+            self.extensions.insert(name, Value::String(value));
+        }
+    }
+
+    /// Reads an event in the JSON event format (structured mode), checking the attributes CloudEvents 1.0
+    /// requires.
     pub fn from_bytes(bytes: &[u8]) -> Result<CloudEvent, String> {
         let event: CloudEvent = serde_json::from_slice(bytes)
             .map_err(|e| format!("not a structured-mode CloudEvent: {e}"))?;
-        if event.specversion != "1.0" {
-            return Err(format!(
-                "CloudEvents specversion `{}`, not 1.0",
-                event.specversion
-            ));
-        }
-        if event.id.is_empty() || event.source.is_empty() || event.kind.is_empty() {
-            return Err("a CloudEvent needs a non-empty id, source and type".into());
-        }
+        event.check()?;
         Ok(event)
     }
+
+    /// Checks what CloudEvents 1.0 requires of every event, whatever its content mode.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if self.specversion != "1.0" {
+            return Err(format!(
+                "CloudEvents specversion `{}`, not 1.0",
+                self.specversion
+            ));
+        }
+        if self.id.is_empty() || self.source.is_empty() || self.kind.is_empty() {
+            return Err("a CloudEvent needs a non-empty id, source and type".into());
+        }
+        if !self.data.is_null() && self.data_base64.is_some() {
+            return Err("a CloudEvent has `data` or `data_base64`, not both".into());
+        }
+        Ok(())
+    }
 }
 
-/// W3C Trace Context: the `traceparent` of the current operation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct TraceContext {
-    pub trace_id: String,
-    pub span_id: String,
-    pub sampled: bool,
-}
-
-impl TraceContext {
-    /// A new trace (a fresh trace id and span id, sampled).
-    pub fn new_root() -> TraceContext {
-        TraceContext {
-            trace_id: crate::random_hex(16),
-            span_id: crate::random_hex(8),
-            sampled: true,
-        }
+impl Extractor for CloudEvent {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.extensions.get(key)?.as_str()
     }
 
-    /// A child span in the same trace.
-    pub fn child(&self) -> TraceContext {
-        TraceContext {
-            trace_id: self.trace_id.clone(),
-            span_id: crate::random_hex(8),
-            sampled: self.sampled,
-        }
-    }
-
-    /// Parses `00-<32 hex>-<16 hex>-<2 hex>`; `None` for anything else, as the specification asks.
-    pub fn parse(header: &str) -> Option<TraceContext> {
-        let parts: Vec<&str> = header.trim().split('-').collect();
-        let [version, trace, span, flags] = parts[..] else {
-            return None;
-        };
-        let hex = |s: &str, n: usize| {
-            s.len() == n
-                && s.bytes()
-                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-        };
-        if version != "00"
-            || !hex(trace, 32)
-            || !hex(span, 16)
-            || !hex(flags, 2)
-            || trace.bytes().all(|b| b == b'0')
-            || span.bytes().all(|b| b == b'0')
-        {
-            return None;
-        }
-        Some(TraceContext {
-            trace_id: trace.into(),
-            span_id: span.into(),
-            sampled: u8::from_str_radix(flags, 16).is_ok_and(|f| f & 1 == 1),
-        })
-    }
-
-    pub fn header(&self) -> String {
-        format!(
-            "00-{}-{}-{}",
-            self.trace_id,
-            self.span_id,
-            if self.sampled { "01" } else { "00" }
-        )
+    fn keys(&self) -> Vec<&str> {
+        self.extensions.keys().map(String::as_str).collect()
     }
 }
 
@@ -143,51 +138,15 @@ impl TraceContext {
 mod tests {
     use super::*;
 
-    #[test]
-    fn traceparent_round_trips_and_refuses_malformed_headers() {
-        let tc =
-            TraceContext::parse("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01").unwrap();
-        assert_eq!(tc.trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
-        assert!(tc.sampled);
-        assert_eq!(
-            tc.header(),
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-        );
-        let child = tc.child();
-        assert_eq!(child.trace_id, tc.trace_id);
-        assert_ne!(child.span_id, tc.span_id);
-        for bad in [
-            "",
-            "01-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
-            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000000000-01",
-            "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-            "00-4bf92f3577b34da6a3ce929d0e0e473-00f067aa0ba902b7-01",
-        ] {
-            assert_eq!(TraceContext::parse(bad), None, "{bad}");
-        }
-    }
-
     proptest::proptest! {
-        /// Whatever a header or a body holds, reading it never panics; a header that parses prints back as
-        /// itself, and an event that parses reads back from its own serialization.
+        /// Whatever a body holds, reading it never panics, and an event that reads reads back the same from its
+        /// own serialization.
         #[test]
-        fn readers_never_panic_and_round_trip(header in "[0-9a-f-]{0,60}", body in proptest::collection::vec(0u8.., 0..200)) {
-            if let Some(tc) = TraceContext::parse(&header) {
-                proptest::prop_assert_eq!(TraceContext::parse(&tc.header()), Some(tc));
-            }
+        fn reading_never_panics_and_round_trips(body in proptest::collection::vec(0u8.., 0..200)) {
             if let Ok(e) = CloudEvent::from_bytes(&body) {
                 let again = CloudEvent::from_bytes(&serde_json::to_vec(&e).unwrap()).unwrap();
-                proptest::prop_assert_eq!((again.id, again.kind, again.dataschema), (e.id, e.kind, e.dataschema));
+                proptest::prop_assert_eq!(again, e);
             }
-        }
-
-        #[test]
-        fn generated_trace_contexts_always_parse(_n in 0..50u8) {
-            let root = TraceContext::new_root();
-            proptest::prop_assert_eq!(TraceContext::parse(&root.header()), Some(root.clone()));
-            let child = root.child();
-            proptest::prop_assert_eq!(TraceContext::parse(&child.header()), Some(child));
         }
     }
 
@@ -203,6 +162,7 @@ mod tests {
         assert_eq!(e.version(), Some(2));
         assert_eq!(e.message(), "inventory.stock_reserved@2");
         assert_eq!(e.source, "/inventory-service");
+        assert!(uuid::Uuid::parse_str(&e.id).is_ok(), "{}", e.id);
         let bytes = serde_json::to_vec(&e).unwrap();
         assert_eq!(CloudEvent::from_bytes(&bytes).unwrap(), e);
         let json: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -219,5 +179,70 @@ mod tests {
                 .unwrap_err()
                 .contains("0.3")
         );
+    }
+
+    /// CloudEvents 1.0 requires only `specversion`, `id`, `source` and `type`; the spec's own minimal example
+    /// is an event.
+    #[test]
+    fn only_the_required_attributes_are_required_and_extensions_are_kept() {
+        let minimal = br#"{"specversion":"1.0","type":"com.github.pull_request.opened","source":"https://github.com/cloudevents/spec/pull","id":"A234-1234-1234"}"#;
+        let e = CloudEvent::from_bytes(minimal).unwrap();
+        assert_eq!(
+            (&e.time, &e.datacontenttype, &e.dataschema),
+            (&None, &None, &None)
+        );
+        assert_eq!(e.version(), None);
+        assert_eq!(e.message(), "com.github.pull_request.opened");
+        assert_eq!(e.data, Value::Null);
+
+        let with_extensions = br#"{"specversion":"1.0","type":"t","source":"/s","id":"1","subject":"123","comexampleextension1":"value","comexampleothervalue":5,"traceparent":"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01","tracestate":"rojo=00f067aa0ba902b7","data":{"a":1}}"#;
+        let e = CloudEvent::from_bytes(with_extensions).unwrap();
+        assert_eq!(e.subject.as_deref(), Some("123"));
+        assert_eq!(e.extensions["comexampleextension1"], "value");
+        assert_eq!(e.extensions["comexampleothervalue"], 5);
+        let trace = e.trace().unwrap();
+        assert_eq!(trace.tracestate(), Some("rojo=00f067aa0ba902b7"));
+        let written: Value = serde_json::to_value(&e).unwrap();
+        let read: Value = serde_json::from_slice(with_extensions).unwrap();
+        assert_eq!(written, read, "written back with every attribute");
+
+        for (bad, why) in [
+            (
+                r#"{"specversion":"1.0","type":"t","source":"/s"}"#,
+                "missing field `id`",
+            ),
+            (
+                r#"{"specversion":"1.0","type":"t","source":"","id":"1"}"#,
+                "non-empty",
+            ),
+            (
+                r#"{"specversion":"1.0","type":"t","source":"/s","id":"1","data":1,"data_base64":"AQ=="}"#,
+                "not both",
+            ),
+        ] {
+            let e = CloudEvent::from_bytes(bad.as_bytes()).unwrap_err();
+            assert!(e.contains(why), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_trace_is_set_and_replaced_as_extension_attributes() {
+        let mut e = CloudEvent::new("s", "c", "m", 1, Value::Null);
+        let trace = TraceContext::parse_with_state(
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+            Some("rojo=1"),
+        )
+        .unwrap();
+        e.set_trace(Some(&trace));
+        assert_eq!(e.trace(), Some(trace.clone()));
+        assert_eq!(e.traceparent(), Some(trace.header().as_str()));
+        e.set_trace(Some(&TraceContext::new_root()));
+        assert_eq!(
+            e.trace().unwrap().tracestate(),
+            None,
+            "the old state goes with the old trace"
+        );
+        e.set_trace(None);
+        assert!(e.extensions.is_empty());
     }
 }

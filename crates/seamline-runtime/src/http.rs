@@ -12,8 +12,8 @@ use reqwest_middleware::{ClientBuilder, ClientWithMiddleware, Middleware, Next};
 use seamline_model::Manifest;
 use serde::{Deserialize, Serialize};
 
-use crate::event::TraceContext;
 use crate::telemetry::{Telemetry, parent_context, trace_context};
+use crate::trace_context::TraceContext;
 
 /// The content type of RFC 9457 problem details.
 pub const PROBLEM_JSON: &str = "application/problem+json";
@@ -299,7 +299,7 @@ async fn as_problem(response: AxumResponse) -> AxumResponse {
     problem
 }
 
-/// Records each attempt as a `CLIENT` span (HTTP conventions) and sends its `traceparent`.
+/// Records each attempt as a `CLIENT` span (HTTP conventions) and sends its `traceparent` and `tracestate`.
 struct Traced(Telemetry);
 
 #[async_trait::async_trait]
@@ -328,9 +328,13 @@ impl Middleware for Traced {
             .with_kind(SpanKind::Client)
             .with_attributes(attributes)
             .start_with_context(tracer, &parent_context(parent.as_ref()));
-        let header = trace_context(span.span_context()).header();
-        if let Ok(value) = HeaderValue::from_str(&header) {
-            req.headers_mut().insert("traceparent", value);
+        for (name, value) in trace_context(span.span_context()).inject() {
+            if let (Ok(name), Ok(value)) = (
+                http::HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(&value),
+            ) {
+                req.headers_mut().insert(name, value);
+            }
         }
         let result = next.run(req, extensions).await;
         match &result {
@@ -363,7 +367,7 @@ impl Middleware for Traced {
 }
 
 /// A layer for an axum router that records each request as a `SERVER` span, a child of the caller's
-/// `traceparent`, gives handlers its [`TraceContext`] as a request extension (`Extension<TraceContext>`), and
+/// `traceparent` (keeping its `tracestate`), gives handlers its [`TraceContext`] as a request extension (`Extension<TraceContext>`), and
 /// names the span in a `traceresponse` header of the answer.
 pub fn traced(router: axum::Router, telemetry: Telemetry) -> axum::Router {
     router.layer(axum::middleware::from_fn(
@@ -380,11 +384,7 @@ async fn serve_traced(
     next: axum::middleware::Next,
 ) -> AxumResponse {
     let tracer = telemetry.tracer();
-    let parent = req
-        .headers()
-        .get("traceparent")
-        .and_then(|v| v.to_str().ok())
-        .and_then(TraceContext::parse);
+    let parent = TraceContext::extract(&Headers(req.headers()));
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
@@ -425,4 +425,17 @@ async fn serve_traced(
     }
     span.end();
     response
+}
+
+/// HTTP headers as a carrier for the trace context propagator.
+struct Headers<'a>(&'a http::HeaderMap);
+
+impl opentelemetry::propagation::Extractor for Headers<'_> {
+    fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key)?.to_str().ok()
+    }
+
+    fn keys(&self) -> Vec<&str> {
+        self.0.keys().map(http::HeaderName::as_str).collect()
+    }
 }

@@ -1,7 +1,11 @@
 //! The conventions of `seam.toml` as a library for Rust services.
 //!
-//! - [`event`]: CloudEvents 1.0 in structured mode (the whole event is the AMQP body, `application/cloudevents+json`),
-//!   with `dataschema` naming the message and its version and W3C `traceparent` carried as an extension.
+//! - [`event`]: CloudEvents 1.0, read in structured mode (the whole event is the AMQP body,
+//!   `application/cloudevents+json`) or binary mode (attributes in `cloudEvents:`/`cloudEvents_` headers), with
+//!   every optional and extension attribute kept; Seamline's own events name the message and its version in
+//!   `dataschema`.
+//! - [`trace_context`]: W3C `traceparent` and `tracestate`, through OpenTelemetry's propagator, carried as
+//!   CloudEvents extension attributes, AMQP headers and HTTP headers.
 //! - [`schemas`]: the payload schemas of a contract, to validate before sending and on receipt.
 //! - [`publisher`]: durable exchanges, persistent messages, publisher confirms, validation, dual-publish.
 //! - [`consumer`]: manual acks, bounded prefetch, retries with exponential backoff and jitter through delay queues
@@ -12,6 +16,7 @@
 //!   RFC 9457 problem details into one error type, and an axum layer that answers every error as one.
 
 mod backoff;
+mod binding;
 pub mod consumer;
 pub mod event;
 pub mod http;
@@ -19,15 +24,17 @@ pub mod publisher;
 pub mod schemas;
 pub mod telemetry;
 mod topology;
+pub mod trace_context;
 
 pub use consumer::{
     ConsumeError, Consumer, ConsumerConfig, Delivered, Outcome, Stopped, Upcasters, run_supervised,
 };
-pub use event::{CloudEvent, TraceContext};
+pub use event::CloudEvent;
 pub use publisher::{PublishError, Publisher};
 pub use schemas::Schemas;
 pub use telemetry::Telemetry;
 pub use topology::{attempt_header, dead_letter_queue, reason_header, retry_queue};
+pub use trace_context::TraceContext;
 
 /// Connects to RabbitMQ (`amqp://user:password@host:port/vhost`). Must run inside a tokio runtime.
 pub async fn connect(url: &str, name: &str) -> Result<lapin::Connection, lapin::Error> {
@@ -54,27 +61,11 @@ pub fn read_manifest(dir: &std::path::Path) -> Result<seamline_model::Manifest, 
     }
 }
 
-/// A random (version 4) UUID, for the ids contracts declare as `format: uuid`.
+/// A random (version 4) UUID, for event ids and the ids contracts declare as `format: uuid`. Panics when the
+/// operating system's random source fails: an id that is not random would be taken for a duplicate and its
+/// event acknowledged unhandled.
 pub fn uuid() -> String {
-    let hex = random_hex(16);
-    // Version 4 in the 13th digit, the RFC 4122 variant (8, 9, a or b) in the 17th.
-    let variant = ["8", "9", "a", "b"][usize::from(hex.as_bytes()[16] % 4)];
-    format!(
-        "{}-{}-4{}-{variant}{}-{}",
-        &hex[..8],
-        &hex[8..12],
-        &hex[13..16],
-        &hex[17..20],
-        &hex[20..32]
-    )
-}
-
-/// A random lowercase hex identifier of `bytes` bytes.
-pub(crate) fn random_hex(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    // The OS random source failing leaves zeros; identifiers then still differ by the counter callers add.
-    let _ = getrandom::fill(&mut buf);
-    buf.iter().map(|b| format!("{b:02x}")).collect()
+    uuid::Uuid::new_v4().to_string()
 }
 
 #[cfg(test)]

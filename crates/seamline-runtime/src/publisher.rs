@@ -8,9 +8,10 @@ use lapin::types::{AMQPValue, FieldTable};
 use lapin::{BasicProperties, Channel, Confirmation, Connection};
 use serde_json::Value;
 
-use crate::event::{CONTENT_TYPE, CloudEvent, TraceContext};
+use crate::event::{CONTENT_TYPE, CloudEvent};
 use crate::schemas::Schemas;
 use crate::topology::declare_exchange;
+use crate::trace_context::TraceContext;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublishError {
@@ -168,7 +169,8 @@ impl Publisher {
         result.map(|()| event)
     }
 
-    /// Starts the producer span of `event` (a child of `trace`) and makes it the event's `traceparent`.
+    /// Starts the producer span of `event` (a child of `trace`) and makes it the event's `traceparent` (with
+    /// `trace`'s `tracestate`).
     fn producer_span(
         &self,
         event: &mut CloudEvent,
@@ -188,7 +190,7 @@ impl Publisher {
                 event,
             ))
             .start_with_context(t.tracer(), &crate::telemetry::parent_context(trace));
-        event.traceparent = Some(crate::telemetry::trace_context(span.span_context()).header());
+        event.set_trace(Some(&crate::telemetry::trace_context(span.span_context())));
         Some(span)
     }
 
@@ -224,7 +226,7 @@ impl Publisher {
         trace: Option<&TraceContext>,
     ) -> CloudEvent {
         let mut event = CloudEvent::new(&self.source, &self.contract, name, version, data);
-        event.traceparent = trace.map(TraceContext::header);
+        event.set_trace(trace);
         event
     }
 
@@ -281,12 +283,10 @@ impl Publisher {
             message: event.message(),
             errors: vec![e.to_string()],
         })?;
+        // The trace context also as AMQP headers, for brokers' plugins and consumers that do not read the event.
         let mut headers = FieldTable::default();
-        if let Some(tp) = &event.traceparent {
-            headers.insert(
-                "traceparent".into(),
-                AMQPValue::LongString(tp.as_str().into()),
-            );
+        for (name, value) in event.trace().map(|t| t.inject()).unwrap_or_default() {
+            headers.insert(name.into(), AMQPValue::LongString(value.into()));
         }
         let seconds = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

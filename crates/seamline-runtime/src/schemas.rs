@@ -2,10 +2,13 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
+use jsonschema::Draft;
 use seamline_model::{DocId, Workspace, WorkspaceOptions, messages};
-use seamline_syntax::{Limits, Node};
+use seamline_syntax::Limits;
 use serde_json::Value;
+use url::Url;
 
 /// The validators of every message a contract declares, by `name@version` (or `name` when unversioned).
 pub struct Schemas {
@@ -20,12 +23,11 @@ impl std::fmt::Debug for Schemas {
     }
 }
 
-/// How deep `$ref`s are followed when a payload schema is made self-contained; deeper (or circular) ones
-/// accept anything.
-const MAX_REF_DEPTH: usize = 32;
-
 impl Schemas {
-    /// Reads the contract at `path` (and the files its `$ref`s reach).
+    /// Reads the contract at `path` (and the files its `$ref`s reach). Each payload schema is compiled as
+    /// JSON Schema 2020-12 by the `jsonschema` crate, which resolves its `$ref`s itself against the files read
+    /// (a keyword beside a `$ref` applies too, and references nest as deep as they go); a `$ref` to anything
+    /// else, such as a remote schema, is an error.
     pub fn from_contract(path: &Path) -> Result<Schemas, String> {
         let root = path.parent().unwrap_or(Path::new(".")).to_owned();
         let mut ws = Workspace::new(WorkspaceOptions {
@@ -42,15 +44,19 @@ impl Schemas {
         if let Some(p) = d.problems.first() {
             return Err(format!("{}: {}", path.display(), p.message));
         }
+        let files = Files::of(&ws);
         let mut validators = HashMap::new();
         for m in messages(&ws, doc) {
             let Some((pdoc, pointer, _)) = &m.payload else {
                 continue;
             };
-            let schema = inline(&ws, *pdoc, pointer, 0);
+            let mut at = files.uri(&ws, *pdoc)?;
+            at.set_fragment(Some(pointer));
             let validator = jsonschema::options()
+                .with_draft(Draft::Draft202012)
+                .with_retriever(files.clone())
                 .should_validate_formats(true)
-                .build(&schema)
+                .build(&serde_json::json!({ "$ref": at.as_str() }))
                 .map_err(|e| format!("the payload schema of {} is not valid: {e}", m.id()))?;
             validators.insert(m.id(), validator);
         }
@@ -94,37 +100,42 @@ impl Schemas {
     }
 }
 
-/// The schema at `pointer` as JSON, with every `$ref` replaced by what it points at.
-fn inline(ws: &Workspace, doc: DocId, pointer: &str, depth: usize) -> Value {
-    if depth > MAX_REF_DEPTH {
-        return Value::Bool(true);
-    }
-    let Some((doc, pointer, node)) = ws.deref(doc, pointer) else {
-        return Value::Bool(true);
-    };
-    expand(ws, doc, &pointer, node, depth)
+/// The files of a contract as JSON, by `file:` URI: all a payload schema's `$ref`s may reach.
+#[derive(Debug, Clone)]
+struct Files {
+    by_uri: Arc<HashMap<String, Value>>,
 }
 
-fn expand(ws: &Workspace, doc: DocId, pointer: &str, node: &Node, depth: usize) -> Value {
-    if node.get("$ref").is_some() {
-        return inline(ws, doc, pointer, depth + 1);
-    }
-    if let Some(items) = node.as_array() {
-        return Value::Array(
-            items
-                .iter()
-                .enumerate()
-                .map(|(i, item)| expand(ws, doc, &format!("{pointer}/{i}"), item, depth))
-                .collect(),
-        );
-    }
-    if node.as_object().is_some() {
-        let mut out = serde_json::Map::new();
-        for m in node.entries() {
-            let child = seamline_syntax::join_pointer(pointer, &m.key);
-            out.insert(m.key.to_string(), expand(ws, doc, &child, &m.value, depth));
+impl Files {
+    fn of(ws: &Workspace) -> Files {
+        let by_uri = ws
+            .docs()
+            .filter_map(|(_, d)| {
+                let uri = Url::from_file_path(&d.path).ok()?;
+                Some((uri.to_string(), d.root.as_ref()?.to_json()))
+            })
+            .collect();
+        Files {
+            by_uri: Arc::new(by_uri),
         }
-        return Value::Object(out);
     }
-    node.to_json()
+
+    fn uri(&self, ws: &Workspace, doc: DocId) -> Result<Url, String> {
+        let path = &ws.doc(doc).path;
+        Url::from_file_path(path).map_err(|()| format!("{} is not a file path", path.display()))
+    }
+}
+
+impl jsonschema::Retrieve for Files {
+    fn retrieve(
+        &self,
+        uri: &jsonschema::Uri<String>,
+    ) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
+        let mut wanted = Url::parse(uri.as_str())?;
+        wanted.set_fragment(None);
+        self.by_uri.get(wanted.as_str()).cloned().ok_or_else(|| {
+            format!("`{uri}` is not a file of the contract (remote and missing files are not read)")
+                .into()
+        })
+    }
 }

@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use opentelemetry::trace::{
-    Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, TraceFlags, TraceId,
-    TraceState, Tracer as _, TracerProvider as _,
+    Span as _, SpanContext, SpanId, SpanKind, Status, TraceContextExt, Tracer as _,
+    TracerProvider as _,
 };
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::Resource;
@@ -18,7 +18,7 @@ use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
 use serde_json::{Value as Json, json};
 
-use crate::event::TraceContext;
+use crate::trace_context::TraceContext;
 
 /// The attribute holding a message's schema version (there is no standard one yet); `seam trace` reads it.
 pub const SCHEMA_VERSION: &str = "messaging.message.schema_version";
@@ -148,38 +148,18 @@ impl Awaiting {
     }
 }
 
-/// The OpenTelemetry context of a W3C trace context, as a remote parent.
+/// The OpenTelemetry context of a W3C trace context, as a remote parent (with its `tracestate`, which the
+/// child spans carry on).
 pub(crate) fn parent_context(trace: Option<&TraceContext>) -> Context {
-    let Some(tc) = trace else {
-        return Context::new();
-    };
-    let (Ok(trace_id), Ok(span_id)) = (
-        TraceId::from_hex(&tc.trace_id),
-        SpanId::from_hex(&tc.span_id),
-    ) else {
-        return Context::new();
-    };
-    let flags = if tc.sampled {
-        TraceFlags::SAMPLED
-    } else {
-        TraceFlags::default()
-    };
-    Context::new().with_remote_span_context(SpanContext::new(
-        trace_id,
-        span_id,
-        flags,
-        true,
-        TraceState::default(),
-    ))
+    match trace.map(TraceContext::span_context) {
+        Some(span) if span.is_valid() => Context::new().with_remote_span_context(span),
+        _ => Context::new(),
+    }
 }
 
 /// The W3C trace context of a span.
 pub(crate) fn trace_context(span: &SpanContext) -> TraceContext {
-    TraceContext {
-        trace_id: span.trace_id().to_string(),
-        span_id: span.span_id().to_string(),
-        sampled: span.is_sampled(),
-    }
+    TraceContext::of(span)
 }
 
 /// Writes each batch of spans as one OTLP/JSON line.

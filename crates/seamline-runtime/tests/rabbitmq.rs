@@ -120,8 +120,8 @@ async fn a_confirmed_event_arrives_with_its_trace_and_version() {
         Some(trace.trace_id.as_str())
     );
     assert_eq!(
-        got.event.dataschema,
-        "seam:inventory-events#inventory.stock_reserved@1"
+        got.event.dataschema.as_deref(),
+        Some("seam:inventory-events#inventory.stock_reserved@1")
     );
     rig.cleanup().await;
 }

@@ -121,7 +121,7 @@ async fn producer_and_consumer_spans_join_the_callers_trace() {
     assert_eq!(otlp["parentSpanId"], root.span_id.as_str());
     assert_eq!(otlp["kind"], 4);
     assert_eq!(
-        event.traceparent.as_deref(),
+        event.traceparent(),
         Some(
             format!(
                 "00-{}-{}-01",
