@@ -1,8 +1,9 @@
 //! The registry's HTTP API (v1), as an axum `Router` over a `Store`. Errors are RFC 9457 problem details. Wire
 //! types are their own structs: the storage rows may change, these may not without a new version.
 
-use axum::extract::rejection::PathRejection;
-use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -15,11 +16,13 @@ use crate::tokens::Grant;
 /// Requests larger than this are refused (413): a service's contracts are text, a few MB at most.
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
-/// How the server treats reads.
+/// How the server treats reads, and its limits.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Settings {
     /// Reads need a token too (any valid one). Writes always need one.
     pub private_reads: bool,
+    /// How long and how much a client may take.
+    pub limits: crate::Limits,
 }
 
 #[derive(Clone)]
@@ -32,7 +35,7 @@ pub(crate) struct App {
 pub const OPENAPI: &str = include_str!("openapi.json");
 
 pub fn router(store: Store, settings: Settings) -> Router {
-    Router::new()
+    let routes = Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
@@ -73,13 +76,16 @@ pub fn router(store: Store, settings: Settings) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn(log_request))
-        .with_state(App { store, settings })
+        .with_state(App { store, settings });
+    crate::guard::apply(routes, settings.limits)
 }
 
 /// One log event per request: method, path (never the query, which may name things; never headers, which carry
 /// tokens), status and duration.
-async fn log_request(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+pub(crate) async fn log_request(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     let started = std::time::Instant::now();
@@ -103,9 +109,46 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    pub(crate) fn new(status: StatusCode, title: &'static str, detail: String) -> ApiError {
+        ApiError {
+            status,
+            title,
+            detail,
+        }
+    }
+
     /// The status and the detail, for the web UI's error page.
     pub(crate) fn parts(self) -> (StatusCode, String) {
         (self.status, self.detail)
+    }
+
+    /// 503: the registry cannot answer now (its database, its connections, its time); it says when to retry.
+    pub(crate) fn unavailable(title: &'static str, detail: String) -> ApiError {
+        ApiError {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            title,
+            detail,
+        }
+    }
+
+    /// A fault of the server: the cause goes to the log, not to the client.
+    pub(crate) fn internal() -> ApiError {
+        ApiError {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            title: "Internal error",
+            detail: "the registry could not complete the request; see its log".into(),
+        }
+    }
+
+    /// The problem as JSON text.
+    pub(crate) fn body(&self) -> String {
+        serde_json::json!({
+            "type": "about:blank",
+            "title": self.title,
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        })
+        .to_string()
     }
 
     fn bad_request(detail: String) -> ApiError {
@@ -190,17 +233,108 @@ async fn may_write(
     }
 }
 
+/// Permission to publish the service version named in the path. As an extractor before the body's, it refuses
+/// (400, 401, 403) before a byte of the body is read.
+struct MayPublish {
+    service: String,
+    version: String,
+}
+
+impl FromRequestParts<App> for MayPublish {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MayPublish, ApiError> {
+        let Path((service, version)) = Path::<(String, String)>::from_request_parts(parts, app)
+            .await
+            .map_err(|e| rejected(e.status(), e.body_text()))?;
+        check_name("service name", &service)?;
+        check_name("version", &version)?;
+        may_write(
+            app,
+            &parts.headers,
+            |g| g.may_publish(&service),
+            format!("publish:{service}"),
+        )
+        .await?;
+        Ok(MayPublish { service, version })
+    }
+}
+
+/// Permission to record a deployment of the service named in the path to its environment; refused before the
+/// body is read, as `MayPublish`.
+struct MayDeploy {
+    environment: String,
+    service: String,
+}
+
+impl FromRequestParts<App> for MayDeploy {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MayDeploy, ApiError> {
+        let Path((environment, service)) = Path::<(String, String)>::from_request_parts(parts, app)
+            .await
+            .map_err(|e| rejected(e.status(), e.body_text()))?;
+        check_name("environment", &environment)?;
+        check_name("service name", &service)?;
+        may_write(
+            app,
+            &parts.headers,
+            |g| g.may_deploy(&environment),
+            format!("deploy:{environment}"),
+        )
+        .await?;
+        Ok(MayDeploy {
+            environment,
+            service,
+        })
+    }
+}
+
 /// A body or query that axum could not take: its status (400, 413, 415, 422) with the reason.
 fn rejected(status: StatusCode, detail: String) -> ApiError {
     let title = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "Request too large",
         StatusCode::UNPROCESSABLE_ENTITY => "Invalid request body",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "Unsupported media type",
         _ => "Bad request",
     };
     ApiError {
         status,
         title,
         detail,
+    }
+}
+
+/// A body that could not be taken; one that did not arrive before its deadline is 408.
+fn body_rejected(err: JsonRejection, app: &App) -> ApiError {
+    if crate::guard::timed_out(&err) {
+        return ApiError {
+            status: StatusCode::REQUEST_TIMEOUT,
+            title: "Request timeout",
+            detail: format!(
+                "the request body did not arrive within {} s",
+                app.settings.limits.body_timeout.as_secs_f64()
+            ),
+        };
+    }
+    rejected(err.status(), err.body_text())
+}
+
+/// Whether a database error means the database cannot be reached or cannot answer now (it is down, restarting,
+/// refusing connections, or a statement ran past its time limit), rather than a fault of the registry.
+fn unavailable(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(db) => {
+            let code = db.code().unwrap_or_default();
+            // PostgreSQL: connection exceptions (08…), operator intervention (57…: shut down, cancelled by
+            // statement_timeout), insufficient resources (53…). SQLite: busy (5), locked (6), cannot open (14).
+            ["08", "57", "53"]
+                .iter()
+                .any(|class| code.starts_with(class))
+                || matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6 | 14))
+        }
+        _ => false,
     }
 }
 
@@ -222,13 +356,16 @@ impl From<StoreError> for ApiError {
                 title: "Unknown version",
                 detail: err.to_string(),
             },
+            StoreError::Database(ref db) if unavailable(db) => {
+                tracing::warn!(error = %err, "database unavailable");
+                ApiError::unavailable(
+                    "Database unavailable",
+                    "the registry's database does not answer now; try again shortly".into(),
+                )
+            }
             other => {
                 tracing::error!(error = %other, "request failed");
-                ApiError {
-                    status: StatusCode::INTERNAL_SERVER_ERROR,
-                    title: "Internal error",
-                    detail: "the registry could not complete the request; see its log".into(),
-                }
+                ApiError::internal()
             }
         }
     }
@@ -236,16 +373,10 @@ impl From<StoreError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({
-            "type": "about:blank",
-            "title": self.title,
-            "status": self.status.as_u16(),
-            "detail": self.detail,
-        });
         let mut response = (
             self.status,
             [(header::CONTENT_TYPE, "application/problem+json")],
-            body.to_string(),
+            self.body(),
         )
             .into_response();
         if self.status == StatusCode::UNAUTHORIZED {
@@ -253,6 +384,11 @@ impl IntoResponse for ApiError {
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),
             );
+        }
+        if self.status == StatusCode::SERVICE_UNAVAILABLE {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from_static("1"));
         }
         response
     }
@@ -281,16 +417,12 @@ fn check_path(path: &str) -> Result<(), ApiError> {
     }
 }
 
+/// Ready when the database answers a trivial query.
 async fn ready(State(app): State<App>) -> Result<&'static str, ApiError> {
-    app.store
-        .services()
-        .await
-        .map(|_| "ready")
-        .map_err(|_| ApiError {
-            status: StatusCode::SERVICE_UNAVAILABLE,
-            title: "Not ready",
-            detail: "the database does not answer".into(),
-        })
+    app.store.ping().await.map(|()| "ready").map_err(|err| {
+        tracing::warn!(error = %err, "not ready");
+        ApiError::unavailable("Not ready", "the database does not answer".into())
+    })
 }
 
 #[derive(Serialize)]
@@ -473,21 +605,10 @@ struct PublishOut {
 
 async fn publish(
     State(app): State<App>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Json<PublishIn>, axum::extract::rejection::JsonRejection>,
+    MayPublish { service, version }: MayPublish,
+    body: Result<Json<PublishIn>, JsonRejection>,
 ) -> Result<(StatusCode, Json<PublishOut>), ApiError> {
-    let Path((service, version)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
-    check_name("service name", &service)?;
-    check_name("version", &version)?;
-    may_write(
-        &app,
-        &headers,
-        |g| g.may_publish(&service),
-        format!("publish:{service}"),
-    )
-    .await?;
-    let Json(body) = body.map_err(|e| rejected(e.status(), e.body_text()))?;
+    let Json(body) = body.map_err(|e| body_rejected(e, &app))?;
     let mut paths = std::collections::HashSet::new();
     for contract in &body.contracts {
         check_path(&contract.path)?;
@@ -572,21 +693,13 @@ struct DeployIn {
 
 async fn deploy(
     State(app): State<App>,
-    headers: HeaderMap,
-    path: Result<Path<(String, String)>, PathRejection>,
-    body: Result<Json<DeployIn>, axum::extract::rejection::JsonRejection>,
+    MayDeploy {
+        environment,
+        service,
+    }: MayDeploy,
+    body: Result<Json<DeployIn>, JsonRejection>,
 ) -> Result<StatusCode, ApiError> {
-    let Path((environment, service)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
-    check_name("environment", &environment)?;
-    check_name("service name", &service)?;
-    may_write(
-        &app,
-        &headers,
-        |g| g.may_deploy(&environment),
-        format!("deploy:{environment}"),
-    )
-    .await?;
-    let Json(body) = body.map_err(|e| rejected(e.status(), e.body_text()))?;
+    let Json(body) = body.map_err(|e| body_rejected(e, &app))?;
     check_name("version", &body.version)?;
     app.store
         .record_deployment(&environment, &service, &body.version)

@@ -5,11 +5,14 @@
 pub mod api;
 mod compat;
 mod graph;
+mod guard;
+mod server;
 mod store;
 mod tokens;
 mod ui;
 
 pub use api::Settings;
+pub use server::{Limits, serve};
 pub use compat::{ContractChanges, Decision, Matrix, PairVerdict};
 pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 
@@ -17,18 +20,6 @@ pub use store::{
     Deployment, Edge, EnvironmentSummary, Publication, PublishOutcome, ServiceSummary, Store,
     StoreError, StoredVersion, VersionSummary, content_hash,
 };
-
-/// Serves the registry on `listener` until `shutdown` completes, then finishes the requests in flight.
-pub async fn serve(
-    store: Store,
-    settings: Settings,
-    listener: tokio::net::TcpListener,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    axum::serve(listener, api::router(store, settings))
-        .with_graceful_shutdown(shutdown)
-        .await
-}
 
 /// Service, version and environment names go into URLs and storage keys: 1 to 128 of a safe alphabet, not
 /// starting with `.`, so no name can traverse a path.

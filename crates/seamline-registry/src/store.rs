@@ -199,6 +199,12 @@ impl VersionCache {
     }
 }
 
+/// How long a request waits for a database connection before it is answered 503.
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// PostgreSQL cancels a statement that runs longer, so an abandoned or runaway query does not hold the database.
+const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '10s'";
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
@@ -221,6 +227,16 @@ impl Store {
         let connections = if url.starts_with("sqlite:") { 4 } else { 16 };
         let pool = AnyPoolOptions::new()
             .max_connections(connections)
+            // A database that is down or saturated answers 503 within this, rather than after sqlx's 30 s.
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    if conn.backend_name() == "PostgreSQL" {
+                        sqlx::Executor::execute(&mut *conn, STATEMENT_TIMEOUT).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url)
             .await?;
         let sqlite = url.starts_with("sqlite:");
@@ -585,6 +601,12 @@ impl Store {
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect()
+    }
+
+    /// A trivial query, for readiness: the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
     }
 
     pub async fn close(&self) {

@@ -23,6 +23,56 @@ pub(crate) fn routes() -> Router<App> {
         .route("/graph.svg", get(graph_svg))
         .route("/environments", get(environments))
         .route("/matrix", get(matrix))
+        .route_layer(axum::middleware::from_fn(checked))
+}
+
+/// Every page: names in the path and the query are checked as the API checks them (a NUL in a name never
+/// reaches the database), and a request axum could not take (a path that is not UTF-8, a malformed query)
+/// answers an HTML page rather than axum's plain text.
+async fn checked(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    use axum::extract::{FromRequestParts as _, RawPathParams};
+    let (mut parts, body) = request.into_parts();
+    let names = match RawPathParams::from_request_parts(&mut parts, &()).await {
+        Ok(params) => params
+            .iter()
+            .map(|(key, value)| (key.to_owned(), value.to_owned()))
+            .collect::<Vec<_>>(),
+        Err(rejection) => {
+            return PageError(rejection.status(), rejection.body_text()).into_response();
+        }
+    };
+    let query = match Query::<Vec<(String, String)>>::try_from_uri(&parts.uri) {
+        Ok(Query(query)) => query,
+        Err(rejection) => {
+            return PageError(rejection.status(), rejection.body_text()).into_response();
+        }
+    };
+    for (key, value) in names.iter().chain(&query) {
+        let what = match key.as_str() {
+            "service" => "service name",
+            "version" | "from" | "to" | "before" => "version",
+            _ => continue,
+        };
+        if let Err(detail) = crate::check_name(what, value) {
+            return PageError(StatusCode::BAD_REQUEST, detail).into_response();
+        }
+    }
+    let response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let plain = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(response.status().is_client_error() && plain) {
+        return response;
+    }
+    // An extractor's rejection: its text, on a page.
+    let status = response.status();
+    let text = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    PageError(status, String::from_utf8_lossy(&text).into_owned()).into_response()
 }
 
 /// A page that could not be shown: the status and why, as HTML.
@@ -45,7 +95,14 @@ impl IntoResponse for PageError {
     fn into_response(self) -> Response {
         let title = self.0.canonical_reason().unwrap_or("Error");
         let body = page(title, html! { p class="error" { (self.1) } });
-        (self.0, body).into_response()
+        let mut response = (self.0, body).into_response();
+        if self.0 == StatusCode::UNAUTHORIZED {
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        response
     }
 }
 

@@ -283,6 +283,7 @@ async fn tokens_are_scoped() {
     // Public reads need nothing; private reads need a valid token of any scope.
     let private = Settings {
         private_reads: true,
+        ..Default::default()
     };
     assert_eq!(
         send(&store, public, "GET", "/api/v1/services", None, None)

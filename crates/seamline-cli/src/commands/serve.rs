@@ -54,6 +54,7 @@ pub(crate) fn run(args: &ServeArgs) -> anyhow::Result<Status> {
         }
         let settings = seamline_registry::Settings {
             private_reads: args.private_reads,
+            limits: seamline_registry::Limits::default(),
         };
         seamline_registry::serve(store, settings, listener, shutdown()).await?;
         tracing::info!("seam serve: stopped");

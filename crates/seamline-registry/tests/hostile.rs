@@ -1,0 +1,747 @@
+//! The registry under hostile use, on loopback sockets and through the router: slow and half-sent headers, slow,
+//! stalled and oversized bodies, writes without a token, more connections than allowed, a shutdown with a stalled
+//! client, hostile names in the web UI, and the database stopped and started again. Every client here is bounded
+//! in count, and every wait in time (`BOUND`), so a regression fails the test instead of hanging it.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use http_body_util::BodyExt;
+use seamline_registry::api::router;
+use seamline_registry::{Limits, Scope, Settings, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tower::ServiceExt;
+
+/// The longest any step may take before the test fails: far above every limit configured here, far below the
+/// "forever" each defect meant.
+const BOUND: Duration = Duration::from_secs(15);
+
+/// Short limits, so the tests run in seconds.
+fn limits() -> Limits {
+    Limits {
+        header_timeout: Duration::from_millis(400),
+        body_timeout: Duration::from_millis(600),
+        request_timeout: Duration::from_secs(5),
+        max_connections: 64,
+        shutdown_grace: Duration::from_millis(500),
+    }
+}
+
+async fn sqlite() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    (dir, store)
+}
+
+/// A server on a loopback port; dropping the sender shuts it down.
+struct Server {
+    addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+async fn start(store: &Store, limits: Limits) -> Server {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let settings = Settings {
+        limits,
+        ..Default::default()
+    };
+    let task = tokio::spawn(seamline_registry::serve(
+        store.clone(),
+        settings,
+        listener,
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    Server {
+        addr,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Server {
+    /// Shuts the server down; `Err` when it has not returned within `BOUND`.
+    async fn shut_down(mut self) -> Result<Duration, &'static str> {
+        let started = Instant::now();
+        drop(self.stop.take());
+        match tokio::time::timeout(BOUND, &mut self.task).await {
+            Ok(returned) => {
+                returned.unwrap().unwrap();
+                Ok(started.elapsed())
+            }
+            Err(_) => {
+                self.task.abort();
+                Err("serve did not return after shutdown")
+            }
+        }
+    }
+}
+
+/// One answer read off a socket.
+#[derive(Debug)]
+struct Raw {
+    status: u16,
+    head: String,
+    body: String,
+}
+
+impl Raw {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.head.lines().find_map(|line| {
+            let (n, v) = line.split_once(':')?;
+            n.eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+    }
+
+    fn problem(&self) -> serde_json::Value {
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "{self:?}"
+        );
+        serde_json::from_str(&self.body).unwrap()
+    }
+}
+
+/// Reads one answer (head, then a body of its `content-length`), or `None` when the connection closes first or
+/// nothing comes within `BOUND`.
+async fn read_answer(stream: &mut TcpStream) -> Option<Raw> {
+    tokio::time::timeout(BOUND, async {
+        let mut bytes = Vec::new();
+        let mut chunk = [0u8; 8192];
+        let end = loop {
+            if let Some(end) = bytes.windows(4).position(|w| w == b"\r\n\r\n") {
+                break end;
+            }
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            bytes.extend_from_slice(&chunk[..n]);
+        };
+        let head = String::from_utf8_lossy(&bytes[..end]).into_owned();
+        let status = head.split(' ').nth(1)?.parse().ok()?;
+        let mut raw = Raw {
+            status,
+            head,
+            body: String::new(),
+        };
+        let length: usize = raw
+            .header("content-length")
+            .map_or(0, |v| v.parse().unwrap());
+        let mut body = bytes[end + 4..].to_vec();
+        while body.len() < length {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                break;
+            }
+            body.extend_from_slice(&chunk[..n]);
+        }
+        raw.body = String::from_utf8_lossy(&body).into_owned();
+        Some(raw)
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
+/// Sends `request` as is and reads the answer.
+async fn raw(addr: SocketAddr, request: &[u8]) -> Option<Raw> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    read_answer(&mut stream).await
+}
+
+/// Whether the server closes `stream` (end of file or reset) within `BOUND`.
+async fn closed_by_server(stream: &mut TcpStream) -> bool {
+    let mut sink = [0u8; 1024];
+    tokio::time::timeout(BOUND, async {
+        loop {
+            match stream.read(&mut sink).await {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => {}
+            }
+        }
+    })
+    .await
+    .unwrap_or(false)
+}
+
+fn manifest(service: &str) -> String {
+    format!("[service]\nname = \"{service}\"\n")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn half_sent_headers_are_cut_off_and_others_are_served() {
+    let (_dir, store) = sqlite().await;
+    let server = start(&store, limits()).await;
+    // Fifty clients that never finish their headers, and one idle kept-alive connection.
+    let mut slow = Vec::new();
+    for _ in 0..50 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: registry\r\nx-slow: ")
+            .await
+            .unwrap();
+        slow.push(stream);
+    }
+    let mut idle = TcpStream::connect(server.addr).await.unwrap();
+    idle.write_all(b"GET /healthz HTTP/1.1\r\nhost: registry\r\n\r\n")
+        .await
+        .unwrap();
+    assert_eq!(read_answer(&mut idle).await.unwrap().status, 200);
+    // Meanwhile a well-behaved client is answered.
+    let ok = raw(
+        server.addr,
+        b"GET /healthz HTTP/1.1\r\nhost: registry\r\nconnection: close\r\n\r\n",
+    )
+    .await
+    .unwrap();
+    assert_eq!((ok.status, ok.body.as_str()), (200, "ok"));
+    for stream in slow.iter_mut().chain([&mut idle]) {
+        assert!(
+            closed_by_server(stream).await,
+            "a connection without a complete request stayed open"
+        );
+    }
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_declared_body_over_the_limit_is_refused_at_once() {
+    let (_dir, store) = sqlite().await;
+    let admin = store.create_token("admin", &[Scope::Admin]).await.unwrap();
+    let server = start(&store, limits()).await;
+    // 1 TB declared, nothing sent: 413 without waiting for a byte, with or without a token.
+    for auth in [
+        String::new(),
+        format!("authorization: Bearer {}\r\n", admin.secret),
+    ] {
+        let request = format!(
+            "PUT /api/v1/services/svc/versions/1.0.0 HTTP/1.1\r\nhost: registry\r\n{auth}\
+             content-type: application/json\r\ncontent-length: 1099511627776\r\n\r\n"
+        );
+        let answer = raw(server.addr, request.as_bytes())
+            .await
+            .expect("an answer");
+        assert_eq!(answer.status, 413, "{answer:?}");
+        assert_eq!(answer.problem()["title"], "Request too large");
+    }
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn writes_are_authorized_before_their_body_is_read() {
+    let (_dir, store) = sqlite().await;
+    let deployer = store
+        .create_token("deployer", &[Scope::Deploy("staging".into())])
+        .await
+        .unwrap();
+    let server = start(&store, limits()).await;
+    // Headers declaring a 1 MB body, and no body: the refusal cannot wait for it.
+    let cases = [
+        ("PUT /api/v1/services/svc/versions/1.0.0", None, 401),
+        (
+            "PUT /api/v1/services/svc/versions/1.0.0",
+            Some(deployer.secret.as_str()),
+            403,
+        ),
+        (
+            "PUT /api/v1/services/svc/versions/1.0.0",
+            Some("seam_not-a-token"),
+            401,
+        ),
+        (
+            "PUT /api/v1/environments/production/deployments/svc",
+            Some(deployer.secret.as_str()),
+            403,
+        ),
+        (
+            "PUT /api/v1/environments/production/deployments/svc",
+            None,
+            401,
+        ),
+    ];
+    for (line, token, status) in cases {
+        let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+        let request = format!(
+            "{line} HTTP/1.1\r\nhost: registry\r\n{auth}content-type: application/json\r\n\
+             content-length: 1000000\r\n\r\n"
+        );
+        let answer = raw(server.addr, request.as_bytes())
+            .await
+            .unwrap_or_else(|| panic!("{line} with {token:?}: no answer before its body"));
+        assert_eq!(answer.status, status, "{line}: {answer:?}");
+        assert_eq!(answer.problem()["status"], status);
+    }
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stalled_and_trickling_bodies_time_out_with_408() {
+    let (_dir, store) = sqlite().await;
+    let admin = store.create_token("admin", &[Scope::Admin]).await.unwrap();
+    let server = start(&store, limits()).await;
+    let body = serde_json::json!({ "manifest": manifest("svc") }).to_string();
+    let head = format!(
+        "PUT /api/v1/services/svc/versions/1.0.0 HTTP/1.1\r\nhost: registry\r\nauthorization: Bearer {}\r\n\
+         content-type: application/json\r\ncontent-length: {}\r\n\r\n",
+        admin.secret,
+        body.len()
+    );
+    // Stalled: part of the body, then nothing.
+    let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+    stalled.write_all(head.as_bytes()).await.unwrap();
+    stalled.write_all(&body.as_bytes()[..5]).await.unwrap();
+    // Trickling: a byte every 100 ms never lets a per-read timeout fire; the body's deadline does.
+    let mut trickling = TcpStream::connect(server.addr).await.unwrap();
+    trickling.write_all(head.as_bytes()).await.unwrap();
+    let trickle = tokio::spawn(async move {
+        for byte in body.as_bytes() {
+            if trickling.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        trickling
+    });
+    let answer = read_answer(&mut stalled).await.expect("an answer");
+    assert_eq!(answer.status, 408, "{answer:?}");
+    assert_eq!(answer.problem()["title"], "Request timeout");
+    let mut trickling = trickle.await.unwrap();
+    let answer = read_answer(&mut trickling).await.expect("an answer");
+    assert_eq!(answer.status, 408, "{answer:?}");
+    // Nothing was stored.
+    let (status, versions) = get(&store, "/api/v1/services/svc/versions").await;
+    assert_eq!((status, versions), (StatusCode::OK, serde_json::json!([])));
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_over_the_limit_are_answered_503() {
+    let (_dir, store) = sqlite().await;
+    let server = start(
+        &store,
+        Limits {
+            max_connections: 4,
+            header_timeout: Duration::from_secs(30),
+            ..limits()
+        },
+    )
+    .await;
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        let mut stream = TcpStream::connect(server.addr).await.unwrap();
+        stream
+            .write_all(b"GET /healthz HTTP/1.1\r\nhost: registry\r\n\r\n")
+            .await
+            .unwrap();
+        assert_eq!(read_answer(&mut stream).await.unwrap().status, 200);
+        held.push(stream);
+    }
+    let refused = raw(
+        server.addr,
+        b"GET /healthz HTTP/1.1\r\nhost: registry\r\n\r\n",
+    )
+    .await
+    .expect("an answer over the limit");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert_eq!(refused.problem()["title"], "Too many connections");
+    // A connection closed frees its place.
+    drop(held.pop());
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let answer = raw(
+            server.addr,
+            b"GET /healthz HTTP/1.1\r\nhost: registry\r\nconnection: close\r\n\r\n",
+        )
+        .await
+        .unwrap();
+        if answer.status == 200 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no place freed: {answer:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.shut_down().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_finishes_within_its_grace_despite_stalled_clients() {
+    let (_dir, store) = sqlite().await;
+    let admin = store.create_token("admin", &[Scope::Admin]).await.unwrap();
+    let server = start(
+        &store,
+        Limits {
+            header_timeout: Duration::from_secs(60),
+            body_timeout: Duration::from_secs(60),
+            request_timeout: Duration::from_secs(60),
+            ..limits()
+        },
+    )
+    .await;
+    // One client stalls in its headers, another in its body.
+    let mut in_headers = TcpStream::connect(server.addr).await.unwrap();
+    in_headers
+        .write_all(b"GET /healthz HTTP/1.1\r\nhost: reg")
+        .await
+        .unwrap();
+    let mut in_body = TcpStream::connect(server.addr).await.unwrap();
+    in_body
+        .write_all(
+            format!(
+                "PUT /api/v1/services/svc/versions/1.0.0 HTTP/1.1\r\nhost: registry\r\n\
+                 authorization: Bearer {}\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{{",
+                admin.secret
+            )
+            .as_bytes(),
+        )
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let took = server.shut_down().await.unwrap();
+    eprintln!("shutdown with two stalled clients took {took:?} (grace 500 ms)");
+    assert!(closed_by_server(&mut in_headers).await);
+    assert!(closed_by_server(&mut in_body).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn long_targets_and_many_headers_are_problems() {
+    let (_dir, store) = sqlite().await;
+    let server = start(&store, limits()).await;
+    let long = format!(
+        "GET /api/v1/services/{}/versions HTTP/1.1\r\nhost: registry\r\n\r\n",
+        "a".repeat(20_000)
+    );
+    let answer = raw(server.addr, long.as_bytes()).await.unwrap();
+    assert_eq!(answer.status, 414, "{answer:?}");
+    assert_eq!(answer.problem()["status"], 414);
+
+    let mut many = String::from("GET /healthz HTTP/1.1\r\nhost: registry\r\n");
+    for i in 0..150 {
+        many.push_str(&format!("x-h{i}: {i}\r\n"));
+    }
+    many.push_str("\r\n");
+    let answer = raw(server.addr, many.as_bytes()).await.unwrap();
+    assert_eq!(answer.status, 431, "{answer:?}");
+    assert_eq!(answer.problem()["status"], 431);
+
+    let big = format!(
+        "GET /healthz HTTP/1.1\r\nhost: registry\r\nx-big: {}\r\n\r\n",
+        "b".repeat(40_000)
+    );
+    let answer = raw(server.addr, big.as_bytes()).await.unwrap();
+    assert_eq!(answer.status, 431, "{answer:?}");
+    assert_eq!(answer.problem()["status"], 431);
+    server.shut_down().await.unwrap();
+}
+
+/// `(status, JSON or the text)` of a GET through the router.
+async fn get(store: &Store, uri: &str) -> (StatusCode, serde_json::Value) {
+    let (status, _, _, text) = send(store, Settings::default(), "GET", uri, None).await;
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or(serde_json::Value::String(text)),
+    )
+}
+
+/// `(status, content type, www-authenticate, body)` of a request through the router.
+async fn send(
+    store: &Store,
+    settings: Settings,
+    method: &str,
+    uri: &str,
+    request: Option<Request<Body>>,
+) -> (StatusCode, String, Option<String>, String) {
+    let request = request.unwrap_or_else(|| {
+        Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap()
+    });
+    let response = tokio::time::timeout(BOUND, router(store.clone(), settings).oneshot(request))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {uri}: no answer within {BOUND:?}"))
+        .unwrap();
+    let header = |name| {
+        response
+            .headers()
+            .get(name)
+            .map(|v: &axum::http::HeaderValue| v.to_str().unwrap().to_string())
+    };
+    let (status, content_type, authenticate) = (
+        response.status(),
+        header("content-type").unwrap_or_default(),
+        header("www-authenticate"),
+    );
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        authenticate,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// Names the API would refuse are refused by the web UI too, as HTML pages, on every database.
+async fn hostile_names(store: &Store) {
+    for uri in [
+        "/services/a%00b",
+        "/services/%FF%FE",
+        "/services/..",
+        "/services/svc/diff?from=%00&to=1.0.0",
+        "/services/svc/diff?from=1.0.0&to=a%00",
+        "/matrix?service=a%00b&version=1.0.0",
+        "/matrix?service=svc&version=%00",
+        "/matrix?service=svc&service=other&version=1",
+        "/matrix?service=%FF",
+    ] {
+        let (status, content_type, _, text) =
+            send(store, Settings::default(), "GET", uri, None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {text}");
+        assert!(
+            content_type.starts_with("text/html"),
+            "{uri}: {content_type} {text}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn hostile_names_in_the_web_ui_are_400_pages() {
+    let (_dir, store) = sqlite().await;
+    hostile_names(&store).await;
+    let Some(pg) = postgres().await else {
+        return;
+    };
+    hostile_names(&pg.store).await;
+    pg.drop_database().await;
+}
+
+#[tokio::test]
+async fn the_web_ui_asks_for_a_token_as_the_api_does() {
+    let (_dir, store) = sqlite().await;
+    let private = Settings {
+        private_reads: true,
+        ..Default::default()
+    };
+    let (status, content_type, authenticate, _) = send(&store, private, "GET", "/", None).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(content_type.starts_with("text/html"));
+    assert_eq!(authenticate.as_deref(), Some("Bearer"));
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_415_unsupported_media_type() {
+    let (_dir, store) = sqlite().await;
+    let admin = store.create_token("admin", &[Scope::Admin]).await.unwrap();
+    let uri = "/api/v1/services/svc/versions/1.0.0";
+    let request = Request::builder()
+        .method("PUT")
+        .uri(uri)
+        .header("authorization", format!("Bearer {}", admin.secret))
+        .header("content-type", "text/plain")
+        .body(Body::from("manifest"))
+        .unwrap();
+    let (status, content_type, _, text) =
+        send(&store, Settings::default(), "PUT", uri, Some(request)).await;
+    assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_eq!(content_type, "application/problem+json");
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["title"], "Unsupported media type");
+}
+
+/// Every answer while the database is gone is a 503 problem with `Retry-After`, never a 500.
+async fn assert_unavailable(store: &Store) {
+    for uri in [
+        "/readyz",
+        "/api/v1/services",
+        "/api/v1/can-i-deploy?service=svc&version=1.0.0&environment=production",
+    ] {
+        let started = Instant::now();
+        let response = tokio::time::timeout(
+            BOUND,
+            router(store.clone(), Settings::default())
+                .oneshot(Request::get(uri).body(Body::empty()).unwrap()),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{uri}: no answer within {BOUND:?} with the database down"))
+        .unwrap();
+        eprintln!("{uri} with the database down: {:?}", started.elapsed());
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE, "{uri}");
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/problem+json"
+        );
+        assert_eq!(response.headers()["retry-after"], "1");
+    }
+}
+
+#[tokio::test]
+async fn a_closed_database_answers_503() {
+    let (_dir, store) = sqlite().await;
+    assert_eq!(get(&store, "/readyz").await.0, StatusCode::OK);
+    store.close().await;
+    assert_unavailable(&store).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_stopped_and_started_again() {
+    let Some(pg) = postgres().await else {
+        return;
+    };
+    // The registry reaches the database through a loopback relay the test can stop: stopped, every connection
+    // is cut and new ones are refused, as when the database server stops; started, it listens on the same port.
+    let mut relay = Relay::start(database_address(), None).await;
+    let url = pg
+        .url
+        .replacen(&database_address().to_string(), &relay.addr.to_string(), 1);
+    let store = Store::open(&url).await.unwrap();
+    let token = store.create_token("admin", &[Scope::Admin]).await.unwrap();
+    let publish = |store: Store| {
+        let secret = token.secret.clone();
+        async move {
+            let request = Request::put("/api/v1/services/svc/versions/1.0.0")
+                .header("authorization", format!("Bearer {secret}"))
+                .header("content-type", "application/json")
+                .body(Body::from(
+                    serde_json::json!({ "manifest": manifest("svc") }).to_string(),
+                ))
+                .unwrap();
+            send(&store, Settings::default(), "PUT", "", Some(request))
+                .await
+                .0
+        }
+    };
+    assert_eq!(publish(store.clone()).await, StatusCode::CREATED);
+
+    relay.stop();
+    assert_unavailable(&store).await;
+
+    // It comes back: the same server answers again, without a restart.
+    let relay = Relay::start(database_address(), Some(relay.addr)).await;
+    assert_eq!(get(&store, "/readyz").await.0, StatusCode::OK);
+    assert_eq!(publish(store.clone()).await, StatusCode::OK);
+    drop(relay);
+    store.close().await;
+    pg.drop_database().await;
+}
+
+/// The PostgreSQL server of `DATABASE_URL`, as `host:port`.
+fn database_address() -> SocketAddr {
+    use std::net::ToSocketAddrs as _;
+    let url = std::env::var("DATABASE_URL").unwrap();
+    let rest = url.split_once("://").unwrap().1;
+    let rest = rest.rsplit_once('@').map_or(rest, |(_, r)| r);
+    let host = rest.split(['/', '?']).next().unwrap();
+    let host = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:5432")
+    };
+    host.to_socket_addrs().unwrap().next().unwrap()
+}
+
+/// A TCP relay on loopback to `target`; dropping or stopping it closes its port and every connection.
+struct Relay {
+    addr: SocketAddr,
+    tasks: tokio::task::JoinSet<()>,
+}
+
+impl Relay {
+    async fn start(target: SocketAddr, at: Option<SocketAddr>) -> Relay {
+        let listener = tokio::net::TcpListener::bind(at.unwrap_or(([127, 0, 0, 1], 0).into()))
+            .await
+            .unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut tasks = tokio::task::JoinSet::new();
+        tasks.spawn(async move {
+            let mut relays = tokio::task::JoinSet::new();
+            while let Ok((mut client, _)) = listener.accept().await {
+                relays.spawn(async move {
+                    if let Ok(mut server) = TcpStream::connect(target).await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Relay { addr, tasks }
+    }
+
+    fn stop(&mut self) {
+        self.tasks.abort_all();
+    }
+}
+
+async fn admin_connection(url: &str) -> sqlx::AnyConnection {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    sqlx::AnyConnection::connect(url)
+        .await
+        .expect("PostgreSQL at DATABASE_URL")
+}
+
+/// A fresh PostgreSQL database, with a connection to the server to drop it.
+struct Postgres {
+    store: Store,
+    url: String,
+    name: String,
+    admin: sqlx::AnyConnection,
+}
+
+impl Postgres {
+    async fn drop_database(mut self) {
+        self.store.close().await;
+        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
+            .execute(&mut self.admin)
+            .await
+            .unwrap();
+    }
+}
+
+/// A store on a fresh PostgreSQL database; `None` (and a note) without `DATABASE_URL`, which
+/// `SEAMLINE_REQUIRE_SERVICES=1` turns into a failure.
+async fn postgres() -> Option<Postgres> {
+    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+        assert!(
+            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
+            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
+        );
+        eprintln!(
+            "SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run this test there too"
+        );
+        return None;
+    };
+    let name = format!(
+        "seam_hostile_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut admin = admin_connection(&admin_url).await;
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url.split('?').next().unwrap();
+    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let store = Store::open(&url).await.unwrap();
+    Some(Postgres {
+        store,
+        url,
+        name,
+        admin,
+    })
+}
