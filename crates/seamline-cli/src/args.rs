@@ -28,15 +28,84 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Args)]
 pub(crate) struct Global {
-    /// Output format.
-    #[arg(long, global = true, value_enum)]
-    pub format: Option<Format>,
-    /// Exit 1 when a finding is at least this severe.
-    #[arg(long, global = true, value_enum)]
-    pub fail_on: Option<FailOn>,
     /// When to color the text output.
     #[arg(long, global = true, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
+    /// Set from the command's own `--format` (only the commands that print findings or reports have one).
+    #[arg(skip)]
+    pub format: Option<Format>,
+    /// Set from the command's own `--fail-on` (only the commands that print findings have one).
+    #[arg(skip)]
+    pub fail_on: Option<FailOn>,
+}
+
+impl Global {
+    /// The same color choice with a command's own output options.
+    pub(crate) fn with(&self, format: Option<impl Into<Format>>, fail_on: Option<FailOn>) -> Global {
+        Global {
+            color: self.color,
+            format: format.map(Into::into),
+            fail_on,
+        }
+    }
+}
+
+/// `--format` and `--fail-on` of the commands that print findings (lint, check, diff).
+#[derive(Debug, Args)]
+pub(crate) struct FindingsOutput {
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+    /// Exit 1 when a finding is at least this severe.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+impl FindingsOutput {
+    pub(crate) fn global(&self, global: &Global) -> Global {
+        global.with(self.format, self.fail_on)
+    }
+}
+
+/// The output formats of a report (trace diagnosis, versions): no SARIF or annotations, which carry findings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum ReportFormat {
+    /// For a person at a terminal.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+    /// For a pull-request comment or an assistant's context.
+    Markdown,
+}
+
+/// The output formats of a listing or an answer (rules, context, can-i-deploy).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DataFormat {
+    /// For a person at a terminal.
+    #[default]
+    Text,
+    /// One JSON document.
+    Json,
+}
+
+impl From<ReportFormat> for Format {
+    fn from(format: ReportFormat) -> Format {
+        match format {
+            ReportFormat::Text => Format::Text,
+            ReportFormat::Json => Format::Json,
+            ReportFormat::Markdown => Format::Markdown,
+        }
+    }
+}
+
+impl From<DataFormat> for Format {
+    fn from(format: DataFormat) -> Format {
+        match format {
+            DataFormat::Text => Format::Text,
+            DataFormat::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -176,8 +245,13 @@ Exit codes: 0 deployable, 1 not deployable (each failing pair is listed with its
 pub(crate) struct LintArgs {
     /// Services (folders with seam.toml), folders of contracts, or contract files. Default: this folder.
     pub paths: Vec<PathBuf>,
+    /// The service folder, as for the other commands (the same as giving it as a path).
+    #[arg(long, conflicts_with = "paths")]
+    pub dir: Option<PathBuf>,
     #[command(flatten)]
     pub common: LintCommon,
+    #[command(flatten)]
+    pub output: FindingsOutput,
 }
 
 #[derive(Debug, Args)]
@@ -216,6 +290,8 @@ pub(crate) struct CheckArgs {
     pub registry: RegistryArgs,
     #[command(flatten)]
     pub common: LintCommon,
+    #[command(flatten)]
+    pub output: FindingsOutput,
 }
 
 #[derive(Debug, Args)]
@@ -242,6 +318,8 @@ pub(crate) struct DiffArgs {
     /// Which contract is being compared, as consumers name it: SERVICE/CONTRACT. Default: found in ./seam.toml.
     #[arg(long, value_name = "SERVICE/CONTRACT")]
     pub contract: Option<String>,
+    #[command(flatten)]
+    pub output: FindingsOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -291,6 +369,9 @@ pub(crate) struct RulesArgs {
     /// Write one Markdown page per rule, and an index, into this folder.
     #[arg(long, value_name = "DIR")]
     pub write_docs: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -303,7 +384,7 @@ pub(crate) enum TraceCommand {
     /// Diagnose every failing request in the traces: root cause, evidence, the failing path.
     #[command(after_help = "Examples:
   seam trace diagnose traces.jsonl                          OTLP/JSON lines from the collector's file exporter
-  seam trace diagnose traces.jsonl --logs app.log.jsonl --manifests ../order-service ../inventory-service
+  seam trace diagnose traces.jsonl --logs app.log.jsonl --manifests ../order-service,../inventory-service
   seam trace diagnose trace.json --format markdown --max-tokens 1500
                                                             for an assistant's context
   seam trace diagnose --jaeger http://jaeger:16686 --trace-id 4bf92f3577b34da6a3ce929d0e0e4736
@@ -356,6 +437,9 @@ pub(crate) struct TraceInput {
     /// The trace to fetch with --jaeger or --tempo.
     #[arg(long, value_name = "ID")]
     pub trace_id: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
+    pub format: ReportFormat,
 }
 
 #[derive(Debug, Args)]
@@ -363,8 +447,9 @@ pub(crate) struct DiagnoseArgs {
     #[command(flatten)]
     pub input: TraceInput,
     /// Services' folders (with seam.toml) or folders holding several; what they consume and publish, and after
-    /// what, tells diagnosis which spans should exist. Repeatable.
-    #[arg(long, value_name = "DIR", num_args = 1..)]
+    /// what, tells diagnosis which spans should exist. Repeat the flag or separate folders with commas (one
+    /// value per flag, so trace files after it stay trace files).
+    #[arg(long, value_name = "DIR", value_delimiter = ',')]
     pub manifests: Vec<PathBuf>,
     /// Markdown only: fit the output into this many tokens (cl100k), dropping the least relevant detail first.
     #[arg(long, value_name = "N")]
@@ -505,6 +590,9 @@ pub(crate) struct PublishArgs {
     pub allow_lint_errors: bool,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// The format of the lint findings that refuse a publish.
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 #[derive(Debug, Args)]
@@ -540,6 +628,9 @@ pub(crate) struct ContextArgs {
     /// Also register `seam mcp` as an MCP server in the configuration file of each targeted assistant.
     #[arg(long)]
     pub mcp_config: bool,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -583,6 +674,9 @@ pub(crate) struct CanIDeployArgs {
     pub target: TargetArgs,
     #[command(flatten)]
     pub registry: RegistryArgs,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
 }
 
 /// Which service version: flags, else the seam.toml and git commit of the service folder.

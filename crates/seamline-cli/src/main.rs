@@ -26,20 +26,23 @@ pub(crate) enum Status {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let global = &cli.global;
     let result = match &cli.command {
-        Command::Lint(args) => commands::lint::run(&cli.global, args),
-        Command::Check(args) => commands::check::run(&cli.global, args),
-        Command::Diff(args) => commands::diff::run(&cli.global, args),
+        Command::Lint(args) => commands::lint::run(&args.output.global(global), args),
+        Command::Check(args) => commands::check::run(&args.output.global(global), args),
+        Command::Diff(args) => commands::diff::run(&args.output.global(global), args),
         Command::Init(args) => commands::init::run(args),
-        Command::Rules(args) => commands::rules::run(&cli.global, args),
-        Command::Trace(command) => commands::trace::run(&cli.global, command),
-        Command::Context(args) => commands::context::run(&cli.global, args),
+        Command::Rules(args) => commands::rules::run(&global.with(args.format, None), args),
+        Command::Trace(command) => commands::trace::run(global, command),
+        Command::Context(args) => commands::context::run(&global.with(args.format, None), args),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Serve(args) => commands::serve::run(args),
-        Command::Publish(args) => commands::registry::publish(&cli.global, args),
+        Command::Publish(args) => commands::registry::publish(&global.with(args.format, None), args),
         Command::Pull(args) => commands::registry::pull(args),
         Command::RecordDeployment(args) => commands::registry::record_deployment(args),
-        Command::CanIDeploy(args) => commands::registry::can_i_deploy(&cli.global, args),
+        Command::CanIDeploy(args) => {
+            commands::registry::can_i_deploy(&global.with(args.format, None), args)
+        }
         Command::Token(command) => commands::serve::token(command),
         Command::Completions(args) => commands::completions::run(args),
     };

@@ -254,3 +254,69 @@ fn completions_rules_help_and_version() {
     assert_eq!(unknown.status.code(), Some(2));
     assert!(stderr(&unknown).contains("did you mean `operation-id-missing`?"));
 }
+
+/// A command offers only the output flags that mean something for it: `--format sarif` where findings are
+/// printed, text/json where an answer is, none for servers and writers. Each refusal is a usage error (exit 2)
+/// that names the flag or value.
+#[test]
+fn commands_offer_only_the_output_flags_that_mean_something_for_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let refused: &[&[&str]] = &[
+        &["serve", "--format", "json"],
+        &["serve", "--fail-on", "warning"],
+        &["token", "list", "--format", "sarif"],
+        &["init", "--fail-on", "error"],
+        &["mcp", "--format", "text"],
+        &["pull", "--fail-on", "error"],
+        &["record-deployment", "--env", "prod", "--format", "json"],
+        &["trace", "generate", "-o", "t.jsonl", "--format", "json"],
+        &["trace", "diagnose", "t.jsonl", "--format", "sarif"],
+        &["trace", "versions", "t.jsonl", "--format", "github"],
+        &["trace", "diagnose", "t.jsonl", "--fail-on", "warning"],
+        &["rules", "--format", "sarif"],
+        &["context", "--format", "markdown"],
+        &["can-i-deploy", "--env", "prod", "--format", "sarif"],
+        // Only after the subcommand: the flags belong to the command, not to `seam`.
+        &["--format", "json", "lint"],
+    ];
+    for args in refused {
+        let out = seam(dir.path(), args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("--format") || err.contains("--fail-on") || err.contains("invalid value"),
+            "{args:?}: {err}"
+        );
+        assert!(!dir.path().join("t.jsonl").exists(), "{args:?} did nothing");
+    }
+    // The help of each command lists only its own values.
+    let help = stdout(&seam(dir.path(), &["trace", "diagnose", "--help"]));
+    assert!(help.contains("markdown") && !help.contains("sarif"), "{help}");
+    assert!(!help.contains("--fail-on"), "{help}");
+    let help = stdout(&seam(dir.path(), &["serve", "--help"]));
+    assert!(!help.contains("--format") && !help.contains("--fail-on"), "{help}");
+    assert!(help.contains("--color"), "--color stays global: {help}");
+    let help = stdout(&seam(dir.path(), &["lint", "--help"]));
+    assert!(help.contains("sarif") && help.contains("--fail-on"), "{help}");
+    // And the accepted ones still work.
+    let rules = seam(dir.path(), &["rules", "--format", "json"]);
+    assert_eq!(rules.status.code(), Some(0), "{}", stderr(&rules));
+    serde_json::from_slice::<serde_json::Value>(&rules.stdout).expect("rules as JSON");
+}
+
+/// `seam lint --dir DIR` lints the service in DIR, as `--dir` does for every other command, and says what to do
+/// when DIR is not a service.
+#[test]
+fn lint_dir_names_a_service_folder_like_the_other_commands() {
+    let out = seam(&repo(), &["lint", "--dir", "examples/broken-service"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(stdout(&out).contains("SEAM-R001"), "{}", stdout(&out));
+    let same = seam(&repo(), &["lint", "examples/broken-service"]);
+    assert_eq!(stdout(&out), stdout(&same));
+    let dir = tempfile::tempdir().unwrap();
+    let out = seam(dir.path(), &["lint", "--dir", "."]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("seam init"), "{}", stderr(&out));
+    let both = seam(&repo(), &["lint", "--dir", "examples/broken-service", "x.yaml"]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+}

@@ -318,3 +318,80 @@ fn the_checkout_examples_carry_current_assistant_files() {
         );
     }
 }
+
+/// `CLAUDE.md → AGENTS.md` is how many repositories share one file between assistants: the link stays a link,
+/// AGENTS.md gets its block once, and `--check` is clean afterwards. Either direction of the link.
+#[cfg(unix)]
+#[test]
+fn a_link_between_two_assistant_files_stays_a_link_and_is_written_once() {
+    for (link, target) in [("CLAUDE.md", "AGENTS.md"), ("AGENTS.md", "CLAUDE.md")] {
+        let dir = order_service();
+        std::fs::write(dir.path().join(target), "# notes kept by hand\n").unwrap();
+        std::os::unix::fs::symlink(target, dir.path().join(link)).unwrap();
+        let out = seam(dir.path(), &["context"]);
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+        // Whichever way the link points, the file holds AGENTS.md's text, so CLAUDE.md is the one not written.
+        assert!(
+            text(&out.stdout).contains(&format!("{:<44} linked", "CLAUDE.md")),
+            "{}",
+            text(&out.stdout)
+        );
+        let meta = std::fs::symlink_metadata(dir.path().join(link)).unwrap();
+        assert!(meta.file_type().is_symlink(), "{link} is still a link");
+        let real = std::fs::read_to_string(dir.path().join(target)).unwrap();
+        assert!(real.starts_with("# notes kept by hand\n"), "{real}");
+        assert_eq!(real.matches("<!-- seam:begin").count(), 1, "{real}");
+        assert!(
+            !real.contains("@AGENTS.md"),
+            "the shared file holds AGENTS.md's text, not CLAUDE.md's import of it: {real}"
+        );
+        let check = seam(dir.path(), &["context", "--check"]);
+        assert_eq!(check.status.code(), Some(0), "{}", text(&check.stdout));
+    }
+}
+
+/// A link to a file outside the generated set is written through: the link survives, its target changes.
+#[cfg(unix)]
+#[test]
+fn a_linked_assistant_file_is_written_through_its_link() {
+    let dir = order_service();
+    std::fs::create_dir(dir.path().join("shared")).unwrap();
+    std::os::unix::fs::symlink(
+        "../shared/copilot.md",
+        dir.path().join(".github/copilot-instructions.md"),
+    )
+    .unwrap();
+    let out = seam(dir.path(), &["context"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let link = dir.path().join(".github/copilot-instructions.md");
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let target = std::fs::read_to_string(dir.path().join("shared/copilot.md")).unwrap();
+    assert!(target.contains("<!-- seam:begin"), "{target}");
+}
+
+/// Rewriting a file keeps its permissions (an executable bit, a group-writable mode) and leaves no temporary
+/// file behind.
+#[cfg(unix)]
+#[test]
+fn rewriting_an_assistant_file_keeps_its_mode_and_leaves_no_temporary_file() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = order_service();
+    let agents = dir.path().join("AGENTS.md");
+    std::fs::write(&agents, "# hand-written\n").unwrap();
+    std::fs::set_permissions(&agents, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let out = seam(dir.path(), &["context"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mode = std::fs::metadata(&agents).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o640);
+    let created = std::fs::metadata(dir.path().join("CLAUDE.md")).unwrap().permissions().mode();
+    let reference = dir.path().join("reference");
+    std::fs::write(&reference, "").unwrap();
+    let usual = std::fs::metadata(&reference).unwrap().permissions().mode();
+    assert_eq!(created & 0o777, usual & 0o777, "a new file gets the umask's mode, not 0600");
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".seam-tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}

@@ -387,3 +387,35 @@ fn bad_input_is_exit_code_2_with_a_reason() {
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
 }
+
+/// `--manifests` takes one folder per flag (or a comma-separated list): the trace files after it are read as
+/// traces, not swallowed as folders; a folder given where a trace file goes says how to pass it.
+#[test]
+fn manifests_do_not_swallow_the_trace_files_after_them() {
+    let dir = tempfile::tempdir().unwrap();
+    generated(dir.path(), "missing-publish", &[]);
+    let manifests = manifests();
+    let manifests = manifests.to_str().unwrap();
+    let out = seam(
+        dir.path(),
+        &["trace", "diagnose", "--manifests", manifests, "traces.jsonl"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("inventory-service's seam.toml"),
+        "the manifests were read: {}",
+        stdout(&out)
+    );
+    let listed = format!("{manifests},{manifests}");
+    let out = seam(
+        dir.path(),
+        &["trace", "diagnose", "--manifests", &listed, "traces.jsonl"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let out = seam(
+        dir.path(),
+        &["trace", "diagnose", "traces.jsonl", "--manifests", manifests, manifests],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("repeat --manifests"), "{}", stderr(&out));
+}

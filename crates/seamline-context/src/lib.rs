@@ -13,4 +13,4 @@ mod write;
 pub use blocks::BlockError;
 pub use facts::{Facts, FactsError, gather};
 pub use render::{Generated, OverBudget, Settings, Target, generate};
-pub use write::{Change, plan};
+pub use write::{Change, final_path, plan};

@@ -472,15 +472,37 @@ impl From<crate::store::VersionSummary> for VersionOut {
     }
 }
 
+/// A page of versions: `limit` of them (100 unless said, at most 1,000), published before the version `before`.
+#[derive(Deserialize)]
+struct VersionsQuery {
+    before: Option<String>,
+    limit: Option<u32>,
+}
+
 async fn versions(
     State(app): State<App>,
     headers: HeaderMap,
     path: Result<Path<String>, PathRejection>,
+    query: Result<Query<VersionsQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<Vec<VersionOut>>, ApiError> {
     let Path(service) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
     check_name("service name", &service)?;
+    let Query(q) = query.map_err(|e| rejected(e.status(), e.body_text()))?;
+    if let Some(before) = &q.before {
+        check_name("version", before)?;
+    }
+    let limit = q.limit.unwrap_or(crate::store::VERSION_PAGE);
+    if !(1..=crate::store::VERSION_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::bad_request(format!(
+            "limit must be 1 to {}, not {limit}",
+            crate::store::VERSION_PAGE_MAX
+        )));
+    }
     may_read(&app, &headers).await?;
-    let list = app.store.versions(&service).await?;
+    let list = app
+        .store
+        .versions(&service, q.before.as_deref(), limit)
+        .await?;
     Ok(Json(list.into_iter().map(VersionOut::from).collect()))
 }
 
@@ -618,6 +640,16 @@ async fn publish(
                 contract.path
             )));
         }
+    }
+    // Versions are immutable, so what the pages show of them is checked once, here.
+    let metadata = [
+        body.git_commit
+            .as_deref()
+            .map(crate::store::check_git_commit),
+        body.branch.as_deref().map(crate::store::check_branch),
+    ];
+    if let Some(Err(detail)) = metadata.into_iter().flatten().find(Result::is_err) {
+        return Err(rejected(StatusCode::UNPROCESSABLE_ENTITY, detail));
     }
     // Contracts are text, and PostgreSQL text cannot hold NUL.
     let texts = std::iter::once(&body.manifest).chain(body.contracts.iter().map(|c| &c.content));

@@ -53,6 +53,46 @@ pub struct Publication {
 pub enum PublishOutcome {
     Created,
     /// The same version with the same content was already there: publishing is idempotent.
+/// `Err` with what to do when `commit` is not a git commit id: 4 to 64 hexadecimal digits (an abbreviated or
+/// full SHA-1 or SHA-256 id, as `git rev-parse` prints it).
+pub(crate) fn check_git_commit(commit: &str) -> Result<(), String> {
+    if (4..=64).contains(&commit.len()) && commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(
+            "git_commit is not a commit id: send 4 to 64 hexadecimal digits, as `git rev-parse HEAD` prints"
+                .into(),
+        )
+    }
+}
+
+/// `Err` with what to do when `branch` is not a branch name git would accept: 1 to 255 characters, no
+/// whitespace or control characters, none of `~ ^ : ? * [ \`, no `..`, `@{` or `//`, and not starting or ending
+/// with `/` or `.`, nor starting with `-` (after `git check-ref-format --branch`).
+pub(crate) fn check_branch(branch: &str) -> Result<(), String> {
+    let ok = !branch.is_empty()
+        && branch.chars().count() <= 255
+        && !branch
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c))
+        && !["..", "@{", "//", "/.", ".lock/"]
+            .iter()
+            .any(|p| branch.contains(p))
+        && !branch.ends_with(".lock")
+        && !branch.starts_with(['-', '/', '.'])
+        && !branch.ends_with(['/', '.'])
+        && branch != "@";
+    if ok {
+        Ok(())
+    } else {
+        Err(
+            "branch is not a branch name: send what `git branch --show-current` prints (no spaces, control \
+             characters, `~^:?*[\\` or `..`; at most 255 characters)"
+                .into(),
+        )
+    }
+}
+
     Unchanged,
 }
 
@@ -209,6 +249,45 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 impl Store {
     /// Connects (`sqlite:PATH` creates the file; `postgres://…`) and brings the schema up to date.
+/// How many versions a page lists when the request does not say.
+pub(crate) const VERSION_PAGE: u32 = 100;
+
+/// The most versions one page lists.
+pub(crate) const VERSION_PAGE_MAX: u32 = 1000;
+
+// The queries behind every page, kept here so a test can read their plans. None counts or sorts a service's
+// versions: the latest version and the count are kept on the service's row (see the publish), and versions are
+// read through `versions_by_created`, newest first, a page at a time.
+
+/// Every service, by name, with its number of versions and its latest.
+const SERVICES: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
+                        ORDER BY name";
+
+/// One service: `$1` its name.
+const SERVICE: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
+                       WHERE name = $1";
+
+/// A service's newest versions: `$1` service, `$2` how many.
+const VERSIONS: &str = "SELECT service, version, content_hash, git_commit, branch, created_ms FROM versions \
+                        WHERE service = $1 ORDER BY created_ms DESC, version DESC LIMIT $2";
+
+/// The versions published before one: `$1` service, `$2` and `$3` that version's time and name, `$4` how many.
+const VERSIONS_BEFORE: &str = "SELECT service, version, content_hash, git_commit, branch, created_ms \
+                               FROM versions WHERE service = $1 AND (created_ms, version) < ($2, $3) \
+                               ORDER BY created_ms DESC, version DESC LIMIT $4";
+
+/// Who consumes whom, as each service's latest version says. `CROSS JOIN` makes SQLite walk the services and
+/// look up each one's latest consumptions, rather than scan every version's (PostgreSQL plans it either way).
+const EDGES: &str = "SELECT c.service AS consumer, c.provider, c.contract FROM services s \
+                     CROSS JOIN consumptions c WHERE c.service = s.name AND c.version = s.latest_version \
+                     ORDER BY c.service, c.provider, c.contract";
+
+/// Who consumes `$1`, as each service's latest version says; planned as `EDGES`.
+const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM services s \
+                            CROSS JOIN consumptions c WHERE c.service = s.name \
+                            AND c.version = s.latest_version AND c.provider = $1 AND c.service <> $1 \
+                            ORDER BY c.service, c.contract";
+
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let url = match url {
@@ -278,12 +357,18 @@ impl Store {
         let now = now_ms();
         let _turn = self.write_turn().await;
         let mut tx = self.pool.begin().await?;
-        sqlx::query("INSERT INTO services (name, owner, created_ms) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
-            .bind(&publication.service)
-            .bind(&publication.owner)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        // An update on conflict, not nothing: it locks the service's row until this transaction ends, so
+        // publishes of one service take turns and each sees the versions of those before it when it sets the
+        // latest one below.
+        sqlx::query(
+            "INSERT INTO services (name, owner, created_ms) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO UPDATE SET name = excluded.name",
+        )
+        .bind(&publication.service)
+        .bind(&publication.owner)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
         let inserted = sqlx::query(
             "INSERT INTO versions (service, version, content_hash, git_commit, branch, manifest, created_ms) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (service, version) DO NOTHING",
@@ -340,6 +425,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query(
+            "UPDATE services SET version_count = version_count + 1, latest_version = (SELECT v.version \
+             FROM versions v WHERE v.service = $1 ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+             WHERE name = $1",
+        )
+        .bind(&publication.service)
+        .execute(&mut *tx)
+        .await?;
         if publication.owner.is_some() {
             sqlx::query("UPDATE services SET owner = $1 WHERE name = $2")
                 .bind(&publication.owner)
@@ -352,15 +445,15 @@ impl Store {
     }
 
     pub async fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT s.name, s.owner, \
-               (SELECT COUNT(*) FROM versions v WHERE v.service = s.name) AS versions, \
-               (SELECT v.version FROM versions v WHERE v.service = s.name \
-                  ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) AS latest \
-             FROM services s ORDER BY s.name",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(SERVICES).fetch_all(&self.pool).await?)
+    }
+
+    /// One service, with its number of versions and its latest.
+    pub async fn service(&self, name: &str) -> Result<Option<ServiceSummary>, StoreError> {
+        Ok(sqlx::query_as(SERVICE)
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// The team that owns `service`, as its latest publication said.
@@ -372,15 +465,39 @@ impl Store {
         Ok(row.map(|r| r.try_get(0)).transpose()?.flatten())
     }
 
-    /// A service's versions, newest first.
-    pub async fn versions(&self, service: &str) -> Result<Vec<VersionSummary>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT service, version, content_hash, git_commit, branch, created_ms FROM versions \
-             WHERE service = $1 ORDER BY created_ms DESC, version DESC",
-        )
-        .bind(service)
-        .fetch_all(&self.pool)
-        .await?)
+    /// A page of a service's versions, newest first: at most `limit`, and only those published before the
+    /// version `before` when it is given (the last of the page before). An unknown `before` is an error.
+    pub async fn versions(
+        &self,
+        service: &str,
+        before: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<VersionSummary>, StoreError> {
+        let Some(before) = before else {
+            return Ok(sqlx::query_as(VERSIONS)
+                .bind(service)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?);
+        };
+        let anchor =
+            sqlx::query("SELECT created_ms FROM versions WHERE service = $1 AND version = $2")
+                .bind(service)
+                .bind(before)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::UnknownVersion {
+                    service: service.into(),
+                    version: before.into(),
+                })?;
+        let created_ms: i64 = anchor.try_get(0)?;
+        Ok(sqlx::query_as(VERSIONS_BEFORE)
+            .bind(service)
+            .bind(created_ms)
+            .bind(before)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// A published version with its files. Versions are immutable, so what was read once is kept in memory
@@ -537,14 +654,7 @@ impl Store {
 
     /// Who consumes whom, as each service's latest version says: `(consumer, provider, contract)`.
     pub async fn edges(&self) -> Result<Vec<Edge>, StoreError> {
-        Ok(sqlx::query_as(
-            "SELECT c.service AS consumer, c.provider, c.contract FROM consumptions c \
-             WHERE c.version = (SELECT v.version FROM versions v WHERE v.service = c.service \
-                                ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
-             ORDER BY c.service, c.provider, c.contract",
-        )
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(EDGES).fetch_all(&self.pool).await?)
     }
 
     /// Who consumes `provider`, as each service's latest version says: `(consumer, its version, contract)`.
@@ -552,15 +662,10 @@ impl Store {
         &self,
         provider: &str,
     ) -> Result<Vec<(String, String, String)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT c.service, c.version, c.contract FROM consumptions c \
-             WHERE c.provider = $1 AND c.service <> $1 AND c.version = (SELECT v.version FROM versions v \
-                 WHERE v.service = c.service ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
-             ORDER BY c.service, c.contract",
-        )
-        .bind(provider)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(CONSUMERS_OF)
+            .bind(provider)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
@@ -611,5 +716,58 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite's plan for `sql`, one line per step.
+    async fn plan(store: &Store, sql: &str, binds: usize) -> String {
+        let explain = format!("EXPLAIN QUERY PLAN {sql}");
+        let mut query = sqlx::query(&explain);
+        for _ in 0..binds {
+            query = query.bind("x");
+        }
+        let rows = query.fetch_all(&store.pool).await.unwrap();
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    /// The pages' queries stay proportional to what they show, at any number of versions: none runs a query per
+    /// row, none scans or sorts every version of a service, and versions are read through their index. (The
+    /// plans, not timings: timings are for `bench/registry.sh`.)
+    #[tokio::test]
+    async fn no_page_query_visits_every_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let store = Store::open(&url).await.unwrap();
+        for (sql, binds) in [(SERVICES, 0), (SERVICE, 1), (EDGES, 0), (CONSUMERS_OF, 1)] {
+            let plan = plan(&store, sql, binds).await;
+            assert!(
+                !plan.contains("CORRELATED"),
+                "a query per row:\n{sql}\n{plan}"
+            );
+            assert!(!plan.contains("versions"), "reads versions:\n{sql}\n{plan}");
+            for big in ["SCAN c", "SCAN consumptions"] {
+                assert!(
+                    !plan.contains(big),
+                    "scans every consumption:\n{sql}\n{plan}"
+                );
+            }
+        }
+        for (sql, binds) in [(VERSIONS, 2), (VERSIONS_BEFORE, 4)] {
+            let plan = plan(&store, sql, binds).await;
+            assert!(
+                plan.starts_with("SEARCH versions USING")
+                    && plan.contains("INDEX versions_by_created (service=?")
+                    && !plan.contains('\n'),
+                "not one walk of the index, newest first:\n{sql}\n{plan}"
+            );
+        }
+        store.close().await;
     }
 }

@@ -2,6 +2,8 @@
 //! services, one service, a diff between two versions, the dependency graph, the environments, and the
 //! can-i-deploy matrix. Reads follow the API's rule: public, or a bearer token when reads are private.
 
+use std::collections::HashMap;
+
 use axum::Router;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -12,7 +14,7 @@ use seamline_model::civil::rfc3339;
 use serde::Deserialize;
 
 use crate::api::{ApiError, App, may_read};
-use crate::store::StoreError;
+use crate::store::{Edge, StoreError};
 
 pub(crate) fn routes() -> Router<App> {
     Router::new()
@@ -158,6 +160,14 @@ fn when(ms: i64) -> String {
         .map_or(text.clone(), |(s, _)| format!("{s} UTC"))
 }
 
+/// The first `chars` characters of `text`: a commit id or a hash shortened for a table cell. By characters, not
+/// bytes, so text stored before it was checked cannot make a page panic.
+fn prefix(text: &str, chars: usize) -> &str {
+    text.char_indices()
+        .nth(chars)
+        .map_or(text, |(end, _)| &text[..end])
+}
+
 /// A name as a query value: `+` would read as a space.
 fn query_value(value: &str) -> String {
     value.replace('+', "%2B")
@@ -177,6 +187,13 @@ async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
     may_read(&app, &headers).await?;
     let list = app.store.services().await?;
     let edges = app.store.edges().await?;
+    // Each service's rows of the two columns, found once rather than by a pass over every edge per service.
+    let mut consumes: HashMap<&str, Vec<&Edge>> = HashMap::new();
+    let mut consumed_by: HashMap<&str, Vec<&Edge>> = HashMap::new();
+    for e in &edges {
+        consumes.entry(&e.consumer).or_default().push(e);
+        consumed_by.entry(&e.provider).or_default().push(e);
+    }
     Ok(page(
         "Services",
         html! {
@@ -192,12 +209,12 @@ async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
                             td { code { (s.latest.as_deref().unwrap_or("—")) } }
                             td { (s.versions) }
                             td {
-                                @for e in edges.iter().filter(|e| e.consumer == s.name) {
+                                @for e in consumes.get(s.name.as_str()).into_iter().flatten() {
                                     (service_link(&e.provider)) " " span.muted { "(" (e.contract) ")" } br;
                                 }
                             }
                             td {
-                                @for e in edges.iter().filter(|e| e.provider == s.name) {
+                                @for e in consumed_by.get(s.name.as_str()).into_iter().flatten() {
                                     (service_link(&e.consumer)) " " span.muted { "(" (e.contract) ")" } br;
                                 }
                             }
@@ -209,32 +226,56 @@ async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
     ))
 }
 
-async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<String>) -> Page {
+/// How many versions a service page lists; `?before=VERSION` shows the page after.
+const VERSIONS_SHOWN: u32 = 50;
+
+#[derive(Deserialize)]
+struct ServiceQuery {
+    before: Option<String>,
+}
+
+async fn service(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Path(name): Path<String>,
+    Query(q): Query<ServiceQuery>,
+) -> Page {
     may_read(&app, &headers).await?;
-    let versions = app.store.versions(&name).await?;
-    let Some(latest) = versions.first() else {
+    let summary = app.store.service(&name).await?;
+    let Some((latest, owner)) = summary.and_then(|s| Some((s.latest?, s.owner))) else {
         return Err(PageError(
             StatusCode::NOT_FOUND,
             format!("{name} has published no version"),
         ));
     };
-    let stored = app
+    // One more than shown: the last one shown links to its changes since the next.
+    let mut versions = app
         .store
-        .version(&name, &latest.version)
-        .await?
-        .ok_or_else(|| StoreError::UnknownVersion {
-            service: name.clone(),
-            version: latest.version.clone(),
-        })?;
+        .versions(&name, q.before.as_deref(), VERSIONS_SHOWN + 1)
+        .await?;
+    let older = (versions.len() > VERSIONS_SHOWN as usize)
+        .then(|| versions.pop())
+        .flatten();
+    let next_page = versions
+        .last()
+        .filter(|_| older.is_some())
+        .map(|v| format!("/services/{name}?before={}", query_value(&v.version)));
+    let stored =
+        app.store
+            .version(&name, &latest)
+            .await?
+            .ok_or_else(|| StoreError::UnknownVersion {
+                service: name.clone(),
+                version: latest.clone(),
+            })?;
     let manifest = seamline_model::parse_manifest(
         std::path::Path::new("seam.toml"),
         "seam.toml",
         stored.manifest.as_bytes(),
     )
     .manifest;
-    let edges = app.store.edges().await?;
+    let consumers = app.store.consumers_of(&name).await?;
     let deployments = app.store.deployments_of(&name).await?;
-    let owner = app.store.owner(&name).await?;
     let provided: Vec<(String, String, &str)> = manifest
         .as_ref()
         .map(|m| {
@@ -270,8 +311,8 @@ async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<St
     Ok(page(
         &name,
         html! {
-            p { "Owner: " strong { (owner.as_deref().unwrap_or("—")) } " · latest version " code { (latest.version) }
-                " · " a href={"/matrix?service=" (query_value(&name)) "&version=" (query_value(&latest.version))} { "can it deploy?" } }
+            p { "Owner: " strong { (owner.as_deref().unwrap_or("—")) } " · latest version " code { (latest) }
+                " · " a href={"/matrix?service=" (query_value(&name)) "&version=" (query_value(&latest))} { "can it deploy?" } }
             h2 { "Provides" }
             @if provided.is_empty() { p.muted { "No contracts." } }
             table #provides {
@@ -280,8 +321,8 @@ async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<St
                     tr {
                         td { (contract) } td { (kind) } td { code { (spec) } }
                         td {
-                            @for e in edges.iter().filter(|e| e.provider == name && e.contract == *contract) {
-                                (service_link(&e.consumer)) br;
+                            @for (consumer, _, _) in consumers.iter().filter(|(_, _, c)| c == contract) {
+                                (service_link(consumer)) br;
                             }
                         }
                     }
@@ -310,18 +351,21 @@ async fn service(State(app): State<App>, headers: HeaderMap, Path(name): Path<St
                     tr {
                         td { code { (v.version) } }
                         td { (when(v.created_ms)) }
-                        td { code { (v.git_commit.as_deref().map_or("—", |c| &c[..c.len().min(12)])) } }
+                        td { code { (v.git_commit.as_deref().map_or("—", |c| prefix(c, 12))) } }
                         td { (v.branch.as_deref().unwrap_or("—")) }
-                        td { code.muted { (&v.content_hash[..12]) } }
+                        td { code.muted { (prefix(&v.content_hash, 12)) } }
                         td {
-                            @if let Some(older) = versions.get(i + 1) {
+                            @if let Some(older) = versions.get(i + 1).or(older.as_ref()) {
                                 a href={"/services/" (name) "/diff?from=" (query_value(&older.version)) "&to=" (query_value(&v.version))} { "changes since " (older.version) }
                             }
                         }
                     }
                 }
             }
-            h2 { "Contracts of " code { (latest.version) } }
+            @if let Some(next) = &next_page {
+                p { a rel="next" href=(next) { "Older versions" } }
+            }
+            h2 { "Contracts of " code { (latest) } }
             @for (path, content, _) in &stored.contracts {
                 details { summary { code { (path) } } pre { (content) } }
             }
@@ -342,7 +386,7 @@ async fn diff(
     Query(q): Query<DiffQuery>,
 ) -> Page {
     may_read(&app, &headers).await?;
-    let versions = app.store.versions(&name).await?;
+    let versions = app.store.versions(&name, None, 2).await?;
     let pick = |given: Option<String>, index: usize| {
         given.or_else(|| versions.get(index).map(|v| v.version.clone()))
     };
@@ -508,4 +552,28 @@ async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<Matr
             }
         },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::prefix;
+
+    proptest! {
+        /// Any text, multibyte or not: never a panic, at most `n` characters, and a prefix of the text.
+        #[test]
+        fn a_prefix_is_cut_between_characters(text in "\\PC{0,40}", n in 0usize..30) {
+            let cut = prefix(&text, n);
+            prop_assert!(text.starts_with(cut));
+            prop_assert_eq!(cut.chars().count(), text.chars().count().min(n));
+        }
+    }
+
+    #[test]
+    fn a_multibyte_commit_is_cut_by_characters() {
+        assert_eq!(prefix("aéééééééééééééé", 12), "aééééééééééé");
+        assert_eq!(prefix("4f2a1c0e9b7d5511", 12), "4f2a1c0e9b7d");
+        assert_eq!(prefix("4f2a", 12), "4f2a");
+    }
 }

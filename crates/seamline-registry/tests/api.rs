@@ -488,3 +488,114 @@ async fn refusals_are_problem_details() {
     .await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+/// A version is immutable, so metadata the pages show is checked when it is published: a commit id is hex, a
+/// branch is a name git would accept. Refused with 422 and a reason; nothing is stored.
+#[tokio::test]
+async fn commit_and_branch_are_checked_on_publish() {
+    let (_dir, store) = sqlite().await;
+    let with = |commit: serde_json::Value, branch: serde_json::Value| {
+        let mut b = body("openapi: 3.1.0\n");
+        b["git_commit"] = commit;
+        b["branch"] = branch;
+        b
+    };
+    let refused = [
+        with("aéééééé".into(), "main".into()),
+        with("4f2a1c0 ".into(), "main".into()),
+        with("abc".into(), "main".into()),
+        with("g".repeat(40).into(), "main".into()),
+        with("a".repeat(65).into(), "main".into()),
+        with("4f2a1c0".into(), "feature x".into()),
+        with("4f2a1c0".into(), "".into()),
+        with("4f2a1c0".into(), "a..b".into()),
+        with("4f2a1c0".into(), "-rf".into()),
+        with("4f2a1c0".into(), "x\u{7}".into()),
+        with("4f2a1c0".into(), "é".repeat(256).into()),
+    ];
+    for b in refused {
+        let (status, content_type, json) = call(
+            &store,
+            "PUT",
+            "/api/v1/services/payment-service/versions/1.0.0",
+            Some(b.clone()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{b}: {json}");
+        assert_eq!(content_type, "application/problem+json");
+        let detail = json["detail"].as_str().unwrap();
+        assert!(
+            detail.starts_with("git_commit is not") || detail.starts_with("branch is not"),
+            "{detail}"
+        );
+    }
+    let (status, _, json) = call(
+        &store,
+        "GET",
+        "/api/v1/services/payment-service/versions",
+        None,
+    )
+    .await;
+    assert_eq!((status, json), (StatusCode::OK, serde_json::json!([])));
+    let accepted = [
+        with("4f2a1c0".into(), "main".into()),
+        with("4F2A1C0E9B7D".into(), "feature/café-42".into()),
+        with("a".repeat(64).into(), serde_json::Value::Null),
+        with(serde_json::Value::Null, "release-1.x".into()),
+    ];
+    for (i, b) in accepted.into_iter().enumerate() {
+        let mut b = b;
+        b["contracts"][0]["content"] = format!("openapi: 3.1.0\n# {i}\n").into();
+        let (status, _, json) = call(
+            &store,
+            "PUT",
+            &format!("/api/v1/services/payment-service/versions/1.{i}.0"),
+            Some(b),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{json}");
+    }
+}
+
+/// The versions of a service come a page at a time: `limit` of them (100 unless said), newest first, and
+/// `before` continues after the last of a page.
+#[tokio::test]
+async fn versions_come_a_page_at_a_time() {
+    let (_dir, store) = sqlite().await;
+    for i in 0..5 {
+        let mut b = body(&format!("openapi: 3.1.0\n# {i}\n"));
+        b["git_commit"] = format!("{i:07x}").into();
+        let uri = format!("/api/v1/services/payment-service/versions/1.{i}.0");
+        assert_eq!(
+            call(&store, "PUT", &uri, Some(b)).await.0,
+            StatusCode::CREATED
+        );
+    }
+    let page = |query: &str| {
+        let store = store.clone();
+        let uri = format!("/api/v1/services/payment-service/versions{query}");
+        async move {
+            let (status, _, json) = call(&store, "GET", &uri, None).await;
+            let names: Vec<String> = json
+                .as_array()
+                .map(|a| {
+                    a.iter()
+                        .map(|v| v["version"].as_str().unwrap().to_owned())
+                        .collect()
+                })
+                .unwrap_or_default();
+            (status, names)
+        }
+    };
+    let (status, all) = page("").await;
+    assert_eq!((status, all.len()), (StatusCode::OK, 5));
+    assert_eq!(page("?limit=2").await.1, all[..2]);
+    let after = format!("?limit=2&before={}", all[1]);
+    assert_eq!(page(&after).await.1, all[2..4]);
+    let last = format!("?limit=2&before={}", all[3]);
+    assert_eq!(page(&last).await.1, all[4..]);
+    for bad in ["?limit=0", "?limit=1001", "?limit=x", "?before=..%2Fx"] {
+        assert_eq!(page(bad).await.0, StatusCode::BAD_REQUEST, "{bad}");
+    }
+    assert_eq!(page("?before=9.9.9").await.0, StatusCode::NOT_FOUND);
+}

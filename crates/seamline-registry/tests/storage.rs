@@ -105,7 +105,10 @@ async fn versions_are_immutable_and_publishing_is_idempotent() {
                 .unwrap(),
             PublishOutcome::Created
         );
-        let versions = store.versions("inventory-service").await.unwrap();
+        let versions = store
+            .versions("inventory-service", None, 100)
+            .await
+            .unwrap();
         let names: Vec<&str> = versions.iter().map(|v| v.version.as_str()).collect();
         assert!(
             names == ["1.5.0", "1.4.0"] || versions[0].created_ms == versions[1].created_ms,
@@ -312,4 +315,98 @@ async fn a_bad_database_url_is_refused_with_a_reason() {
             .contains("must start with sqlite: or postgres:"),
         "{err}"
     );
+}
+
+/// Each service's latest version and its number of versions are kept as versions are published; the versions
+/// come a page at a time, newest first, and what a service consumes is what its latest version says.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn latest_versions_counts_and_pages_of_versions() {
+    on_every_backend(|store| async move {
+        for v in 0..7 {
+            store
+                .publish(&publication("catalog", &format!("1.{v}.0"), &v.to_string()))
+                .await
+                .unwrap();
+        }
+        let consumer = |version: &str, consumes: bool| {
+            let mut p = publication("storefront", version, version);
+            if consumes {
+                p.manifest.push_str(
+                    "\n[[consumes.http]]\nservice = \"catalog\"\ncontract = \"catalog-api\"\noperations = [\"getItem\"]\n",
+                );
+            }
+            p
+        };
+        store.publish(&consumer("2.0.0", true)).await.unwrap();
+        assert_eq!(store.edges().await.unwrap().len(), 1);
+        assert_eq!(store.consumers_of("catalog").await.unwrap().len(), 1);
+        // Publishing the same version again changes no count.
+        store.publish(&consumer("2.0.0", true)).await.unwrap();
+        // The latest version consumes nothing any more.
+        store.publish(&consumer("2.1.0", false)).await.unwrap();
+        assert_eq!(store.edges().await.unwrap(), Vec::new());
+        assert_eq!(store.consumers_of("catalog").await.unwrap(), Vec::new());
+
+        let services = store.services().await.unwrap();
+        let summary: Vec<(&str, i64, Option<&str>)> = services
+            .iter()
+            .map(|s| (s.name.as_str(), s.versions, s.latest.as_deref()))
+            .collect();
+        assert_eq!(
+            summary,
+            [("catalog", 7, Some("1.6.0")), ("storefront", 2, Some("2.1.0"))]
+        );
+        let one = store.service("catalog").await.unwrap().unwrap();
+        assert_eq!((one.versions, one.latest.as_deref()), (7, Some("1.6.0")));
+        assert_eq!(store.service("nobody").await.unwrap(), None);
+
+        // Pages of three, each after the last of the one before, until one is short.
+        let mut seen = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let page = store
+                .versions("catalog", before.as_deref(), 3)
+                .await
+                .unwrap();
+            seen.extend(page.iter().map(|v| v.version.clone()));
+            if page.len() < 3 {
+                break;
+            }
+            before = page.last().map(|v| v.version.clone());
+        }
+        // Newest first: published later, or at the same millisecond a later name.
+        let all = store.versions("catalog", None, 100).await.unwrap();
+        let names: Vec<String> = all.iter().map(|v| v.version.clone()).collect();
+        assert_eq!(seen, names);
+        assert_eq!(names.len(), 7);
+        assert!(
+            all.windows(2)
+                .all(|w| (w[0].created_ms, &w[0].version) > (w[1].created_ms, &w[1].version))
+        );
+        assert_eq!(names[0], "1.6.0");
+        assert!(matches!(
+            store.versions("catalog", Some("9.9.9"), 3).await,
+            Err(StoreError::UnknownVersion { .. })
+        ));
+
+        // Versions of one service published at once: each counted once, and the latest is the newest stored.
+        let racing: Vec<_> = (0..16)
+            .map(|i| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .publish(&publication("busy", &format!("0.{i}.0"), "z"))
+                        .await
+                })
+            })
+            .collect();
+        for task in racing {
+            assert_eq!(task.await.unwrap().unwrap(), PublishOutcome::Created);
+        }
+        let busy = store.service("busy").await.unwrap().unwrap();
+        let newest = store.versions("busy", None, 1).await.unwrap();
+        assert_eq!(busy.versions, 16);
+        assert_eq!(busy.latest.as_deref(), Some(newest[0].version.as_str()));
+    })
+    .await;
 }

@@ -371,3 +371,118 @@ async fn matrix_page_answers_can_i_deploy_with_reasons() {
     ui.screenshot("matrix-detail").await;
     ui.close().await;
 }
+
+// The pages at sizes and with data the browser tests above do not have, through the router (no socket, no
+// browser, so these run everywhere).
+
+/// A page's status and body, asked of the router on the calling thread.
+async fn get_page(store: &Store, uri: &str) -> (u16, String) {
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+    let request = axum::http::Request::get(uri)
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let response = seamline_registry::api::router(store.clone(), Settings::default())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8(bytes.to_vec()).unwrap())
+}
+
+/// A service named `name` consuming `provider`'s API.
+fn link_of_chain(name: &str, provider: Option<&str>, version: &str) -> Publication {
+    let mut manifest = format!("[service]\nname = \"{name}\"\n");
+    if let Some(p) = provider {
+        manifest.push_str(&format!(
+            "\n[[consumes.http]]\nservice = \"{p}\"\ncontract = \"{p}-api\"\noperations = [\"get\"]\n"
+        ));
+    }
+    Publication {
+        service: name.into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest,
+        contracts: Vec::new(),
+    }
+}
+
+/// Each of 10,000 services consumes the next. Drawing the graph once took a stack frame per link and aborted
+/// the whole server; the answer is asked on a thread with a 512 KiB stack, so a recursion per link fails
+/// here on any platform. The picture draws the first services and says what it left out.
+#[test]
+fn a_chain_of_ten_thousand_consumers_draws_its_graph() {
+    const CHAIN: usize = 10_000;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let name = |i: usize| format!("s{i:05}");
+        for i in 0..CHAIN {
+            let provider = (i + 1 < CHAIN).then(|| name(i + 1));
+            store
+                .publish(&link_of_chain(&name(i), provider.as_deref(), "1.0.0"))
+                .await
+                .unwrap();
+        }
+        store
+    });
+    let (status, svg) = std::thread::Builder::new()
+        .stack_size(512 * 1024)
+        .spawn(move || runtime.block_on(get_page(&store, "/graph.svg")))
+        .unwrap()
+        .join()
+        .expect("the graph is drawn without overflowing the stack");
+    assert_eq!(status, 200, "{svg}");
+    assert_eq!(svg.matches("class=\"node\"").count(), 300);
+    assert_eq!(svg.matches("class=\"edge\"").count(), 299);
+    assert!(
+        svg.contains("The first 300 services of 10000 by name; 9700 left out"),
+        "{}",
+        &svg[..svg.len().min(2000)]
+    );
+}
+
+/// Versions stored before commits and branches were checked may hold any text: the service page shortens them
+/// by characters, never inside one (a byte slice there panicked on `aéééééé`, and the page stayed broken).
+/// Versions are listed 50 at a time, newest first, with a link to the older ones.
+#[tokio::test]
+async fn service_page_lists_versions_a_page_at_a_time_whatever_their_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    for i in 0..60 {
+        let mut p = link_of_chain("legacy", None, &format!("1.{i:02}.0"));
+        p.manifest.push_str(&format!("# {i}\n"));
+        p.git_commit = Some(["aéééééé", "ééééééééééééé€", "0123456789abcdef"][i % 3].into());
+        p.branch = Some("fix/naïve-ünïcode".into());
+        store.publish(&p).await.unwrap();
+    }
+    let (status, html) = get_page(&store, "/services/legacy").await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("aéééééé") && html.contains("ééééééééééé"));
+    assert!(html.contains("0123456789ab<") && !html.contains("0123456789abc"));
+    let rows = html.matches("changes since").count();
+    assert_eq!(rows, 50, "50 versions shown, each with its changes since the one before");
+    assert!(html.contains("latest version <code>1.59.0</code>"));
+    assert!(html.contains("changes since 1.09.0"));
+    assert!(
+        html.contains("href=\"/services/legacy?before=1.10.0\""),
+        "a link to the older versions"
+    );
+    let (status, older) = get_page(&store, "/services/legacy?before=1.10.0").await;
+    assert_eq!(status, 200);
+    assert!(older.contains("<code>1.09.0</code>") && older.contains("<code>1.00.0</code>"));
+    assert!(!older.contains("<code>1.10.0</code>") && !older.contains("Older versions"));
+    assert_eq!(older.matches("changes since").count(), 9);
+    let (status, _) = get_page(&store, "/services/legacy?before=9.9.9").await;
+    assert_eq!(status, 404);
+}

@@ -4,7 +4,7 @@ use seamline_diagnostics::{Diagnostic, Severity};
 use seamline_lint::lint_service_dir;
 
 use crate::Status;
-use crate::args::{CheckArgs, DiffArgs, FailOn, Format, Global, Mode};
+use crate::args::{CheckArgs, DiffArgs, FailOn, FindingsOutput, Format, Global, Mode};
 use crate::commands::lint::options;
 use crate::output::{emit, emit_input_errors};
 
@@ -66,6 +66,10 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
                 mode: Mode::Forward,
                 consumers: Vec::new(),
                 contract: None,
+                output: FindingsOutput {
+                    format: None,
+                    fail_on: None,
+                },
             };
             let collected = crate::commands::diff::collect(&diff)?;
             diagnostics.extend(collected.diagnostics);

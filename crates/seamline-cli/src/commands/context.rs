@@ -64,6 +64,7 @@ pub(crate) fn run(global: &Global, args: &ContextArgs) -> anyhow::Result<Status>
     for c in &changes {
         let path = dir.join(&c.path);
         let (state, text) = match &c.after {
+            Ok(after) if c.linked_to.is_some() => ("linked", after.clone()),
             Ok(after) if c.before.as_deref() == Some(after.as_str()) => {
                 ("unchanged", after.clone())
             }
@@ -91,14 +92,17 @@ pub(crate) fn run(global: &Global, args: &ContextArgs) -> anyhow::Result<Status>
         };
         let tokens = count_tokens(&text);
         if json {
-            listed.push(json!({ "path": c.path, "state": state, "tokens": tokens, "always_loaded": c.always_loaded }));
+            listed.push(json!({ "path": c.path, "state": state, "tokens": tokens, "always_loaded": c.always_loaded, "linked_to": c.linked_to }));
         } else {
             let loaded = if c.always_loaded {
                 ", always loaded"
             } else {
                 ""
             };
-            say!("{:<44} {:<9} {tokens:>5} tokens{loaded}", c.path, state);
+            match &c.linked_to {
+                Some(to) => say!("{:<44} {:<9} (one file with {to} through a link; written as {to})", c.path, state),
+                None => say!("{:<44} {:<9} {tokens:>5} tokens{loaded}", c.path, state),
+            }
         }
     }
     if json {

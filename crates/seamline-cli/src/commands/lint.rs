@@ -7,10 +7,17 @@ use crate::args::{FailOn, Format, Global, LintArgs, LintCommon};
 use crate::output::{emit, emit_input_errors};
 
 pub(crate) fn run(global: &Global, args: &LintArgs) -> anyhow::Result<Status> {
-    let paths = if args.paths.is_empty() {
-        vec![PathBuf::from(".")]
-    } else {
-        args.paths.clone()
+    let paths = match &args.dir {
+        // As for every other command, --dir names a service folder.
+        Some(dir) if !dir.join("seam.toml").is_file() => anyhow::bail!(
+            "no seam.toml in `{}`; --dir names a service folder (create one with `seam init`), or give contract \
+             files and folders as paths: `seam lint {}`",
+            dir.display(),
+            dir.display()
+        ),
+        Some(dir) => vec![dir.clone()],
+        None if args.paths.is_empty() => vec![PathBuf::from(".")],
+        None => args.paths.clone(),
     };
     let outcome = seamline_lint::lint(&paths, &options(&args.common)?);
     finish(global, Format::Text, FailOn::Error, outcome)

@@ -11,7 +11,7 @@ use seamline_trace::{Config, Engine, Expectations, Reader};
 
 use crate::Status;
 use crate::args::{
-    DiagnoseArgs, Format, GenerateArgs, Global, InputFormat, TraceCommand, TraceInput, TraceStyle,
+    DiagnoseArgs, GenerateArgs, Global, InputFormat, ReportFormat, TraceCommand, TraceInput, TraceStyle,
     VersionsArgs,
 };
 use crate::output::write_stdout;
@@ -51,6 +51,13 @@ fn read_inputs(
         if path == Path::new("-") {
             reader.read_stream("<stdin>", std::io::stdin().lock(), format, sink)?;
             continue;
+        }
+        if path.is_dir() {
+            bail!(
+                "`{}` is a folder, not a trace file; to give several services' folders, repeat --manifests or \
+                 separate them with commas (--manifests a,b)",
+                path.display()
+            );
         }
         let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let shown = path.display().to_string();
@@ -144,11 +151,8 @@ fn find_manifests(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
 }
 
 fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
-    let format = global.format.unwrap_or(Format::Text);
-    if matches!(format, Format::Sarif | Format::Github) {
-        bail!("seam trace diagnose writes text, json or markdown");
-    }
-    if args.max_tokens.is_some() && format != Format::Markdown {
+    let format = args.input.format;
+    if args.max_tokens.is_some() && format != ReportFormat::Markdown {
         bail!("--max-tokens applies to --format markdown");
     }
     let expectations = load_expectations(&args.manifests)?;
@@ -162,7 +166,7 @@ fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
     read_inputs(&args.input, &mut reader, &mut engine)?;
     let report = engine.finish(&reader.report);
     let options = RenderOptions { all: args.all };
-    if format == Format::Json {
+    if format == ReportFormat::Json {
         let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
         let written = report
             .write_json(&mut out)
@@ -176,7 +180,7 @@ fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
         return Ok(failing_status(&report));
     }
     let text = match format {
-        Format::Markdown => render_markdown(&report, options, args.max_tokens),
+        ReportFormat::Markdown => render_markdown(&report, options, args.max_tokens),
         _ => render_text(&report, options),
     };
     write_stdout(global.color, &text)?;
@@ -193,7 +197,7 @@ fn failing_status(report: &seamline_trace::Report) -> Status {
 }
 
 fn versions(global: &Global, args: &VersionsArgs) -> anyhow::Result<Status> {
-    let format = global.format.unwrap_or(Format::Text);
+    let format = args.input.format;
     let mut reader = Reader::default();
     let mut versions =
         seamline_trace::versions::Versions::new(args.input.version_attribute.clone());
@@ -208,15 +212,14 @@ fn versions(global: &Global, args: &VersionsArgs) -> anyhow::Result<Status> {
     let consumers = versions.consumers();
     let producers = versions.producers();
     let text = match format {
-        Format::Json => {
+        ReportFormat::Json => {
             let value =
                 serde_json::json!({ "version": 1, "consumers": consumers, "producers": producers });
             format!("{}\n", serde_json::to_string_pretty(&value)?)
         }
-        Format::Text | Format::Markdown => {
-            versions_table(&consumers, &producers, format == Format::Markdown)
+        ReportFormat::Text | ReportFormat::Markdown => {
+            versions_table(&consumers, &producers, format == ReportFormat::Markdown)
         }
-        _ => bail!("seam trace versions writes text, json or markdown"),
     };
     write_stdout(global.color, &text)?;
     Ok(Status::Clean)
