@@ -49,10 +49,6 @@ pub struct Publication {
     pub contracts: Vec<(String, String)>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PublishOutcome {
-    Created,
-    /// The same version with the same content was already there: publishing is idempotent.
 /// `Err` with what to do when `commit` is not a git commit id: 4 to 64 hexadecimal digits (an abbreviated or
 /// full SHA-1 or SHA-256 id, as `git rev-parse` prints it).
 pub(crate) fn check_git_commit(commit: &str) -> Result<(), String> {
@@ -93,6 +89,10 @@ pub(crate) fn check_branch(branch: &str) -> Result<(), String> {
     }
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PublishOutcome {
+    Created,
+    /// The same version with the same content was already there: publishing is idempotent.
     Unchanged,
 }
 
@@ -245,10 +245,6 @@ const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 /// PostgreSQL cancels a statement that runs longer, so an abandoned or runaway query does not hold the database.
 const STATEMENT_TIMEOUT: &str = "SET statement_timeout = '10s'";
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
-
-impl Store {
-    /// Connects (`sqlite:PATH` creates the file; `postgres://…`) and brings the schema up to date.
 /// How many versions a page lists when the request does not say.
 pub(crate) const VERSION_PAGE: u32 = 100;
 
@@ -288,6 +284,10 @@ const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM service
                             AND c.version = s.latest_version AND c.provider = $1 AND c.service <> $1 \
                             ORDER BY c.service, c.contract";
 
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+impl Store {
+    /// Connects (`sqlite:PATH` creates the file; `postgres://…`) and brings the schema up to date.
     pub async fn open(url: &str) -> Result<Store, StoreError> {
         install_default_drivers();
         let url = match url {
@@ -413,6 +413,14 @@ const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM service
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query(
+            "UPDATE services SET version_count = version_count + 1, latest_version = (SELECT v.version \
+             FROM versions v WHERE v.service = $1 ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
+             WHERE name = $1",
+        )
+        .bind(&publication.service)
+        .execute(&mut *tx)
+        .await?;
         for (provider, contract) in &consumed {
             sqlx::query(
                 "INSERT INTO consumptions (service, version, provider, contract) VALUES ($1, $2, $3, $4) \
@@ -425,14 +433,6 @@ const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM service
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE services SET version_count = version_count + 1, latest_version = (SELECT v.version \
-             FROM versions v WHERE v.service = $1 ORDER BY v.created_ms DESC, v.version DESC LIMIT 1) \
-             WHERE name = $1",
-        )
-        .bind(&publication.service)
-        .execute(&mut *tx)
-        .await?;
         if publication.owner.is_some() {
             sqlx::query("UPDATE services SET owner = $1 WHERE name = $2")
                 .bind(&publication.owner)
