@@ -41,7 +41,11 @@ pub(crate) struct Global {
 
 impl Global {
     /// The same color choice with a command's own output options.
-    pub(crate) fn with(&self, format: Option<impl Into<Format>>, fail_on: Option<FailOn>) -> Global {
+    pub(crate) fn with(
+        &self,
+        format: Option<impl Into<Format>>,
+        fail_on: Option<FailOn>,
+    ) -> Global {
         Global {
             color: self.color,
             format: format.map(Into::into),

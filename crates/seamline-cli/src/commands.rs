@@ -60,4 +60,3 @@ pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> 
         .with_context(|| format!("writing {}", path.display()))?;
     Ok(())
 }
-

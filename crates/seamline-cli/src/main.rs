@@ -37,7 +37,9 @@ fn main() -> ExitCode {
         Command::Context(args) => commands::context::run(&global.with(args.format, None), args),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Serve(args) => commands::serve::run(args),
-        Command::Publish(args) => commands::registry::publish(&global.with(args.format, None), args),
+        Command::Publish(args) => {
+            commands::registry::publish(&global.with(args.format, None), args)
+        }
         Command::Pull(args) => commands::registry::pull(args),
         Command::RecordDeployment(args) => commands::registry::record_deployment(args),
         Command::CanIDeploy(args) => {

@@ -291,13 +291,22 @@ fn commands_offer_only_the_output_flags_that_mean_something_for_them() {
     }
     // The help of each command lists only its own values.
     let help = stdout(&seam(dir.path(), &["trace", "diagnose", "--help"]));
-    assert!(help.contains("markdown") && !help.contains("sarif"), "{help}");
+    assert!(
+        help.contains("markdown") && !help.contains("sarif"),
+        "{help}"
+    );
     assert!(!help.contains("--fail-on"), "{help}");
     let help = stdout(&seam(dir.path(), &["serve", "--help"]));
-    assert!(!help.contains("--format") && !help.contains("--fail-on"), "{help}");
+    assert!(
+        !help.contains("--format") && !help.contains("--fail-on"),
+        "{help}"
+    );
     assert!(help.contains("--color"), "--color stays global: {help}");
     let help = stdout(&seam(dir.path(), &["lint", "--help"]));
-    assert!(help.contains("sarif") && help.contains("--fail-on"), "{help}");
+    assert!(
+        help.contains("sarif") && help.contains("--fail-on"),
+        "{help}"
+    );
     // And the accepted ones still work.
     let rules = seam(dir.path(), &["rules", "--format", "json"]);
     assert_eq!(rules.status.code(), Some(0), "{}", stderr(&rules));
@@ -317,6 +326,9 @@ fn lint_dir_names_a_service_folder_like_the_other_commands() {
     let out = seam(dir.path(), &["lint", "--dir", "."]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("seam init"), "{}", stderr(&out));
-    let both = seam(&repo(), &["lint", "--dir", "examples/broken-service", "x.yaml"]);
+    let both = seam(
+        &repo(),
+        &["lint", "--dir", "examples/broken-service", "x.yaml"],
+    );
     assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
 }

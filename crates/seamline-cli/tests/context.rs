@@ -364,7 +364,12 @@ fn a_linked_assistant_file_is_written_through_its_link() {
     let out = seam(dir.path(), &["context"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let link = dir.path().join(".github/copilot-instructions.md");
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     let target = std::fs::read_to_string(dir.path().join("shared/copilot.md")).unwrap();
     assert!(target.contains("<!-- seam:begin"), "{target}");
 }
@@ -383,11 +388,18 @@ fn rewriting_an_assistant_file_keeps_its_mode_and_leaves_no_temporary_file() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let mode = std::fs::metadata(&agents).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o640);
-    let created = std::fs::metadata(dir.path().join("CLAUDE.md")).unwrap().permissions().mode();
+    let created = std::fs::metadata(dir.path().join("CLAUDE.md"))
+        .unwrap()
+        .permissions()
+        .mode();
     let reference = dir.path().join("reference");
     std::fs::write(&reference, "").unwrap();
     let usual = std::fs::metadata(&reference).unwrap().permissions().mode();
-    assert_eq!(created & 0o777, usual & 0o777, "a new file gets the umask's mode, not 0600");
+    assert_eq!(
+        created & 0o777,
+        usual & 0o777,
+        "a new file gets the umask's mode, not 0600"
+    );
     let leftovers: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .filter_map(Result::ok)

@@ -398,7 +398,13 @@ fn manifests_do_not_swallow_the_trace_files_after_them() {
     let manifests = manifests.to_str().unwrap();
     let out = seam(
         dir.path(),
-        &["trace", "diagnose", "--manifests", manifests, "traces.jsonl"],
+        &[
+            "trace",
+            "diagnose",
+            "--manifests",
+            manifests,
+            "traces.jsonl",
+        ],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(
@@ -414,8 +420,19 @@ fn manifests_do_not_swallow_the_trace_files_after_them() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let out = seam(
         dir.path(),
-        &["trace", "diagnose", "traces.jsonl", "--manifests", manifests, manifests],
+        &[
+            "trace",
+            "diagnose",
+            "traces.jsonl",
+            "--manifests",
+            manifests,
+            manifests,
+        ],
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("repeat --manifests"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("repeat --manifests"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -65,7 +65,10 @@ pub fn plan(root: &Path, generated: &[Generated]) -> Result<Vec<Change>, (String
             };
             let through = writer(i);
             let (after, linked_to) = if through == i {
-                (blocks::apply(before.as_deref(), &g.fresh_prefix, &g.body), None)
+                (
+                    blocks::apply(before.as_deref(), &g.fresh_prefix, &g.body),
+                    None,
+                )
             } else {
                 let after = before.clone().unwrap_or_default();
                 (Ok(after), Some(generated[through].path.clone()))

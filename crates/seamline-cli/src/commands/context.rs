@@ -100,7 +100,11 @@ pub(crate) fn run(global: &Global, args: &ContextArgs) -> anyhow::Result<Status>
                 ""
             };
             match &c.linked_to {
-                Some(to) => say!("{:<44} {:<9} (one file with {to} through a link; written as {to})", c.path, state),
+                Some(to) => say!(
+                    "{:<44} {:<9} (one file with {to} through a link; written as {to})",
+                    c.path,
+                    state
+                ),
                 None => say!("{:<44} {:<9} {tokens:>5} tokens{loaded}", c.path, state),
             }
         }

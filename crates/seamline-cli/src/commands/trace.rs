@@ -11,8 +11,8 @@ use seamline_trace::{Config, Engine, Expectations, Reader};
 
 use crate::Status;
 use crate::args::{
-    DiagnoseArgs, GenerateArgs, Global, InputFormat, ReportFormat, TraceCommand, TraceInput, TraceStyle,
-    VersionsArgs,
+    DiagnoseArgs, GenerateArgs, Global, InputFormat, ReportFormat, TraceCommand, TraceInput,
+    TraceStyle, VersionsArgs,
 };
 use crate::output::write_stdout;
 
