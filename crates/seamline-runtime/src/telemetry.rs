@@ -15,7 +15,9 @@ use opentelemetry::trace::{
 use opentelemetry::{Context, Key, KeyValue, Value};
 use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::error::{OTelSdkError, OTelSdkResult};
-use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider, SpanData, SpanExporter};
+use opentelemetry_sdk::trace::{
+    BatchConfigBuilder, BatchSpanProcessor, SdkTracer, SdkTracerProvider, SpanData, SpanExporter,
+};
 use serde_json::{Value as Json, json};
 
 use crate::trace_context::TraceContext;
@@ -23,7 +25,9 @@ use crate::trace_context::TraceContext;
 /// The attribute holding a message's schema version (there is no standard one yet); `seam trace` reads it.
 pub const SCHEMA_VERSION: &str = "messaging.message.schema_version";
 
-/// One service's tracer, exporting to a file. Spans are written when they end.
+/// One service's tracer and where its spans go. Ended spans are queued and exported in batches from a thread of
+/// the exporter's own (never on the task that ended them), every second, on [`Telemetry::flush`], and on
+/// [`Telemetry::shutdown`] or when the last clone is dropped.
 #[derive(Clone, Debug)]
 pub struct Telemetry {
     provider: SdkTracerProvider,
@@ -32,7 +36,7 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Spans of `service`, appended to `path` as OTLP/JSON lines.
+    /// Spans of `service`, appended to `path` as OTLP/JSON lines, one line per batch.
     pub fn to_file(service: &str, path: &Path) -> std::io::Result<Telemetry> {
         let file = std::fs::OpenOptions::new()
             .create(true)
@@ -48,7 +52,7 @@ impl Telemetry {
                     .with_service_name(service.to_owned())
                     .build(),
             )
-            .with_simple_exporter(exporter)
+            .with_span_processor(batches(exporter))
             .build();
         let tracer = provider.tracer("seamline-runtime");
         Ok(Telemetry {
@@ -59,8 +63,7 @@ impl Telemetry {
     }
 
     /// Spans of `service`, sent in batches as OTLP/HTTP (JSON) to `endpoint`, the collector's full traces URL
-    /// (`http://collector:4318/v1/traces`). Batches leave from a thread of their own, every few seconds and on
-    /// [`Telemetry::flush`].
+    /// (`http://collector:4318/v1/traces`).
     pub fn to_endpoint(service: &str, endpoint: &str) -> Result<Telemetry, String> {
         use opentelemetry_otlp::{Protocol, WithExportConfig};
         let exporter = opentelemetry_otlp::SpanExporter::builder()
@@ -75,7 +78,7 @@ impl Telemetry {
                     .with_service_name(service.to_owned())
                     .build(),
             )
-            .with_batch_exporter(exporter)
+            .with_span_processor(batches(exporter))
             .build();
         let tracer = provider.tracer("seamline-runtime");
         Ok(Telemetry {
@@ -120,6 +123,25 @@ impl Telemetry {
     pub fn flush(&self) {
         let _ = self.provider.force_flush();
     }
+
+    /// Exports what is buffered and stops exporting, for every clone; spans ended later are dropped. Dropping the
+    /// last clone does the same. Blocks like [`Telemetry::flush`].
+    pub fn shutdown(&self) {
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// How spans leave: in batches from the processor's own thread, at least every second. The queue holds far more
+/// spans than a second of a busy service ends, since a full queue drops spans.
+fn batches<E: SpanExporter + 'static>(exporter: E) -> BatchSpanProcessor {
+    BatchSpanProcessor::builder(exporter)
+        .with_batch_config(
+            BatchConfigBuilder::default()
+                .with_scheduled_delay(Duration::from_secs(1))
+                .with_max_queue_size(65_536)
+                .build(),
+        )
+        .build()
 }
 
 /// A wait for a message, as a span; see [`Telemetry::awaiting`].
@@ -294,4 +316,61 @@ pub(crate) fn messaging_attributes(
         attributes.push(KeyValue::new(SCHEMA_VERSION, v.to_string()));
     }
     attributes
+}
+
+#[cfg(test)]
+mod tests {
+    use opentelemetry::trace::{Span as _, Tracer as _};
+
+    use super::Telemetry;
+
+    /// Spans leave in batches and the last clone's drop exports what is left: three spans ended one after another
+    /// are one OTLP line (the simple exporter wrote, and flushed, a line per span on the thread that ended it).
+    #[test]
+    fn spans_are_exported_in_batches_and_dropping_the_last_clone_flushes() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spans.jsonl");
+        let telemetry = Telemetry::to_file("svc", &path).unwrap();
+        let clone = telemetry.clone();
+        for name in ["a", "b", "c"] {
+            telemetry.tracer().start(name).end();
+        }
+        drop(telemetry);
+        drop(clone);
+        let written = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<serde_json::Value> = written
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 1, "{written}");
+        let spans = &lines[0]["resourceSpans"][0]["scopeSpans"][0]["spans"];
+        let names: Vec<&str> = spans
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+    }
+
+    #[test]
+    fn shutdown_exports_what_is_buffered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("spans.jsonl");
+        let telemetry = Telemetry::to_file("svc", &path).unwrap();
+        let kept = telemetry.clone();
+        telemetry.tracer().start("before").end();
+        telemetry.shutdown();
+        let written = std::fs::read_to_string(&path).unwrap();
+        assert!(written.contains("\"before\""), "{written}");
+        // A span ended after shutdown is not exported, and nothing panics.
+        kept.tracer().start("after").end();
+        kept.flush();
+        drop(kept);
+        assert!(
+            !std::fs::read_to_string(&path)
+                .unwrap()
+                .contains("\"after\"")
+        );
+    }
 }

@@ -26,7 +26,7 @@ async fn main() {
             std::process::exit(2)
         })
     });
-    let app = checkout_gateway::app(&args.order, telemetry).unwrap_or_else(|e| {
+    let app = checkout_gateway::app(&args.order, telemetry.clone()).unwrap_or_else(|e| {
         eprintln!("gateway: {e}");
         std::process::exit(2)
     });
@@ -43,10 +43,14 @@ async fn main() {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(e) = axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await
-    {
+        .await;
+    // Spans leave in batches: write out the last ones before the process ends.
+    if let Some(t) = telemetry {
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
+    }
+    if let Err(e) = served {
         eprintln!("gateway: {e}");
         std::process::exit(1);
     }

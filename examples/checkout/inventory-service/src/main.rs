@@ -42,7 +42,13 @@ async fn main() {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(e) = checkout_inventory_service::run(settings, Default::default(), shutdown).await {
+    let telemetry = settings.telemetry.clone();
+    let ran = checkout_inventory_service::run(settings, Default::default(), shutdown).await;
+    // Spans leave in batches: write out the last ones before the process ends.
+    if let Some(t) = telemetry {
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
+    }
+    if let Err(e) = ran {
         eprintln!("inventory-service: {e}");
         std::process::exit(1);
     }

@@ -64,7 +64,13 @@ async fn main() {
         let _ = tokio::signal::ctrl_c().await;
         signal.cancel();
     });
-    if let Err(e) = checkout_order_service::serve(settings, listener, shutdown).await {
+    let telemetry = settings.telemetry.clone();
+    let served = checkout_order_service::serve(settings, listener, shutdown).await;
+    // Spans leave in batches: write out the last ones before the process ends.
+    if let Some(t) = telemetry {
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
+    }
+    if let Err(e) = served {
         eprintln!("order-service: {e}");
         std::process::exit(1);
     }

@@ -27,7 +27,7 @@ async fn main() {
             std::process::exit(2)
         })
     });
-    let (router, _) = checkout_payment_service::app(args.fault, telemetry);
+    let (router, _) = checkout_payment_service::app(args.fault, telemetry.clone());
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .unwrap_or_else(|e| {
@@ -44,10 +44,14 @@ async fn main() {
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
-    if let Err(e) = axum::serve(listener, router)
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown)
-        .await
-    {
+        .await;
+    // Spans leave in batches: write out the last ones before the process ends.
+    if let Some(t) = telemetry {
+        let _ = tokio::task::spawn_blocking(move || t.shutdown()).await;
+    }
+    if let Err(e) = served {
         eprintln!("payment-service: {e}");
         std::process::exit(1);
     }
