@@ -171,3 +171,37 @@ impl http_body::Body for DeadlineBody {
         self.inner.size_hint()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use axum::routing::get;
+    use http_body_util::BodyExt as _;
+    use tower::ServiceExt as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panic_answers_500_problem_details() {
+        let routes = Router::new().route(
+            "/boom",
+            get(|| async {
+                let empty: &[u8] = &[];
+                // A bug of the kind the layer is for: an index past the end.
+                empty[usize::from(empty.is_empty())].to_string()
+            }),
+        );
+        let response = apply(routes, Limits::default())
+            .oneshot(Request::get("/boom").body(Body::empty()).unwrap())
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        let problem: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(problem["status"], 500);
+        assert_eq!(problem["title"], "Internal error");
+    }
+}
