@@ -168,7 +168,7 @@ async fn duplicates_in_flight_together_are_handled_once_and_acknowledged() {
             Outcome::Done
         }
     });
-    assert_eq!(handled(&mut rx, 1).await, [twice.id.clone()]);
+    assert_eq!(handled(&mut rx, 1).await, vec![twice.id.clone()]);
     let mut later = Vec::new();
     for n in 1..=3 {
         later.push(
