@@ -39,8 +39,8 @@ impl Workspace {
     /// The kind of contract `doc` is, when it can be judged: it was read without a syntax problem (a syntax
     /// error, invalid UTF-8, a file over the size limit, nesting past the depth limit, a refused alias
     /// expansion, a YAML feature the tree cannot hold), it is not empty, it is a contract this version reads,
-    /// and every `$ref` reachable from it resolves to a value. Otherwise every reason found, in document
-    /// order. Duplicate keys do not stop a judgement: the reader keeps the last, as YAML 1.2 and most JSON
+    /// and every `$ref` reachable from it resolves to a value in a file that has no such problem either.
+    /// Otherwise every reason found, in document order. Duplicate keys do not stop a judgement: the reader keeps the last, as YAML 1.2 and most JSON
     /// readers do.
     pub fn judgeable(&self, doc: DocId) -> Result<ContractKind, Vec<Unreadable>> {
         let mut out = Vec::new();
@@ -55,10 +55,7 @@ impl Workspace {
                 reason,
             }
         };
-        if let Some(err) = &d.io_error {
-            return Err(vec![at(doc, None, format!("cannot read the file: {err}"))]);
-        }
-        out.extend(syntax_problems(self, doc, &at));
+        out.extend(self.read_problems(doc));
         if !out.is_empty() {
             return Err(out);
         }
@@ -87,15 +84,27 @@ impl Workspace {
 
 type At<'a> = dyn Fn(DocId, Option<Span>, String) -> Unreadable + 'a;
 
-/// The problems that leave a document's tree incomplete or untrustworthy: everything the reader reports but
-/// duplicate keys.
-fn syntax_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unreadable> {
-    ws.doc(doc)
-        .problems
-        .iter()
-        .filter(|p| p.kind != ProblemKind::DuplicateKey)
-        .map(|p| at(doc, Some(p.span), p.message.clone()))
-        .collect()
+impl Workspace {
+    /// The problems that leave a document's tree incomplete or untrustworthy, whatever the document is: a file
+    /// that could not be read, and everything the reader reports but duplicate keys.
+    pub fn read_problems(&self, doc: DocId) -> Vec<Unreadable> {
+        let d = self.doc(doc);
+        let at = |span: Option<Span>, reason: String| Unreadable {
+            doc,
+            file: d.name().to_owned(),
+            span,
+            line: span.map(|s| d.source.line_col(s.start).line),
+            reason,
+        };
+        if let Some(err) = &d.io_error {
+            return vec![at(None, format!("cannot read the file: {err}"))];
+        }
+        d.problems
+            .iter()
+            .filter(|p| p.kind != ProblemKind::DuplicateKey)
+            .map(|p| at(Some(p.span), p.message.clone()))
+            .collect()
+    }
 }
 
 /// A document with nothing in it: no value, `null`, or an empty mapping.
@@ -141,6 +150,7 @@ fn unread_kind(root: &Node, kind: ContractKind) -> Option<String> {
 fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unreadable> {
     let mut out = Vec::new();
     let mut walked: HashSet<(DocId, String)> = HashSet::new();
+    let mut files_seen: HashSet<DocId> = HashSet::from([doc]);
     let mut queue = vec![(doc, String::new())];
     let covered = |walked: &HashSet<(DocId, String)>, doc: DocId, pointer: &str| {
         // Walking a node walks everything under it.
@@ -154,6 +164,10 @@ fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unread
             continue;
         }
         walked.insert((doc, base.clone()));
+        // A file reached through a reference must be as readable as the contract itself.
+        if files_seen.insert(doc) {
+            out.extend(ws.read_problems(doc));
+        }
         let Some(node) = ws.doc(doc).node(&base) else {
             continue;
         };

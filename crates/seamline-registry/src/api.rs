@@ -351,6 +351,11 @@ impl From<StoreError> for ApiError {
                 title: "Invalid manifest",
                 detail: err.to_string(),
             },
+            StoreError::UnreadableContract(_) => ApiError {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                title: "Unreadable contract",
+                detail: err.to_string(),
+            },
             StoreError::UnknownVersion { .. } => ApiError {
                 status: StatusCode::NOT_FOUND,
                 title: "Unknown version",

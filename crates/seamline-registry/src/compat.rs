@@ -8,9 +8,9 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use seamline_diff::{CannotJudge, DiffOptions, diff_documents, verdict};
-use seamline_model::{Manifest, Workspace, WorkspaceOptions, parse_manifest};
+use seamline_model::{DocId, Manifest, Workspace, WorkspaceOptions, parse_manifest};
 
-use crate::store::{Store, StoreError, StoredVersion};
+use crate::store::{Publication, Store, StoreError, StoredVersion};
 
 /// One consumer–provider pair of the answer.
 #[derive(Clone, Debug, PartialEq, serde::Serialize)]
@@ -43,19 +43,37 @@ struct Opened {
     root: PathBuf,
 }
 
-fn open(stored: StoredVersion) -> Opened {
-    let root = PathBuf::from("/registry")
-        .join(&stored.summary.service)
-        .join(&stored.summary.version);
+/// A version's files in a workspace of their own, at `/registry/<service>/<version>/…`, shown by their paths.
+fn files_workspace<'a>(
+    service: &str,
+    version: &str,
+    files: impl Iterator<Item = (&'a str, &'a str)>,
+) -> (Workspace, PathBuf, Vec<(&'a str, DocId)>) {
+    let root = PathBuf::from("/registry").join(service).join(version);
     let mut workspace = Workspace::new(WorkspaceOptions {
         root: root.clone(),
         display_base: root.clone(),
         allow_remote_refs: false,
         limits: Default::default(),
     });
-    for (path, content, _) in &stored.contracts {
-        workspace.add_virtual_as(&root.join(path), path, content.as_bytes());
-    }
+    let docs = files
+        .map(|(path, content)| {
+            let id = workspace.add_virtual_as(&root.join(path), path, content.as_bytes());
+            (path, id)
+        })
+        .collect();
+    (workspace, root, docs)
+}
+
+fn open(stored: StoredVersion) -> Opened {
+    let (workspace, root, _) = files_workspace(
+        &stored.summary.service,
+        &stored.summary.version,
+        stored
+            .contracts
+            .iter()
+            .map(|(path, content, _)| (path.as_str(), content.as_str())),
+    );
     let read = parse_manifest(
         &root.join("seam.toml"),
         "seam.toml",
@@ -93,6 +111,52 @@ impl Opened {
                 .clone(),
         )
     }
+}
+
+/// Why `publication` may not be stored, when it may not: every file must read without a syntax problem, and
+/// each contract the deploy gate compares (the provided ones, the vendored copies of consumed ones) must be
+/// judgeable ([`Workspace::judgeable`]). A version stored anyway could only ever be answered "cannot judge".
+pub(crate) fn unreadable(publication: &Publication) -> Option<String> {
+    let (workspace, _, docs) = files_workspace(
+        &publication.service,
+        &publication.version,
+        publication
+            .contracts
+            .iter()
+            .map(|(path, content)| (path.as_str(), content.as_str())),
+    );
+    let manifest = parse_manifest(
+        std::path::Path::new("seam.toml"),
+        "seam.toml",
+        publication.manifest.as_bytes(),
+    )
+    .manifest;
+    let compared: Vec<String> = manifest
+        .iter()
+        .flat_map(|m| {
+            let provided = m.provided_contracts().map(|p| p.spec.value.clone());
+            let vendored = m.consumed_contracts().flat_map(|c| c.vendored_candidates());
+            provided.chain(vendored).collect::<Vec<_>>()
+        })
+        .collect();
+    let mut problems = Vec::new();
+    for (path, doc) in docs {
+        if compared.iter().any(|c| c == path) {
+            problems.extend(workspace.judgeable(doc).err().unwrap_or_default());
+        } else {
+            problems.extend(workspace.read_problems(doc));
+        }
+    }
+    problems.dedup();
+    let first = problems.first()?;
+    let more = match problems.len() {
+        1 => String::new(),
+        n => format!(" (and {} more)", n - 1),
+    };
+    Some(format!(
+        "{first}{more}; a contract that cannot be read cannot be judged by the deploy gate: fix it (`seam lint` \
+         shows every problem) and publish again"
+    ))
 }
 
 /// Compares `consumer`'s vendored copy of `provider`'s `contract` with what `provider` publishes.

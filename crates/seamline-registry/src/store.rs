@@ -27,6 +27,10 @@ pub enum StoreError {
     /// The published `seam.toml` does not parse: where and why.
     #[error("the published seam.toml is invalid: {0}")]
     InvalidManifest(String),
+    /// A published contract cannot be read or judged (syntax, empty, not a contract, an unresolved `$ref`):
+    /// where and why.
+    #[error("a published contract cannot be read: {0}")]
+    UnreadableContract(String),
     #[error("the system's random source failed: {0}")]
     Random(String),
     #[error("database: {0}")]
@@ -353,6 +357,14 @@ impl Store {
     /// Stores a version with its contracts in one transaction: all of it or nothing.
     pub async fn publish(&self, publication: &Publication) -> Result<PublishOutcome, StoreError> {
         let consumed = consumed_contracts(&publication.service, &publication.manifest)?;
+        // Reading every contract is work for a blocking thread, not for the server's async workers.
+        let checked = publication.clone();
+        if let Some(why) = tokio::task::spawn_blocking(move || crate::compat::unreadable(&checked))
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+        {
+            return Err(StoreError::UnreadableContract(why));
+        }
         let hash = content_hash(&publication.manifest, &publication.contracts);
         let now = now_ms();
         let _turn = self.write_turn().await;

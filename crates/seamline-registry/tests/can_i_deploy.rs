@@ -168,3 +168,348 @@ async fn a_compatible_change_may_go_and_a_breaking_one_may_not() {
             .is_err()
     );
 }
+
+/// Ways a contract can be unreadable, each with the line a reader should be sent to.
+fn damaged_contracts() -> Vec<(&'static str, String, u32)> {
+    let mut deep = String::from("{\"openapi\": \"3.1.0\", \"x\": ");
+    deep.push_str(&"[".repeat(300));
+    deep.push_str(&"]".repeat(300));
+    deep.push('}');
+    let mut bomb = String::from("openapi: 3.1.0\nx-a: &a [x, x, x, x, x, x, x, x, x, x]\n");
+    for (name, prev) in [("b", "a"), ("c", "b"), ("d", "c"), ("e", "d"), ("f", "e")] {
+        bomb.push_str(&format!(
+            "x-{name}: &{name} [{}]\n",
+            vec![format!("*{prev}"); 10].join(", ")
+        ));
+    }
+    bomb.push_str("paths: {}\n");
+    vec![
+        (
+            "an unclosed flow sequence",
+            "openapi: [unclosed\n".into(),
+            2,
+        ),
+        ("an empty file", String::new(), 1),
+        ("garbage", "this is not a contract\n".into(), 1),
+        (
+            "tab indentation",
+            "openapi: 3.1.0\ninfo:\n\ttitle: payments\n".into(),
+            3,
+        ),
+        (
+            "truncated JSON",
+            "{\"openapi\": \"3.1.0\", \"paths\": {\"/payments\": ".into(),
+            1,
+        ),
+        ("an alias bomb", bomb, 6),
+        ("nesting past the limit", deep, 1),
+        (
+            "a $ref to nothing",
+            payment_api(true, true, false).replace(
+                "#/components/schemas/Payment",
+                "#/components/schemas/Nothing",
+            ),
+            13,
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn a_version_whose_contracts_cannot_be_read_is_not_stored() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    for (what, text, line) in damaged_contracts() {
+        let err = store
+            .publish(&payment("x", text.clone()))
+            .await
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(
+            matches!(err, seamline_registry::StoreError::UnreadableContract(_))
+                && message.contains(&format!("contracts/payment-api.yaml:{line}: ")),
+            "{what}: {message}"
+        );
+        // The consumer's vendored copy is the other side of every verdict: the same rule.
+        let err = store
+            .publish(&order("x", text))
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains(&format!(
+                "contracts/vendor/payment-service/payment-api.yaml:{line}: "
+            )),
+            "{what}: {err}"
+        );
+    }
+    assert!(
+        store
+            .version("payment-service", "x")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    // A file beside the contracts that does not parse is refused as well; one that parses but is no contract
+    // (shared components) is fine.
+    let mut publication = payment("y", payment_api(true, true, false));
+    publication.contracts.push((
+        "contracts/common.yaml".into(),
+        "components: {schemas: {}}\n".into(),
+    ));
+    store.publish(&publication).await.unwrap();
+    publication.version = "z".into();
+    publication.contracts[1].1 = "components: [\n".into();
+    let err = store.publish(&publication).await.unwrap_err().to_string();
+    assert!(err.contains("contracts/common.yaml:2: "), "{err}");
+}
+
+fn order(version: &str, vendored: String) -> Publication {
+    Publication {
+        service: "order-service".into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: ORDER_MANIFEST.into(),
+        contracts: vec![(
+            "contracts/vendor/payment-service/payment-api.yaml".into(),
+            vendored,
+        )],
+    }
+}
+
+/// Replaces a stored contract's text behind the store's back, as a release that did not check contracts
+/// could have stored it.
+async fn overwrite(url: &str, service: &str, version: &str, path: &str, text: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+    let updated = sqlx::query(
+        "UPDATE contracts SET content = $1 WHERE service = $2 AND version = $3 AND path = $4",
+    )
+    .bind(text)
+    .bind(service)
+    .bind(version)
+    .bind(path)
+    .execute(&mut db)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(updated, 1);
+}
+
+/// Every judgement of a stored version that cannot be read says "cannot judge" and counts as not deployable:
+/// can-i-deploy in both directions, the matrix, the version diff (and the UI pages built on them).
+#[tokio::test]
+async fn a_stored_unreadable_version_cannot_be_judged() {
+    for (what, text, line) in damaged_contracts() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite:{}", dir.path().join("r.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let v1 = payment_api(true, true, false);
+        store.publish(&payment("1", v1.clone())).await.unwrap();
+        store.publish(&payment("x", v1.clone())).await.unwrap();
+        store.publish(&order("4f2a1c", v1.clone())).await.unwrap();
+        store.publish(&order("5b3d2e", v1.clone())).await.unwrap();
+        overwrite(
+            &url,
+            "payment-service",
+            "x",
+            "contracts/payment-api.yaml",
+            &text,
+        )
+        .await;
+        overwrite(
+            &url,
+            "order-service",
+            "5b3d2e",
+            "contracts/vendor/payment-service/payment-api.yaml",
+            &text,
+        )
+        .await;
+        store
+            .record_deployment("production", "payment-service", "1")
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", "order-service", "4f2a1c")
+            .await
+            .unwrap();
+
+        // As a provider: its contract cannot be read.
+        let decision = store
+            .can_i_deploy("payment-service", "x", "production")
+            .await
+            .unwrap();
+        assert!(!decision.deployable, "{what}: {decision:#?}");
+        let reason = &decision.pairs[0].reason;
+        assert!(
+            reason.starts_with(&format!(
+                "cannot judge: payment-service x: contracts/payment-api.yaml:{line}: "
+            )),
+            "{what}: {reason}"
+        );
+        // As a consumer: its vendored copy cannot be read.
+        let decision = store
+            .can_i_deploy("order-service", "5b3d2e", "production")
+            .await
+            .unwrap();
+        assert!(!decision.deployable, "{what}: {decision:#?}");
+        assert!(
+            decision.pairs[0].reason.starts_with(&format!(
+                "cannot judge: order-service 5b3d2e: contracts/vendor/payment-service/payment-api.yaml:{line}: "
+            )),
+            "{what}: {}",
+            decision.pairs[0].reason
+        );
+        let matrix = store.matrix("payment-service", "x").await.unwrap();
+        assert!(!matrix.deployable, "{what}: {matrix:#?}");
+        // The version diff says why it has no changes to show.
+        let diff = store
+            .diff_versions("payment-service", "1", "x")
+            .await
+            .unwrap();
+        assert!(diff[0].changes.is_empty());
+        assert!(
+            diff[0]
+                .cannot_judge
+                .as_deref()
+                .is_some_and(|c| c.starts_with(&format!(
+                    "cannot judge: payment-service x: contracts/payment-api.yaml:{line}: "
+                ))),
+            "{what}: {diff:#?}"
+        );
+    }
+}
+
+/// `(status, content type, body)` of one request to the router, with an admin token.
+async fn call(
+    store: &Store,
+    method: &str,
+    uri: &str,
+    body: Option<String>,
+) -> (u16, String, String) {
+    use http_body_util::BodyExt;
+    use tower::ServiceExt;
+    let admin = store
+        .create_token("test admin", &[seamline_registry::Scope::Admin])
+        .await
+        .unwrap()
+        .secret;
+    let request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("content-type", "application/json")
+        .header("authorization", format!("Bearer {admin}"))
+        .body(body.map_or(axum::body::Body::empty(), axum::body::Body::from))
+        .unwrap();
+    let response = seamline_registry::api::router(store.clone(), Default::default())
+        .oneshot(request)
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        content_type,
+        String::from_utf8_lossy(&bytes).into_owned(),
+    )
+}
+
+/// Through the HTTP API: 422 problem details naming the file and the line; through the UI: the version diff
+/// and the matrix say "cannot judge" for a version stored before contracts were checked.
+#[tokio::test]
+async fn the_api_refuses_and_the_pages_say_cannot_judge() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let body = serde_json::json!({
+        "manifest": PAYMENT_MANIFEST,
+        "contracts": [{"path": "contracts/payment-api.yaml", "content": "openapi: [unclosed"}],
+    });
+    let (status, content_type, text) = call(
+        &store,
+        "PUT",
+        "/api/v1/services/payment-service/versions/x",
+        Some(body.to_string()),
+    )
+    .await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (422, "application/problem+json"),
+        "{text}"
+    );
+    let problem: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(problem["title"], "Unreadable contract");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .unwrap()
+            .contains("contracts/payment-api.yaml:1: "),
+        "{problem}"
+    );
+
+    let v1 = payment_api(true, true, false);
+    store.publish(&payment("1", v1.clone())).await.unwrap();
+    store.publish(&payment("x", v1.clone())).await.unwrap();
+    store.publish(&order("4f2a1c", v1)).await.unwrap();
+    overwrite(
+        &url,
+        "payment-service",
+        "x",
+        "contracts/payment-api.yaml",
+        "",
+    )
+    .await;
+    store
+        .record_deployment("production", "order-service", "4f2a1c")
+        .await
+        .unwrap();
+    let (status, _, page) = call(
+        &store,
+        "GET",
+        "/services/payment-service/diff?from=1&to=x",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains(
+            "cannot judge: payment-service x: contracts/payment-api.yaml:1: the file is empty"
+        ),
+        "{page}"
+    );
+    assert!(!page.contains("No change."), "{page}");
+    let (status, _, page) = call(
+        &store,
+        "GET",
+        "/matrix?service=payment-service&version=x",
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        page.contains("not deployable") && page.contains("cannot judge: payment-service x"),
+        "{page}"
+    );
+    let (status, _, answer) = call(
+        &store,
+        "GET",
+        "/api/v1/can-i-deploy?service=payment-service&version=x&environment=production",
+        None,
+    )
+    .await;
+    let answer: serde_json::Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        (status, &answer["deployable"]),
+        (200, &serde_json::json!(false)),
+        "{answer}"
+    );
+}
