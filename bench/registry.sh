@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The registry at scale (1,000 services × 20 versions × 3 environments by default) on SQLite and, when
-# DATABASE_URL names a PostgreSQL server, on a fresh PostgreSQL database; then a bounded HTTP load on loopback.
+# DATABASE_URL names a PostgreSQL server, on a fresh PostgreSQL database; then a bounded HTTP load on loopback;
+# then can-i-deploy and the server's memory while hostile clients are connected (slow headers, anonymous 16 MiB
+# publishes; crates/seamline-registry/examples/hostile_load.rs, on SQLite).
 # Usage: bench/registry.sh [SERVICES] [VERSIONS] [ENVS] [SECONDS] [CLIENTS]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,3 +23,8 @@ if [ -n "${DATABASE_URL:-}" ]; then
   "$bench" "${DATABASE_URL%/*}/$name" "${args[@]}"
   psql "$DATABASE_URL" -q -c "DROP DATABASE $name WITH (FORCE)"
 fi
+
+echo
+echo "== Hostile load (SQLite): 900 slow-header clients and 96 anonymous 16 MiB publishers, 20 s"
+cargo build --release -q -p seamline-registry --example hostile_load
+"${CARGO_TARGET_DIR:-target}/release/examples/hostile_load" "sqlite:$work/hostile.db" 200 900 96 20
