@@ -433,3 +433,160 @@ fn history_and_folders_at_a_revision() {
     assert_eq!(doc["diagnostics"][0]["rule"], "property-added", "{doc:#}");
     assert_eq!(doc["summary"]["errors"], 1, "{doc:#}");
 }
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// A side that cannot be read is an input error naming the file and the line (exit 2), never "no findings":
+/// given as files, as folders (where the broken file is not skipped), or read from git with `--against`.
+#[test]
+fn an_unreadable_side_is_an_input_error_with_file_and_line() {
+    let dir = repo();
+    let p = dir.path();
+    std::fs::write(p.join("new.yaml"), "openapi: [unclosed\n").unwrap();
+    let out = seam(p, &["diff", "api.yaml", "new.yaml"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stdout(&out).is_empty(), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("cannot judge the new version") && err.contains("--> new.yaml:2:"),
+        "{err}"
+    );
+    // The old side broken, the other way round.
+    let out = seam(p, &["diff", "new.yaml", "api.yaml"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("cannot judge the old version"),
+        "{}",
+        stderr(&out)
+    );
+
+    // Folders: a contract that no longer parses is paired and reported, not dropped as "not a contract".
+    for side in ["a", "b"] {
+        std::fs::create_dir(p.join(side)).unwrap();
+        std::fs::write(p.join(side).join("api.yaml"), OLD_API).unwrap();
+        std::fs::write(p.join(side).join("schemas.yaml"), OLD_SCHEMAS).unwrap();
+    }
+    std::fs::write(
+        p.join("b/api.yaml"),
+        "openapi: 3.1.0\ninfo:\n\ttitle: tabs\n",
+    )
+    .unwrap();
+    let out = seam(p, &["diff", "a", "b"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(stderr(&out).contains("b/api.yaml:3:"), "{}", stderr(&out));
+
+    // --against: the working tree's contract points at a schema that does not exist.
+    std::fs::write(
+        p.join("api.yaml"),
+        OLD_API.replace("#/PaymentRequest", "#/PaymentRequets"),
+    )
+    .unwrap();
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains("`schemas.yaml#/PaymentRequets`: nothing exists at this JSON Pointer")
+            && err.contains("--> api.yaml:11:"),
+        "{err}"
+    );
+    // `seam check` fails on it too, as a finding beside the lint's own.
+    let out = seam(p, &["check", "--against", "HEAD"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    assert!(
+        stdout(&out).contains("contract-unreadable"),
+        "{}",
+        stdout(&out)
+    );
+}
+
+/// Two bare JSON Schema files given explicitly are two versions of one message, whatever their file names.
+#[test]
+fn two_schema_files_are_two_versions_of_one_message() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let schema = |required: &str| {
+        format!(
+            "{{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\", \
+             \"required\": [{required}], \"properties\": {{\"id\": {{\"type\": \"string\"}}, \"total\": {{\"type\": \"integer\"}}}}}}"
+        )
+    };
+    std::fs::write(p.join("schema-v1.json"), schema("\"id\", \"total\"")).unwrap();
+    std::fs::write(p.join("schema-v2.json"), schema("\"id\"")).unwrap();
+    let out = seam(
+        p,
+        &[
+            "diff",
+            "schema-v1.json",
+            "schema-v2.json",
+            "--format",
+            "json",
+        ],
+    );
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("property-became-optional"), "{text}");
+    assert!(
+        !text.contains("message-removed") && !text.contains("message-added"),
+        "{text}"
+    );
+}
+
+/// `--against` in a folder without seam.toml compares every contract below it with the revision.
+#[test]
+fn against_without_a_manifest_compares_every_contract_below() {
+    let dir = repo();
+    let p = dir.path();
+    std::fs::remove_file(p.join("seam.toml")).unwrap();
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("createPayment") || text.contains("POST /payments"),
+        "{text}"
+    );
+    assert!(text.contains("currency"), "{text}");
+    // Where nothing is a contract, it says what to run instead.
+    let empty = tempfile::tempdir().unwrap();
+    git(empty.path(), &["init", "-q", "-b", "main"]);
+    std::fs::write(empty.path().join("notes.txt"), "x").unwrap();
+    git(empty.path(), &["add", "."]);
+    git(empty.path(), &["commit", "-q", "-m", "first"]);
+    let out = seam(empty.path(), &["diff", "--against", "HEAD"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("seam diff HEAD:PATH PATH"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// The SARIF log of a diff describes the diff checks, not the lint rules.
+#[test]
+fn sarif_lists_the_diff_checks_as_rules() {
+    let dir = repo();
+    let out = seam(
+        dir.path(),
+        &["diff", "--against", "HEAD", "--format", "sarif"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules: Vec<&str> = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        rules.contains(&"SEAM-C001") && rules.contains(&"SEAM-C300"),
+        "{rules:?}"
+    );
+    assert!(rules.iter().all(|r| r.starts_with("SEAM-C")), "{rules:?}");
+    for result in log["runs"][0]["results"].as_array().unwrap() {
+        let index = result["ruleIndex"]
+            .as_u64()
+            .expect("every result names its rule") as usize;
+        assert_eq!(rules[index], result["ruleId"].as_str().unwrap());
+    }
+}

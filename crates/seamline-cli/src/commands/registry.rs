@@ -571,16 +571,27 @@ fn render_decisions(service: &str, version: &str, decisions: &[Value]) -> String
     for d in decisions {
         let env = d["environment"].as_str().unwrap_or("?");
         let ok = d["deployable"].as_bool().unwrap_or(false);
+        let pairs = d["pairs"].as_array().cloned().unwrap_or_default();
+        // A pair the registry could not judge (a stored contract it cannot read) is a "no" of its own kind.
+        let unjudged = pairs
+            .iter()
+            .filter(|p| {
+                p["reason"]
+                    .as_str()
+                    .is_some_and(|r| r.starts_with("cannot judge"))
+            })
+            .count();
         let _ = writeln!(
             out,
             "{service} {version} → {env}: {}",
-            if ok {
-                "yes, deployable"
-            } else {
-                "NO, not deployable"
+            match (ok, unjudged) {
+                (true, _) => "yes, deployable".to_owned(),
+                (false, 0) => "NO, not deployable".to_owned(),
+                (false, n) => format!(
+                    "NO, not deployable: {n} pair(s) cannot be judged (a contract there cannot be read)"
+                ),
             }
         );
-        let pairs = d["pairs"].as_array().cloned().unwrap_or_default();
         if pairs.is_empty() {
             let _ = writeln!(out, "  no partner of {service} is deployed in {env}");
         }
@@ -605,4 +616,34 @@ fn render_decisions(service: &str, version: &str, decisions: &[Value]) -> String
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_pair_that_cannot_be_judged_is_a_no_that_says_so() {
+        let decision = json!({
+            "environment": "production",
+            "deployable": false,
+            "pairs": [{
+                "consumer": "order-service", "consumer_version": "4f2a1c",
+                "provider": "payment-service", "provider_version": "x", "contract": "payment-api",
+                "compatible": false,
+                "reason": "cannot judge: payment-service x: contracts/payment-api.yaml:1: the file is empty",
+            }],
+        });
+        let text = render_decisions("payment-service", "x", &[decision]);
+        assert!(
+            text.starts_with(
+                "payment-service x → production: NO, not deployable: 1 pair(s) cannot be judged"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("✗ order-service 4f2a1c → payment-service x payment-api: cannot judge: payment-service x: contracts/payment-api.yaml:1:"),
+            "{text}"
+        );
+    }
 }
