@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
 # The registry at scale (1,000 services × 20 versions × 3 environments by default) on SQLite and, when
-# DATABASE_URL names a PostgreSQL server, on a fresh PostgreSQL database; then a bounded HTTP load on loopback;
+# DATABASE_URL names a PostgreSQL server, on a fresh PostgreSQL database: can-i-deploy, every page and API route
+# one request at a time, then a bounded HTTP load on loopback;
 # then can-i-deploy and the server's memory while hostile clients are connected (slow headers, anonymous 16 MiB
 # publishes; crates/seamline-registry/examples/hostile_load.rs, on SQLite).
 # Usage: bench/registry.sh [SERVICES] [VERSIONS] [ENVS] [SECONDS] [CLIENTS]
+#        bench/registry.sh large    # 1,000 services × 2,000 versions × 3 environments, the pages' goal
+# Past 20 versions a service, the older ones are added by SQL (see registry_bench.rs); the large size takes
+# about 3 GB of disk per database and seeds in a few minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = large ]; then
+  set -- 1000 2000 3 20 8
+fi
 args=("${1:-1000}" "${2:-20}" "${3:-3}" "${4:-20}" "${5:-8}")
 cargo build --release -q -p seamline-registry --example registry_bench
 bench="${CARGO_TARGET_DIR:-target}/release/examples/registry_bench"

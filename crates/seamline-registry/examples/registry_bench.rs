@@ -3,8 +3,14 @@
 //! then measures:
 //! - publish throughput while seeding (8 concurrent publishers through the store);
 //! - can-i-deploy latency through the store (p50, p99, max over 1,000 questions);
+//! - every page and API route over HTTP on loopback, one request at a time (p50, p99, max per route);
 //! - a bounded HTTP load on loopback: CLIENTS clients for SECONDS seconds, 80% can-i-deploy and 20% publish,
 //!   with throughput, p50/p99 per kind and the count of errors.
+//!
+//! The newest `PUBLISHED` versions of each service are published through the store. Older ones, past that
+//! many, are added in bulk by SQL as copies of the oldest published one (its row in `versions` and its rows
+//! in `consumptions`, what the pages' queries read), without their contract files, so a size of 2,000
+//! versions seeds in minutes and within the disk.
 //!
 //! Usage: registry_bench DATABASE_URL [SERVICES] [VERSIONS] [ENVS] [SECONDS] [CLIENTS]
 //! (`bench/registry.sh` runs it on SQLite and PostgreSQL.)
@@ -47,6 +53,9 @@ fn api(s: usize, v: usize) -> String {
         "openapi: 3.1.0\ninfo: {{title: {n}, version: '1.{v}.0'}}\npaths:\n  /items/{{id}}:\n    get:\n      operationId: get{s}\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200':\n          description: the item\n          content:\n            application/json:\n              schema: {{$ref: '#/components/schemas/Item'}}\n        '404': {{description: unknown}}\n  /items:\n    get:\n      operationId: list{s}\n      responses:\n        '200': {{description: the items}}\n    post:\n      operationId: create{s}\n      requestBody:\n        content:\n          application/json:\n            schema: {{$ref: '#/components/schemas/Item'}}\n      responses:\n        '201': {{description: created}}\ncomponents:\n  schemas:\n    Item:\n      type: object\n      required: [id]\n      properties:\n        id: {{type: string}}\n{fields}"
     )
 }
+
+/// How many of each service's newest versions are published through the store.
+const PUBLISHED: usize = 20;
 
 fn publication(s: usize, v: usize, version: &str) -> Publication {
     let n = name(s);
@@ -107,7 +116,10 @@ async fn main() {
     println!("database: {}", url.split('@').next_back().unwrap_or(&url));
     println!("size: {services} services × {versions} versions × {envs} environments");
 
-    // Seed: every version of every service, eight publishers at a time.
+    // Seed: the newest versions of every service, eight publishers at a time; version `1.{first + v}.0` has
+    // the content of the v-th.
+    let published = versions.min(PUBLISHED);
+    let first = versions - published;
     let started = Instant::now();
     let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let mut tasks = Vec::new();
@@ -116,12 +128,12 @@ async fn main() {
         tasks.push(tokio::spawn(async move {
             loop {
                 let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                if i >= services * versions {
+                if i >= services * published {
                     break;
                 }
                 let (v, s) = (i / services, i % services);
                 store
-                    .publish(&publication(s, v, &format!("1.{v}.0")))
+                    .publish(&publication(s, v, &format!("1.{}.0", first + v)))
                     .await
                     .expect("publishing");
             }
@@ -133,10 +145,19 @@ async fn main() {
     let seeded = started.elapsed();
     println!(
         "seed: {} publishes in {:.1} s = {:.0} publishes/s",
-        services * versions,
+        services * published,
         seeded.as_secs_f64(),
-        (services * versions) as f64 / seeded.as_secs_f64()
+        (services * published) as f64 / seeded.as_secs_f64()
     );
+    if first > 0 {
+        let started = Instant::now();
+        add_older_versions(&url, first).await;
+        println!(
+            "seed: {} older versions added by SQL in {:.1} s",
+            services * first,
+            started.elapsed().as_secs_f64()
+        );
+    }
     for e in 0..envs {
         let env = ["production", "staging", "development", "qa", "perf"][e % 5];
         for s in 0..services {
@@ -179,12 +200,7 @@ async fn main() {
     }
     store.forget_cached();
 
-    // HTTP load on loopback.
-    let token = store
-        .create_token("bench", &[Scope::Admin])
-        .await
-        .expect("token")
-        .secret;
+    // Every page and API route, one request at a time.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -195,6 +211,20 @@ async fn main() {
         listener,
         std::future::pending(),
     ));
+    {
+        let base = base.clone();
+        tokio::task::spawn_blocking(move || pages(&base, services, versions))
+            .await
+            .expect("pages");
+    }
+    store.forget_cached();
+
+    // HTTP load on loopback.
+    let token = store
+        .create_token("bench", &[Scope::Admin])
+        .await
+        .expect("token")
+        .secret;
     let deadline = Instant::now() + Duration::from_secs(seconds as u64);
     let load_started = Instant::now();
     let workers: Vec<_> = (0..clients)
@@ -212,7 +242,7 @@ async fn main() {
                     let s = (c * 104_729 + i * 7919) % services;
                     let t = Instant::now();
                     let ok = if i.is_multiple_of(5) {
-                        let p = publication(s, versions, &format!("load-{c}-{i}"));
+                        let p = publication(s, published, &format!("load-{c}-{i}"));
                         let body = serde_json::json!({
                             "manifest": p.manifest,
                             "contracts": p.contracts.iter().map(|(path, content)| serde_json::json!({"path": path, "content": content})).collect::<Vec<_>>(),
@@ -262,4 +292,152 @@ async fn main() {
     summary("  can-i-deploy (HTTP)", ask);
     summary("  publish (HTTP)", publish);
     store.close().await;
+}
+
+/// Adds versions `1.0.0` to `1.{count - 1}.0` of every service, published before `1.{count}.0` (the oldest
+/// published through the store), as copies of its rows in `versions` and `consumptions`.
+async fn add_older_versions(url: &str, count: usize) {
+    use sqlx::Connection as _;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(url)
+        .await
+        .expect("connecting for the bulk seed");
+    let numbers = format!(
+        "WITH RECURSIVE k(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM k WHERE i + 1 < {count}) "
+    );
+    let copy = "'1.' || k.i || '.0'";
+    for sql in [
+        format!(
+            "{numbers}INSERT INTO versions (service, version, content_hash, git_commit, branch, manifest, \
+             created_ms) SELECT v.service, {copy}, v.content_hash, v.git_commit, v.branch, v.manifest, \
+             v.created_ms - {count} + k.i FROM versions v CROSS JOIN k WHERE v.version = '1.{count}.0'"
+        ),
+        format!(
+            "{numbers}INSERT INTO consumptions (service, version, provider, contract) \
+             SELECT c.service, {copy}, c.provider, c.contract FROM consumptions c CROSS JOIN k \
+             WHERE c.version = '1.{count}.0'"
+        ),
+        "UPDATE services SET version_count = \
+         (SELECT COUNT(*) FROM versions v WHERE v.service = services.name)"
+            .to_string(),
+    ] {
+        sqlx::query(&sql).execute(&mut db).await.expect("bulk seed");
+    }
+    if url.starts_with("postgres") {
+        // As autovacuum would after a load this size; the planner needs to know the tables' sizes.
+        sqlx::query("ANALYZE")
+            .execute(&mut db)
+            .await
+            .expect("analyze");
+    }
+    db.close().await.expect("closing");
+}
+
+/// Times every page and API route: `ROUNDS` requests each (fewer for the matrix overview, which asks
+/// can-i-deploy for 200 services in every environment), one at a time, each for a different service.
+fn pages(base: &str, services: usize, versions: usize) {
+    const ROUNDS: usize = 200;
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let last = versions - 1;
+    let middle = versions / 2;
+    let routes: Vec<(&str, usize, Box<dyn Fn(&str) -> String>)> = vec![
+        ("GET /", ROUNDS, Box::new(|_| "/".into())),
+        (
+            "GET /services/{s}",
+            ROUNDS,
+            Box::new(|s| format!("/services/{s}")),
+        ),
+        (
+            "GET /services/{s}?before= (older)",
+            ROUNDS,
+            Box::new(move |s| format!("/services/{s}?before=1.{middle}.0")),
+        ),
+        (
+            "GET /services/{s}/diff",
+            ROUNDS,
+            Box::new(|s| format!("/services/{s}/diff")),
+        ),
+        ("GET /graph", ROUNDS, Box::new(|_| "/graph".into())),
+        ("GET /graph.svg", ROUNDS, Box::new(|_| "/graph.svg".into())),
+        (
+            "GET /environments",
+            ROUNDS,
+            Box::new(|_| "/environments".into()),
+        ),
+        (
+            "GET /matrix?service&version",
+            ROUNDS,
+            Box::new(move |s| format!("/matrix?service={s}&version=1.{last}.0")),
+        ),
+        ("GET /matrix (overview)", 20, Box::new(|_| "/matrix".into())),
+        (
+            "GET /api/v1/services",
+            ROUNDS,
+            Box::new(|_| "/api/v1/services".into()),
+        ),
+        (
+            "GET /api/v1/services/{s}/versions",
+            ROUNDS,
+            Box::new(|s| format!("/api/v1/services/{s}/versions")),
+        ),
+        (
+            "GET …/versions?before=&limit=100",
+            ROUNDS,
+            Box::new(move |s| {
+                format!("/api/v1/services/{s}/versions?before=1.{middle}.0&limit=100")
+            }),
+        ),
+        (
+            "GET …/versions/{v}",
+            ROUNDS,
+            Box::new(move |s| format!("/api/v1/services/{s}/versions/1.{last}.0")),
+        ),
+        (
+            "GET …/consumers",
+            ROUNDS,
+            Box::new(|s| format!("/api/v1/services/{s}/consumers")),
+        ),
+        (
+            "GET /api/v1/environments",
+            ROUNDS,
+            Box::new(|_| "/api/v1/environments".into()),
+        ),
+        (
+            "GET /api/v1/environments/{e}/deployments",
+            ROUNDS,
+            Box::new(|_| "/api/v1/environments/production/deployments".into()),
+        ),
+        (
+            "GET /api/v1/can-i-deploy",
+            ROUNDS,
+            Box::new(move |s| {
+                format!(
+                    "/api/v1/can-i-deploy?service={s}&version=1.{last}.0&environment=production"
+                )
+            }),
+        ),
+        (
+            "GET /api/v1/matrix",
+            ROUNDS,
+            Box::new(move |s| format!("/api/v1/matrix?service={s}&version=1.{last}.0")),
+        ),
+    ];
+    println!("pages and API, one request at a time:");
+    for (label, rounds, path) in routes {
+        let mut ms = Vec::new();
+        let mut bytes = 0;
+        for i in 0..rounds {
+            let url = format!("{base}{}", path(&name((i * 7919) % services)));
+            let t = Instant::now();
+            let mut answer = agent.get(&url).call().expect("request");
+            let body = answer.body_mut().read_to_vec().expect("body");
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+            assert_eq!(answer.status().as_u16(), 200, "{url}");
+            bytes = body.len();
+        }
+        summary(&format!("  {label} ({} KB)", bytes / 1024), ms);
+    }
 }

@@ -260,6 +260,10 @@ pub(crate) const VERSION_PAGE_MAX: u32 = 1000;
 const SERVICES: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
                         ORDER BY name";
 
+/// A page of services by name: `$1` the name before the first, `$2` how many.
+const SERVICES_AFTER: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest \
+                              FROM services WHERE name > $1 ORDER BY name LIMIT $2";
+
 /// One service: `$1` its name.
 const SERVICE: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
                        WHERE name = $1";
@@ -455,6 +459,20 @@ impl Store {
 
     pub async fn services(&self) -> Result<Vec<ServiceSummary>, StoreError> {
         Ok(sqlx::query_as(SERVICES).fetch_all(&self.pool).await?)
+    }
+
+    /// At most `limit` services by name, after the name `after` when it is given.
+    pub async fn services_after(
+        &self,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<ServiceSummary>, StoreError> {
+        // Every name sorts after the empty one.
+        Ok(sqlx::query_as(SERVICES_AFTER)
+            .bind(after.unwrap_or_default())
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// One service, with its number of versions and its latest.
@@ -754,7 +772,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite:{}", dir.path().join("r.db").display());
         let store = Store::open(&url).await.unwrap();
-        for (sql, binds) in [(SERVICES, 0), (SERVICE, 1), (EDGES, 0), (CONSUMERS_OF, 1)] {
+        for (sql, binds) in [
+            (SERVICES, 0),
+            (SERVICES_AFTER, 2),
+            (SERVICE, 1),
+            (EDGES, 0),
+            (CONSUMERS_OF, 1),
+        ] {
             let plan = plan(&store, sql, binds).await;
             assert!(
                 !plan.contains("CORRELATED"),

@@ -51,7 +51,7 @@ async fn checked(request: axum::extract::Request, next: axum::middleware::Next) 
     };
     for (key, value) in names.iter().chain(&query) {
         let what = match key.as_str() {
-            "service" => "service name",
+            "service" | "after" => "service name",
             "version" | "from" | "to" | "before" => "version",
             _ => continue,
         };
@@ -183,9 +183,31 @@ fn yes_no(ok: bool) -> Markup {
     }
 }
 
-async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
+/// How many services the services page lists; `?after=NAME` shows the ones after.
+const SERVICES_SHOWN: u32 = 100;
+
+#[derive(Deserialize)]
+struct ServicesQuery {
+    after: Option<String>,
+}
+
+async fn services(
+    State(app): State<App>,
+    headers: HeaderMap,
+    Query(q): Query<ServicesQuery>,
+) -> Page {
     may_read(&app, &headers).await?;
-    let list = app.store.services().await?;
+    // One more than shown, to know whether a next page exists.
+    let mut list = app
+        .store
+        .services_after(q.after.as_deref(), SERVICES_SHOWN + 1)
+        .await?;
+    let more = list.len() > SERVICES_SHOWN as usize;
+    list.truncate(SERVICES_SHOWN as usize);
+    let next_page = list
+        .last()
+        .filter(|_| more)
+        .map(|s| format!("/?after={}", query_value(&s.name)));
     let edges = app.store.edges().await?;
     // Each service's rows of the two columns, found once rather than by a pass over every edge per service.
     let mut consumes: HashMap<&str, Vec<&Edge>> = HashMap::new();
@@ -197,9 +219,10 @@ async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
     Ok(page(
         "Services",
         html! {
-            @if list.is_empty() {
+            @if list.is_empty() && q.after.is_none() {
                 p.muted { "Nothing published yet: run " code { "seam publish" } " in a service repository." }
             } @else {
+                @if let Some(after) = &q.after { p.muted { "Services after " code { (after) } ", by name." } }
                 table #services {
                     tr { th { "Service" } th { "Owner" } th { "Latest" } th { "Versions" } th { "Consumes" } th { "Consumed by" } }
                     @for s in &list {
@@ -220,6 +243,9 @@ async fn services(State(app): State<App>, headers: HeaderMap) -> Page {
                             }
                         }
                     }
+                }
+                @if let Some(next) = &next_page {
+                    p { a rel="next" href=(next) { "More services" } }
                 }
             }
         },
@@ -488,10 +514,12 @@ async fn environments(State(app): State<App>, headers: HeaderMap) -> Page {
 struct MatrixQuery {
     service: Option<String>,
     version: Option<String>,
+    after: Option<String>,
 }
 
-/// At most this many services in the overview grid; one service's answer has no limit.
-const GRID_LIMIT: usize = 200;
+/// Services per page of the overview grid (`?after=NAME` for the next): each cell is a can-i-deploy answer, so
+/// a page is bounded by the cells it asks; one service's answer has no limit.
+const GRID_LIMIT: u32 = 25;
 
 async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<MatrixQuery>) -> Page {
     may_read(&app, &headers).await?;
@@ -520,10 +548,19 @@ async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<Matr
             },
         ));
     }
-    let services = app.store.services().await?;
+    let mut services = app
+        .store
+        .services_after(q.after.as_deref(), GRID_LIMIT + 1)
+        .await?;
+    let more = services.len() > GRID_LIMIT as usize;
+    services.truncate(GRID_LIMIT as usize);
+    let next_page = services
+        .last()
+        .filter(|_| more)
+        .map(|s| format!("/matrix?after={}", query_value(&s.name)));
     let envs = app.store.environments().await?;
     let mut rows = Vec::new();
-    for s in services.iter().take(GRID_LIMIT) {
+    for s in &services {
         let Some(latest) = &s.latest else { continue };
         let mut cells = Vec::new();
         for env in &envs {
@@ -536,7 +573,7 @@ async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<Matr
         "Can-i-deploy matrix",
         html! {
             p.muted { "Each service's latest version against what runs in each environment. Open a cell for the pairs and reasons." }
-            @if services.len() > GRID_LIMIT { p.muted { "The first " (GRID_LIMIT) " of " (services.len()) " services." } }
+            @if let Some(after) = &q.after { p.muted { "Services after " code { (after) } ", by name." } }
             table #matrix {
                 tr { th { "Service" } th { "Latest" } @for env in &envs { th { (env.name) } } }
                 @for (name, version, cells) in &rows {
@@ -549,6 +586,9 @@ async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<Matr
                         }
                     }
                 }
+            }
+            @if let Some(next) = &next_page {
+                p { a rel="next" href=(next) { "More services" } }
             }
         },
     ))

@@ -486,3 +486,38 @@ async fn service_page_lists_versions_a_page_at_a_time_whatever_their_commit() {
     let (status, _) = get_page(&store, "/services/legacy?before=9.9.9").await;
     assert_eq!(status, 404);
 }
+
+/// The services page lists 100 services and the can-i-deploy overview 25 (each of its cells is an answer), each
+/// with a link to the next ones by name.
+#[tokio::test]
+async fn services_and_matrix_pages_come_a_page_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    for i in 0..105 {
+        let name = format!("svc-{i:03}");
+        store
+            .publish(&link_of_chain(&name, None, "1.0.0"))
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", &name, "1.0.0")
+            .await
+            .unwrap();
+    }
+    let rows = |html: &str| html.matches("<tr data-service=").count();
+    let (status, first) = get_page(&store, "/").await;
+    assert_eq!((status, rows(&first)), (200, 100));
+    assert!(first.contains("href=\"/?after=svc-099\""), "a link to the next page");
+    let (_, rest) = get_page(&store, "/?after=svc-099").await;
+    assert_eq!(rows(&rest), 5);
+    assert!(rest.contains("data-service=\"svc-100\"") && !rest.contains("More services"));
+
+    let (status, grid) = get_page(&store, "/matrix").await;
+    assert_eq!((status, rows(&grid)), (200, 25));
+    assert!(grid.contains("href=\"/matrix?after=svc-024\""));
+    let (_, last) = get_page(&store, "/matrix?after=svc-099").await;
+    assert_eq!(rows(&last), 5);
+    assert_eq!(get_page(&store, "/matrix?after=..%2Fx").await.0, 400);
+}
