@@ -334,7 +334,7 @@ async fn add_older_versions(url: &str, count: usize) {
 }
 
 /// Times every page and API route: `ROUNDS` requests each (fewer for the matrix overview, which asks
-/// can-i-deploy for 200 services in every environment), one at a time, each for a different service.
+/// can-i-deploy for 25 services in every environment), one at a time, each for a different service.
 fn pages(base: &str, services: usize, versions: usize) {
     const ROUNDS: usize = 200;
     let agent: ureq::Agent = ureq::Agent::config_builder()
@@ -345,6 +345,11 @@ fn pages(base: &str, services: usize, versions: usize) {
     let middle = versions / 2;
     let routes: Vec<(&str, usize, Box<dyn Fn(&str) -> String>)> = vec![
         ("GET /", ROUNDS, Box::new(|_| "/".into())),
+        (
+            "GET /?after= (more services)",
+            ROUNDS,
+            Box::new(|s| format!("/?after={s}")),
+        ),
         (
             "GET /services/{s}",
             ROUNDS,
@@ -372,7 +377,11 @@ fn pages(base: &str, services: usize, versions: usize) {
             ROUNDS,
             Box::new(move |s| format!("/matrix?service={s}&version=1.{last}.0")),
         ),
-        ("GET /matrix (overview)", 20, Box::new(|_| "/matrix".into())),
+        (
+            "GET /matrix?after= (overview)",
+            50,
+            Box::new(|s| format!("/matrix?after={s}")),
+        ),
         (
             "GET /api/v1/services",
             ROUNDS,
