@@ -202,6 +202,40 @@ async fn exercise(client: &Client) {
         .await,
     );
     assert!(changed["breaking"].as_u64().unwrap() > 0, "{changed}");
+    assert_eq!(changed["verdict"], "breaking", "{changed}");
+    // A proposed text that cannot be read is "cannot judge", never an empty list of changes.
+    for (proposed, line) in [
+        ("openapi: [unclosed".to_owned(), 1),
+        (String::new(), 1),
+        (
+            current.replacen(
+                "operationId: getOrder",
+                "operationId: getOrder\n      x: {$ref: '#/nothing'}",
+                1,
+            ),
+            0,
+        ),
+    ] {
+        let unjudged = json_of(
+            &answer(
+                client,
+                "check_contract_change",
+                json!({"contract": "order-api", "proposed": proposed}),
+            )
+            .await,
+        );
+        assert_eq!(unjudged["verdict"], "cannot judge", "{unjudged}");
+        assert_eq!(unjudged["compatible"], false, "{unjudged}");
+        assert!(unjudged.get("changes").is_none(), "{unjudged}");
+        let first = &unjudged["proposed"][0];
+        assert!(
+            first["file"].as_str().unwrap().ends_with("order-api.yaml"),
+            "{unjudged}"
+        );
+        if line > 0 {
+            assert_eq!(first["line"], line, "{unjudged}");
+        }
+    }
 
     // Against the consumers seam.lock records: inventory-service reads order.placed, not order.cancelled.
     let events = std::fs::read_to_string(

@@ -357,6 +357,27 @@ fn tokens_lint_and_git_guard_publishing() {
         &["publish", "--version", "1"],
     );
     refused(&out, 1, "--allow-lint-errors");
+    // Lint findings, that is: a contract that cannot be read (a `$ref` to nothing) is refused all the same,
+    // with the file and the line, because the deploy gate could never judge it.
+    let out = seam(
+        &broken,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "1", "--allow-lint-errors"],
+    );
+    refused(&out, 2, "Unreadable contract");
+    refused(
+        &out,
+        2,
+        "contracts/shop-api.yaml:32: `#/components/schemas/Ordr`",
+    );
+    let api = broken.join("contracts/shop-api.yaml");
+    let text_of_api = std::fs::read_to_string(&api).unwrap();
+    std::fs::write(
+        &api,
+        text_of_api.replace("schemas/Ordr\"", "schemas/NewOrder\""),
+    )
+    .unwrap();
     let out = seam(
         &broken,
         &registry,
