@@ -333,6 +333,9 @@ async fn add_older_versions(url: &str, count: usize) {
     db.close().await.expect("closing");
 }
 
+/// A route to time: its label, how many requests, and the path for a service name.
+type Route = (&'static str, usize, Box<dyn Fn(&str) -> String>);
+
 /// Times every page and API route: `ROUNDS` requests each (fewer for the matrix overview, which asks
 /// can-i-deploy for 25 services in every environment), one at a time, each for a different service.
 fn pages(base: &str, services: usize, versions: usize) {
@@ -343,7 +346,7 @@ fn pages(base: &str, services: usize, versions: usize) {
         .into();
     let last = versions - 1;
     let middle = versions / 2;
-    let routes: Vec<(&str, usize, Box<dyn Fn(&str) -> String>)> = vec![
+    let routes: Vec<Route> = vec![
         ("GET /", ROUNDS, Box::new(|_| "/".into())),
         (
             "GET /?after= (more services)",
