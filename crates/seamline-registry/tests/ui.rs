@@ -471,7 +471,10 @@ async fn service_page_lists_versions_a_page_at_a_time_whatever_their_commit() {
     assert!(html.contains("aéééééé") && html.contains("ééééééééééé"));
     assert!(html.contains("0123456789ab<") && !html.contains("0123456789abc"));
     let rows = html.matches("changes since").count();
-    assert_eq!(rows, 50, "50 versions shown, each with its changes since the one before");
+    assert_eq!(
+        rows, 50,
+        "50 versions shown, each with its changes since the one before"
+    );
     assert!(html.contains("latest version <code>1.59.0</code>"));
     assert!(html.contains("changes since 1.09.0"));
     assert!(
@@ -509,7 +512,10 @@ async fn services_and_matrix_pages_come_a_page_at_a_time() {
     let rows = |html: &str| html.matches("<tr data-service=").count();
     let (status, first) = get_page(&store, "/").await;
     assert_eq!((status, rows(&first)), (200, 100));
-    assert!(first.contains("href=\"/?after=svc-099\""), "a link to the next page");
+    assert!(
+        first.contains("href=\"/?after=svc-099\""),
+        "a link to the next page"
+    );
     let (_, rest) = get_page(&store, "/?after=svc-099").await;
     assert_eq!(rows(&rest), 5);
     assert!(rest.contains("data-service=\"svc-100\"") && !rest.contains("More services"));
