@@ -292,6 +292,18 @@ fn cannot_judge(cannot: &CannotJudge, old: &Opened, new: &Opened) -> String {
     }
 }
 
+/// Runs `work` on a blocking thread: parsing and diffing contracts is CPU time, which on an async worker would
+/// hold up every other request served by that worker. A panic in `work` is the caller's.
+async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+    match tokio::task::spawn_blocking(work).await {
+        Ok(value) => value,
+        Err(err) => match err.try_into_panic() {
+            Ok(panic) => std::panic::resume_unwind(panic),
+            Err(err) => panic!("a blocking task did not finish: {err}"),
+        },
+    }
+}
+
 impl Store {
     /// Whether `service` `version` can go to `environment`: every pair with a deployed partner is compatible.
     pub async fn can_i_deploy(
@@ -307,7 +319,7 @@ impl Store {
                     service: service.into(),
                     version: version.into(),
                 })?;
-        let mut candidate = open(candidate);
+        let mut candidate = blocking(move || open(candidate)).await;
         let mut pairs = Vec::new();
         // As a consumer: each contract it consumes, against the provider deployed there.
         let consumed: Vec<(String, String)> = candidate
@@ -338,7 +350,12 @@ impl Store {
             };
             match deployed {
                 Some(stored) => {
-                    let pair = judge(&mut candidate, &mut open(stored), &contract);
+                    let (judged, pair) = blocking(move || {
+                        let pair = judge(&mut candidate, &mut open(stored), &contract);
+                        (candidate, pair)
+                    })
+                    .await;
+                    candidate = judged;
                     self.remember(&pair);
                     pairs.push(pair);
                 }
@@ -374,10 +391,15 @@ impl Store {
                 else {
                     continue;
                 };
-                opened = Some(open(stored));
+                opened = Some(blocking(move || open(stored)).await);
             }
-            if let Some(consumer) = opened.as_mut() {
-                let pair = judge(consumer, &mut candidate, &contract);
+            if let Some(mut consumer) = opened.take() {
+                let (consumer, judged, pair) = blocking(move || {
+                    let pair = judge(&mut consumer, &mut candidate, &contract);
+                    (consumer, candidate, pair)
+                })
+                .await;
+                (opened, candidate) = (Some(consumer), judged);
                 self.remember(&pair);
                 pairs.push(pair);
             }
@@ -517,73 +539,77 @@ impl Store {
                     })
             }
         };
-        let mut old = open(load(from).await?);
-        let mut new = open(load(to).await?);
-        let provided = |o: &Opened| -> Vec<(String, String)> {
-            o.manifest
-                .as_ref()
-                .map(|m| {
-                    m.provided_contracts()
-                        .map(|p| (p.name.value.clone(), p.spec.value.clone()))
-                        .collect()
-                })
-                .unwrap_or_default()
-        };
-        let (before, after) = (provided(&old), provided(&new));
-        let mut out = Vec::new();
-        for (contract, path) in &after {
-            let Some((_, old_path)) = before.iter().find(|(c, _)| c == contract) else {
+        let (old, new) = (load(from).await?, load(to).await?);
+        let to = to.to_owned();
+        Ok(blocking(move || {
+            let (mut old, mut new) = (open(old), open(new));
+            let provided = |o: &Opened| -> Vec<(String, String)> {
+                o.manifest
+                    .as_ref()
+                    .map(|m| {
+                        m.provided_contracts()
+                            .map(|p| (p.name.value.clone(), p.spec.value.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            };
+            let (before, after) = (provided(&old), provided(&new));
+            let mut out = Vec::new();
+            for (contract, path) in &after {
+                let Some((_, old_path)) = before.iter().find(|(c, _)| c == contract) else {
+                    out.push(ContractChanges {
+                        contract: contract.clone(),
+                        path: path.clone(),
+                        note: Some(format!("new in {to}")),
+                        cannot_judge: None,
+                        changes: Vec::new(),
+                    });
+                    continue;
+                };
+                if !old.has(old_path) || !new.has(path) {
+                    out.push(ContractChanges {
+                        contract: contract.clone(),
+                        path: path.clone(),
+                        note: Some("a version did not publish this file".into()),
+                        cannot_judge: None,
+                        changes: Vec::new(),
+                    });
+                    continue;
+                }
+                let (old_path, new_path) = (old.root.join(old_path), new.root.join(path));
+                let a = old.workspace.load_with_refs(&old_path);
+                let b = new.workspace.load_with_refs(&new_path);
+                let (changes, cannot_judge) = match diff_documents(
+                    &old.workspace,
+                    a,
+                    &new.workspace,
+                    b,
+                    &DiffOptions::default(),
+                ) {
+                    Ok(changes) => (changes, None),
+                    Err(cannot) => (Vec::new(), Some(self::cannot_judge(&cannot, &old, &new))),
+                };
                 out.push(ContractChanges {
                     contract: contract.clone(),
                     path: path.clone(),
-                    note: Some(format!("new in {to}")),
-                    cannot_judge: None,
-                    changes: Vec::new(),
-                });
-                continue;
-            };
-            if !old.has(old_path) || !new.has(path) {
-                out.push(ContractChanges {
-                    contract: contract.clone(),
-                    path: path.clone(),
-                    note: Some("a version did not publish this file".into()),
-                    cannot_judge: None,
-                    changes: Vec::new(),
-                });
-                continue;
-            }
-            let (old_path, new_path) = (old.root.join(old_path), new.root.join(path));
-            let a = old.workspace.load_with_refs(&old_path);
-            let b = new.workspace.load_with_refs(&new_path);
-            let (changes, cannot_judge) = match diff_documents(
-                &old.workspace,
-                a,
-                &new.workspace,
-                b,
-                &DiffOptions::default(),
-            ) {
-                Ok(changes) => (changes, None),
-                Err(cannot) => (Vec::new(), Some(self::cannot_judge(&cannot, &old, &new))),
-            };
-            out.push(ContractChanges {
-                contract: contract.clone(),
-                path: path.clone(),
-                note: None,
-                cannot_judge,
-                changes,
-            });
-        }
-        for (contract, path) in before {
-            if !after.iter().any(|(c, _)| *c == contract) {
-                out.push(ContractChanges {
-                    contract,
-                    path,
-                    note: Some(format!("no longer provided in {to}")),
-                    cannot_judge: None,
-                    changes: Vec::new(),
+                    note: None,
+                    cannot_judge,
+                    changes,
                 });
             }
-        }
-        Ok(out)
+            for (contract, path) in before {
+                if !after.iter().any(|(c, _)| *c == contract) {
+                    out.push(ContractChanges {
+                        contract,
+                        path,
+                        note: Some(format!("no longer provided in {to}")),
+                        cannot_judge: None,
+                        changes: Vec::new(),
+                    });
+                }
+            }
+            out
+        })
+        .await)
     }
 }

@@ -745,3 +745,88 @@ async fn postgres() -> Option<Postgres> {
         admin,
     })
 }
+
+/// An OpenAPI description with `operations` operations, each with a schema of a few fields; `extra` adds one.
+fn big_api(operations: usize, extra: bool) -> String {
+    let mut text = String::from("openapi: 3.1.0\ninfo: {title: big, version: '1'}\npaths:\n");
+    for i in 0..operations {
+        text.push_str(&format!(
+            "  /items{i}/{{id}}:\n    get:\n      operationId: get{i}\n      parameters:\n        - {{name: id, in: path, required: true, schema: {{type: string}}}}\n      responses:\n        '200':\n          description: the item\n          content:\n            application/json:\n              schema:\n                type: object\n                properties:\n                  a: {{type: string}}\n                  b: {{type: integer}}\n                  c: {{type: array, items: {{type: string}}}}\n{}",
+            if extra { "                  d: {type: string}\n" } else { "" }
+        ));
+    }
+    text
+}
+
+/// Comparing contracts is CPU work: it runs on a blocking thread, so on a runtime with a single worker (the test's)
+/// other tasks keep running while can-i-deploy compares two large descriptions.
+#[tokio::test]
+async fn a_long_comparison_does_not_hold_up_the_worker() {
+    let (_dir, store) = sqlite().await;
+    let operations = 1500;
+    let provider = |version: &str, extra: bool| {
+        seamline_registry::Publication {
+        service: "big".into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: "[service]\nname = \"big\"\n\n[[provides.http]]\nname = \"big-api\"\nspec = \"contracts/api.yaml\"\n".into(),
+        contracts: vec![("contracts/api.yaml".into(), big_api(operations, extra))],
+    }
+    };
+    store.publish(&provider("1", false)).await.unwrap();
+    store.publish(&provider("2", true)).await.unwrap();
+    store
+        .publish(&seamline_registry::Publication {
+            service: "app".into(),
+            owner: None,
+            version: "1".into(),
+            git_commit: None,
+            branch: None,
+            manifest: "[service]\nname = \"app\"\n\n[[consumes.http]]\nservice = \"big\"\ncontract = \"big-api\"\noperations = [\"get0\"]\n".into(),
+            contracts: vec![(
+                "contracts/vendor/big/big-api.yaml".into(),
+                big_api(operations, false),
+            )],
+        })
+        .await
+        .unwrap();
+    store
+        .record_deployment("production", "app", "1")
+        .await
+        .unwrap();
+
+    // A task that notes the longest it waited for the worker.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let ticker = tokio::spawn({
+        let done = done.clone();
+        async move {
+            let (mut last, mut longest) = (Instant::now(), Duration::ZERO);
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+                longest = longest.max(last.elapsed());
+                last = Instant::now();
+            }
+            longest
+        }
+    });
+    tokio::task::yield_now().await;
+    let started = Instant::now();
+    let (status, json) = get(
+        &store,
+        "/api/v1/can-i-deploy?service=big&version=2&environment=production",
+    )
+    .await;
+    let took = started.elapsed();
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let longest = ticker.await.unwrap();
+    assert_eq!(status, StatusCode::OK, "{json}");
+    assert_eq!(json["pairs"][0]["consumer"], "app");
+    eprintln!("can-i-deploy took {took:?}; the other task waited at most {longest:?}");
+    // Held for the whole comparison, the other task would have waited about as long as can-i-deploy took.
+    assert!(
+        longest * 4 < took,
+        "another task waited {longest:?} during a can-i-deploy of {took:?}"
+    );
+}
