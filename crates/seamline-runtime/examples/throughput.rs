@@ -1,7 +1,9 @@
 //! Messages per second through publish (confirmed) → RabbitMQ → consume (acknowledged), with and without
-//! schema validation on both sides. `bench/runtime.sh` runs it pinned to one core.
+//! schema validation on both sides. `bench/runtime.sh` runs it pinned to one core. With HANDLER_MS, each
+//! handler waits that long (as a call to a database would), so the figure shows how many deliveries are
+//! handled at once (the consumer's prefetch is 256).
 //!
-//! Usage: throughput AMQP_URL [MESSAGES] [IN_FLIGHT] [ROUNDS]
+//! Usage: throughput AMQP_URL [MESSAGES] [IN_FLIGHT] [ROUNDS] [HANDLER_MS]
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -16,7 +18,13 @@ fn arg(n: usize, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-async fn round(url: &str, messages: usize, in_flight: usize, schemas: Option<Arc<Schemas>>) -> f64 {
+async fn round(
+    url: &str,
+    messages: usize,
+    in_flight: usize,
+    handler_ms: u64,
+    schemas: Option<Arc<Schemas>>,
+) -> f64 {
     let connection = Arc::new(
         seamline_runtime::connect(url, "throughput")
             .await
@@ -44,8 +52,14 @@ async fn round(url: &str, messages: usize, in_flight: usize, schemas: Option<Arc
     let consuming = tokio::spawn(async move {
         let upcasters = Upcasters::new().accept("inventory.stock_reserved@2", Ok);
         let handler = |_d: seamline_runtime::Delivered<serde_json::Value>| {
-            let _ = done_tx.send(());
-            async { Outcome::Done }
+            let done_tx = done_tx.clone();
+            async move {
+                if handler_ms > 0 {
+                    tokio::time::sleep(std::time::Duration::from_millis(handler_ms)).await;
+                }
+                let _ = done_tx.send(());
+                Outcome::Done
+            }
         };
         consumer
             .run(&upcasters, handler, async {
@@ -92,10 +106,11 @@ async fn round(url: &str, messages: usize, in_flight: usize, schemas: Option<Arc
 
 fn main() {
     let Some(url) = std::env::args().nth(1) else {
-        eprintln!("usage: throughput AMQP_URL [MESSAGES] [IN_FLIGHT] [ROUNDS]");
+        eprintln!("usage: throughput AMQP_URL [MESSAGES] [IN_FLIGHT] [ROUNDS] [HANDLER_MS]");
         std::process::exit(2);
     };
     let (messages, in_flight, rounds) = (arg(2, 20_000), arg(3, 64), arg(4, 3));
+    let handler_ms = arg(5, 0) as u64;
     let contract = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../examples/checkout/inventory-service/contracts/inventory-events.asyncapi.yaml");
     let schemas = Arc::new(Schemas::from_contract(&contract).expect("the example contract"));
@@ -105,14 +120,16 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
-    println!("{messages} messages, {in_flight} publishes in flight, {rounds} rounds each");
+    println!(
+        "{messages} messages, {in_flight} publishes in flight, {rounds} rounds each, handlers take {handler_ms} ms"
+    );
     runtime.block_on(async {
         let mut plain = Vec::new();
         let mut checked = Vec::new();
         // Interleaved, so drift in the broker's state hits both alike.
         for _ in 0..rounds {
-            plain.push(round(&url, messages, in_flight, None).await);
-            checked.push(round(&url, messages, in_flight, Some(schemas.clone())).await);
+            plain.push(round(&url, messages, in_flight, handler_ms, None).await);
+            checked.push(round(&url, messages, in_flight, handler_ms, Some(schemas.clone())).await);
         }
         let median = |v: &[f64]| {
             let mut v = v.to_vec();

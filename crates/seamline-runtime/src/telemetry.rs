@@ -282,6 +282,10 @@ fn otlp_span(s: &SpanData) -> Json {
     if s.parent_span_id != SpanId::INVALID {
         span["parentSpanId"] = json!(s.parent_span_id.to_string());
     }
+    let state = s.span_context.trace_state().header();
+    if !state.is_empty() {
+        span["traceState"] = json!(state);
+    }
     if !s.links.is_empty() {
         span["links"] = s
             .links

@@ -245,7 +245,10 @@ async fn calls_and_requests_are_traced() {
     let base = serve_with(Counts::default(), Some(server_t.clone())).await;
     let p = policy(3);
     let client = p.traced_client(&client_t).unwrap();
-    let root = TraceContext::new_root();
+    let root = TraceContext {
+        state: "rojo=00f067aa0ba902b7".into(),
+        ..TraceContext::new_root()
+    };
     let answer = call(
         client
             .get(format!("{base}/flaky"))
@@ -272,11 +275,18 @@ async fn calls_and_requests_are_traced() {
         );
     }
     assert_eq!(reader.report.skipped_total(), 0);
+    // Every span of every batch (a line is a batch).
     let lines = |f: &Path| -> Vec<serde_json::Value> {
         std::fs::read_to_string(f)
             .unwrap()
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["resourceSpans"][0]["scopeSpans"][0]["spans"][0].clone())
+            .flat_map(|l| {
+                let batch = serde_json::from_str::<serde_json::Value>(l).unwrap();
+                batch["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                    .as_array()
+                    .unwrap()
+                    .clone()
+            })
             .collect()
     };
     let (clients, servers) = (lines(&client_file), lines(&server_file));
@@ -289,6 +299,10 @@ async fn calls_and_requests_are_traced() {
         assert_eq!(c["kind"], 3);
         assert_eq!(c["traceId"], root.trace_id.as_str());
         assert_eq!(c["parentSpanId"], root.span_id.as_str());
+        assert_eq!(
+            c["traceState"], "rojo=00f067aa0ba902b7",
+            "the caller's tracestate"
+        );
     }
     let errored = clients.iter().filter(|c| c["status"]["code"] == 2).count();
     assert_eq!(errored, 2, "the two 503 attempts are errors");
@@ -298,6 +312,10 @@ async fn calls_and_requests_are_traced() {
         assert!(
             clients.iter().any(|c| c["spanId"] == s["parentSpanId"]),
             "each server span continues a client span"
+        );
+        assert_eq!(
+            s["traceState"], "rojo=00f067aa0ba902b7",
+            "the tracestate sent with the traceparent"
         );
     }
     let answered = servers.last().unwrap();

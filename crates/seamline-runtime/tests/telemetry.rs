@@ -131,9 +131,20 @@ async fn producer_and_consumer_spans_join_the_callers_trace() {
             .as_str()
         )
     );
-    for line in std::fs::read_to_string(&order_file).unwrap().lines() {
-        let consumer: serde_json::Value = serde_json::from_str(line).unwrap();
-        let span = &consumer["resourceSpans"][0]["scopeSpans"][0]["spans"][0];
+    // Every consumer span, whichever batch (line) it left in.
+    let consumer_spans: Vec<serde_json::Value> = std::fs::read_to_string(&order_file)
+        .unwrap()
+        .lines()
+        .flat_map(|line| {
+            let batch: serde_json::Value = serde_json::from_str(line).unwrap();
+            batch["resourceSpans"][0]["scopeSpans"][0]["spans"]
+                .as_array()
+                .unwrap()
+                .clone()
+        })
+        .collect();
+    assert_eq!(consumer_spans.len(), 2);
+    for span in &consumer_spans {
         assert_eq!(span["kind"], 5);
         assert_eq!(span["traceId"], root.trace_id.as_str());
         assert_eq!(
