@@ -583,6 +583,12 @@ fn sarif_lists_the_diff_checks_as_rules() {
         "{rules:?}"
     );
     assert!(rules.iter().all(|r| r.starts_with("SEAM-C")), "{rules:?}");
+    let first = &log["runs"][0]["tool"]["driver"]["rules"][0];
+    assert_eq!(
+        first["help"]["text"],
+        "See docs/diff.md (Checks: property-removed)",
+        "{first}"
+    );
     for result in log["runs"][0]["results"].as_array().unwrap() {
         let index = result["ruleIndex"]
             .as_u64()

@@ -22,7 +22,7 @@ pub fn render_sarif(diagnostics: &[Diagnostic], rules: &[RuleInfo], tool_version
                     "id": r.code,
                     "name": r.name,
                     "shortDescription": {"text": r.summary},
-                    "help": {"text": format!("See docs/rules/{}.md", r.name)},
+                    "help": {"text": help(r)},
                     "defaultConfiguration": {"level": level(r.default_severity)},
                 })).collect::<Vec<_>>(),
             }},
@@ -105,4 +105,13 @@ fn physical(label: &Label, id: usize) -> Value {
 fn uri(path: &str) -> String {
     let path = path.replace('\\', "/");
     path.strip_prefix("./").unwrap_or(&path).to_owned()
+}
+
+/// Where a rule is documented: lint rules have a page each, diff checks (`SEAM-C…`) a row of docs/diff.md.
+fn help(rule: &RuleInfo) -> String {
+    if rule.code.starts_with("SEAM-C") {
+        format!("See docs/diff.md (Checks: {})", rule.name)
+    } else {
+        format!("See docs/rules/{}.md", rule.name)
+    }
 }

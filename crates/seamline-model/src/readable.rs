@@ -180,6 +180,19 @@ fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unread
                 None => Some(RefError::NotAString),
                 Some(reference) => match ws.resolve(doc, reference) {
                     Err(RefError::RemoteSkipped) => None,
+                    // The file is there but could not be read: its own problems say where.
+                    Err(RefError::FileNotFound)
+                        if ws
+                            .loaded_target(doc, reference)
+                            .is_some_and(|target| !ws.read_problems(target).is_empty()) =>
+                    {
+                        if let Some(target) = ws.loaded_target(doc, reference)
+                            && files_seen.insert(target)
+                        {
+                            out.extend(ws.read_problems(target));
+                        }
+                        None
+                    }
                     Err(err) => Some(err),
                     Ok(target) => {
                         let circular = ws.deref(target.doc, &target.pointer).is_none()

@@ -157,6 +157,12 @@ impl Workspace {
         files
     }
 
+    /// The document already read for the file `reference` (written in `from`) names, if any.
+    pub(crate) fn loaded_target(&self, from: DocId, reference: &str) -> Option<DocId> {
+        let path = self.file_of(from, reference).ok()??;
+        self.by_path.get(&path).copied()
+    }
+
     /// The file a reference names, or `None` for a reference within the same document.
     pub(crate) fn file_of(
         &self,
