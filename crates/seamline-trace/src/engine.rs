@@ -237,29 +237,42 @@ impl Engine {
             learned: &self.learned,
             version_attribute: &self.config.version_attribute,
         };
-        // The requests are the roots of the first trace; roots of joined traces hang under their producers
-        // unless their producer is missing, and then they are requests of their own.
-        let roots: Vec<usize> = graph
+        // A trace is one request. Its spans usually hang from one root; when the input lacks some of them (another
+        // service's spans, a cut file) the rest fall apart into fragments, each a root of its own. They are still
+        // one request: it is diagnosed from its true root (a span without a parent) when it has one, else from its
+        // earliest fragment, and a fragment is diagnosed only when everything before it is healthy. Roots of joined
+        // traces hang under their producers unless their producer is missing, and then they are requests of their
+        // own (analysed with their own trace).
+        let first_trace = first.spans[0].trace_id;
+        let mut roots: Vec<usize> = graph
             .roots
             .iter()
             .copied()
-            .filter(|&r| graph.spans[r].trace_id == first.spans[0].trace_id)
+            .filter(|&r| graph.spans[r].trace_id == first_trace)
             .collect();
-        let mut results = Vec::new();
-        let mut healthy = Vec::new();
-        for root in roots {
-            self.totals.requests += 1;
-            match diagnose::diagnose(&graph, &cx, root) {
-                Some(d) => results.push(d),
-                None => healthy.push(root),
+        roots.sort_by_key(|&r| {
+            let span = graph.spans[r];
+            (span.parent_id.is_some(), span.start_ns, span.span_id)
+        });
+        let Some(&primary) = roots.first() else {
+            return;
+        };
+        self.totals.requests += 1;
+        let diagnosis = roots
+            .iter()
+            .find_map(|&root| diagnose::diagnose(&graph, &cx, root));
+        if let Some(d) = diagnosis {
+            if d.request_failed {
+                self.totals.failing_requests += 1;
             }
-        }
-        for root in healthy {
+            self.diagnoses.push(d);
+        } else {
             self.totals.healthy_requests += 1;
-            let members = graph.descendants(root);
+            // Every fragment of the trace belongs to the request its true root starts.
+            let members: Vec<usize> = roots.iter().flat_map(|&r| graph.descendants(r)).collect();
             let entry = self
                 .healthy
-                .entry(diagnose::route(graph.spans[root]))
+                .entry(diagnose::route(graph.spans[primary]))
                 .or_default();
             entry.count += 1;
             let mut seen = FxHashSet::default();
@@ -302,12 +315,6 @@ impl Engine {
                 }
             }
         }
-        for d in &results {
-            if d.request_failed {
-                self.totals.failing_requests += 1;
-            }
-        }
-        self.diagnoses.extend(results);
     }
 
     fn sweep(&mut self, force: bool) {

@@ -309,3 +309,70 @@ fn attempts_of_a_call_named_by_its_method_alone_are_told_apart_by_their_path() {
         "{cause:#?}"
     );
 }
+
+/// Only `service`'s spans from a generated file, as one repository's own trace export would hold them.
+fn only_service(traces: &[u8], service: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    for line in traces.split(|b| *b == b'\n').filter(|l| !l.is_empty()) {
+        let mut document: serde_json::Value = serde_json::from_slice(line).unwrap();
+        document["resourceSpans"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| {
+                r["resource"]["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| a["key"] == "service.name" && a["value"]["stringValue"] == service)
+            });
+        serde_json::to_writer(&mut out, &document).unwrap();
+        out.push(b'\n');
+    }
+    out
+}
+
+#[test]
+fn a_trace_that_falls_apart_into_fragments_is_one_request() {
+    // Only order-service's spans of 20 version-mismatch checkouts: in each trace its server span (whose parent,
+    // the gateway's call, is not in the input) and its consumer span (whose parent, inventory-service's publish,
+    // is not either) are two roots of one trace. That is one request, diagnosed once, not two.
+    let options = Options {
+        fault: Some(Fault::VersionMismatch),
+        checkouts: 20,
+        faulty_per_40: 40,
+        ..Options::default()
+    };
+    let mut traces = Vec::new();
+    generate(&options, &mut traces, None).unwrap();
+    let own = only_service(&traces, "order-service");
+    let report = diagnose_bytes(&[("order-service.jsonl", &own)], Config::default());
+    assert_eq!(report.totals.traces, 20);
+    assert_eq!(
+        (report.totals.requests, report.totals.failing_requests),
+        (20, 20),
+        "{:#?}",
+        report.totals
+    );
+    assert_eq!(report.traces.len(), 20);
+    let mut ids: Vec<&str> = report.traces.iter().map(|t| t.trace_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), 20, "each trace is diagnosed once");
+    for trace in &report.traces {
+        assert_eq!(trace.route, "order-service POST /orders");
+        assert_eq!(
+            (trace.root_cause.kind, trace.root_cause.service.as_str()),
+            (CauseKind::MessageRejected, "order-service")
+        );
+    }
+    let markdown = seamline_trace::render::render_markdown(
+        &report,
+        seamline_trace::render::RenderOptions { all: false },
+        None,
+    );
+    assert!(
+        markdown.contains("20 of 20 request(s) failed"),
+        "{markdown}"
+    );
+    assert_eq!(markdown.matches("\n## Trace `").count(), 1, "{markdown}");
+}
