@@ -506,6 +506,7 @@ async fn hostile_names(store: &Store) {
         "/matrix?service=svc&version=%00",
         "/matrix?service=svc&service=other&version=1",
         "/matrix?service=%FF",
+        "/?after=a%00b",
     ] {
         let (status, content_type, _, text) =
             send(store, Settings::default(), "GET", uri, None).await;
