@@ -38,7 +38,51 @@ fn order_service() -> tempfile::TempDir {
         "{}",
         String::from_utf8_lossy(&generated.stderr)
     );
+    own_spans(dir.path());
     dir
+}
+
+/// `own-traces.jsonl`: only order-service's spans of 20 version-mismatch checkouts, as the repository's own
+/// export would hold them. Each trace falls apart into two fragments (the server span and the consumer span, whose
+/// parents are other services' spans), and is still one request.
+fn own_spans(dir: &std::path::Path) {
+    let generated = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+        .args([
+            "trace",
+            "generate",
+            "--fault",
+            "version-mismatch",
+            "--checkouts",
+            "20",
+            "--faulty-per-40",
+            "40",
+            "-o",
+            "all-traces.jsonl",
+        ])
+        .current_dir(dir)
+        .output()
+        .expect("seam trace generate");
+    assert!(generated.status.success());
+    let all = std::fs::read_to_string(dir.join("all-traces.jsonl")).unwrap();
+    let mut own = String::new();
+    for line in all.lines().filter(|l| !l.is_empty()) {
+        let mut document: Value = serde_json::from_str(line).unwrap();
+        document["resourceSpans"]
+            .as_array_mut()
+            .unwrap()
+            .retain(|r| {
+                r["resource"]["attributes"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|a| {
+                        a["key"] == "service.name" && a["value"]["stringValue"] == "order-service"
+                    })
+            });
+        own.push_str(&document.to_string());
+        own.push('\n');
+    }
+    std::fs::write(dir.join("own-traces.jsonl"), own).unwrap();
 }
 
 type Client = RunningService<RoleClient, ()>;
@@ -290,6 +334,18 @@ async fn exercise(client: &Client) {
     )
     .await;
     assert!(diagnosis.contains("inventory-service"), "{diagnosis}");
+    // 20 traces of one repository's own spans are 20 requests, each diagnosed once.
+    let own = answer(
+        client,
+        "diagnose_trace",
+        json!({"file": "own-traces.jsonl", "max_tokens": 4000}),
+    )
+    .await;
+    assert!(
+        own.contains("20 of 20 request(s) failed") && own.contains("in 20 trace(s)"),
+        "{own}"
+    );
+    assert_eq!(own.matches("\n## Trace `").count(), 1, "{own}");
 
     // Bad arguments: an unknown service is an invalid-params error naming what is known.
     match call(
