@@ -206,7 +206,8 @@ resources at seam://contracts/{service}/{contract}. The guide is docs/context.md
   seam serve                                      SQLite file seam-registry.db here, on 127.0.0.1:8080
   seam serve --listen 0.0.0.0:8080 --database postgres://registry@db/registry
 
-The API is described in docs/registry.md. Stop with Ctrl-C: requests in flight are finished first.")]
+The API is described in docs/registry.md, its timeouts and limits too. Stop with Ctrl-C or SIGTERM: requests in
+flight get up to 10 s to finish, then the connections still open are closed.")]
     Serve(ServeArgs),
     /// Send this service version (manifest, contracts, git commit, branch) to the registry.
     #[command(after_help = "Examples:
