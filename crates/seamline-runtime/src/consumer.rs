@@ -192,7 +192,7 @@ pub enum Outcome {
 pub struct Delivered<T> {
     pub data: T,
     pub event: CloudEvent,
-    /// The message version as published.
+    /// The message version as published; 0 when the event names none.
     pub version: u32,
     /// 1 on the first delivery, then one more per retry.
     pub attempt: u32,
