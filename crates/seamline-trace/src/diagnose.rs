@@ -3,6 +3,7 @@
 //! manifests and the healthy traces to know which spans should have been there.
 
 use crate::expect::{Expectations, Learned};
+use crate::failure::{self, FailureReason};
 use crate::graph::Graph;
 use crate::messaging::{self, Role, base_name};
 use crate::model::{LogRecord, Span, SpanKind};
@@ -55,9 +56,16 @@ pub(crate) fn duration_text(ns: u64) -> String {
 }
 
 fn outcome(span: &Span) -> String {
-    match span.http_status() {
-        Some(code) => format!("HTTP {code}"),
-        None if span.is_error() => "error".into(),
+    if let Some(code) = span.http_status() {
+        return format!("HTTP {code}");
+    }
+    match failure::failure(span).map(|f| f.reason) {
+        Some(
+            reason @ (FailureReason::Grpc(_)
+            | FailureReason::ProxyFlags(_)
+            | FailureReason::ErrorType(_)),
+        ) => reason.describe(),
+        Some(_) => "error".into(),
         None => "ok".into(),
     }
 }
@@ -530,8 +538,8 @@ impl<'a> Walk<'_, 'a> {
 
     fn unconsumed(&mut self, p: usize, message: &str) -> Cause {
         let producer = self.span(p);
-        let destination = producer.attr_str(messaging::DESTINATION).unwrap_or("?");
-        let key = producer.attr_str(messaging::ROUTING_KEY);
+        let destination = messaging::destination(producer).unwrap_or("?");
+        let key = messaging::routing_key(producer);
         let route = match key {
             Some(key) => format!("exchange {destination} with routing key {key}"),
             None => format!("destination {destination}"),
@@ -625,11 +633,8 @@ impl<'a> Walk<'_, 'a> {
         let dead_lettered = self.g.children[c].iter().any(|&k| {
             let child = self.span(k);
             matches!(messaging::role(child), Some(Role::Producer | Role::Settle))
-                && child
-                    .attr_str(messaging::DESTINATION)
-                    .is_some_and(messaging::is_dead_letter_destination)
-        }) || span
-            .attr_str(messaging::DESTINATION)
+                && messaging::destination(child).is_some_and(messaging::is_dead_letter_destination)
+        }) || messaging::destination(span)
             .is_some_and(messaging::is_dead_letter_destination);
         if dead_lettered {
             self.note(

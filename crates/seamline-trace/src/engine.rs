@@ -310,7 +310,7 @@ impl Engine {
                     })
                     .and_then(messaging::message_name);
                 self.learned.record(message, &span.service, trigger);
-                if let Some(key) = span.attr_str(messaging::ROUTING_KEY) {
+                if let Some(key) = messaging::routing_key(span) {
                     self.learned.record_routing_key(message, key);
                 }
             }

@@ -9,6 +9,7 @@
 mod diagnose;
 mod engine;
 pub mod expect;
+pub mod failure;
 pub mod generate;
 mod graph;
 pub mod messaging;

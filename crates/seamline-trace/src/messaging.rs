@@ -1,4 +1,5 @@
-//! What a span says about messaging, read through the OTel semantic conventions (and their pre-1.24 names).
+//! What a span says about messaging, read through the OTel semantic conventions (current and older names), the
+//! attributes of common instrumentations (RabbitMQ, Kafka, SQS, Celery) and the span names they write.
 
 use crate::model::{Span, SpanKind};
 
@@ -15,7 +16,7 @@ pub enum Role {
     Settle,
 }
 
-/// Attribute keys the diagnosis reads.
+/// Attribute keys the diagnosis reads (the current conventions' names; older ones are read too, see below).
 pub const OPERATION_TYPE: &str = "messaging.operation.type";
 pub const SYSTEM: &str = "messaging.system";
 pub const DESTINATION: &str = "messaging.destination.name";
@@ -27,41 +28,167 @@ pub const EVENT_TYPE: &str = "cloudevents.event_type";
 /// The default attribute for a message's schema version; there is no standard one yet.
 pub const DEFAULT_VERSION_ATTRIBUTE: &str = "messaging.message.schema_version";
 
-pub fn role(span: &Span) -> Option<Role> {
-    let operation = span
-        .attr_str(OPERATION_TYPE)
-        .or_else(|| span.attr_str("messaging.operation"));
-    match operation {
-        Some("publish" | "send" | "create") => return Some(Role::Producer),
-        Some("process" | "deliver") => return Some(Role::Consumer),
-        Some("receive") => return Some(Role::Receive),
-        Some("settle") => return Some(Role::Settle),
-        _ => {}
-    }
-    match span.kind {
-        SpanKind::Producer => Some(Role::Producer),
-        SpanKind::Consumer => Some(Role::Consumer),
+/// The message operation, by the current `messaging.operation.type`, the pre-1.26 `messaging.operation`, or the
+/// system-specific `messaging.operation.name` (`ack`, `nack`, …).
+fn operation_role(operation: &str) -> Option<Role> {
+    match operation.to_ascii_lowercase().as_str() {
+        "publish" | "send" | "create" => Some(Role::Producer),
+        "process" | "deliver" | "consume" => Some(Role::Consumer),
+        "receive" | "poll" => Some(Role::Receive),
+        "settle" | "ack" | "nack" | "reject" | "complete" | "abandon" | "dead_letter" | "defer" => {
+            Some(Role::Settle)
+        }
         _ => None,
     }
 }
 
-/// The message a span is about: the CloudEvents type, else the RabbitMQ routing key, else the destination.
-pub fn message_name(span: &Span) -> Option<&str> {
-    span.attr_str(EVENT_TYPE)
-        .or_else(|| span.attr_str("messaging.message.type"))
-        .or_else(|| span.attr_str(ROUTING_KEY))
-        .or_else(|| span.attr_str(DESTINATION))
+/// Amazon SQS through the AWS SDK instrumentation: the API call names the role.
+fn sqs_role(span: &Span) -> Option<Role> {
+    if span.attr_str("rpc.service") != Some("SQS") {
+        return None;
+    }
+    match span.attr_str("rpc.method")? {
+        "SendMessage" | "SendMessageBatch" => Some(Role::Producer),
+        "ReceiveMessage" => Some(Role::Receive),
+        "DeleteMessage" | "DeleteMessageBatch" | "ChangeMessageVisibility" => Some(Role::Settle),
+        _ => None,
+    }
+}
+
+/// A span name that says what it does to which destination: the current `{operation} {destination}`
+/// (`publish orders`), the pre-1.24 `{destination} {operation}` (`orders process`), and Celery's
+/// `apply_async/{task}` (sending) and `run/{task}` (running).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NamedOperation<'a> {
+    pub role: Role,
+    pub destination: &'a str,
+}
+
+pub fn named_operation(name: &str) -> Option<NamedOperation<'_>> {
+    if let Some(task) = celery_task(name).filter(|t| !t.is_empty()) {
+        let role = if name.starts_with("run/") {
+            Role::Consumer
+        } else {
+            Role::Producer
+        };
+        return Some(NamedOperation {
+            role,
+            destination: task,
+        });
+    }
+    let (first, second) = name.split_once(' ')?;
+    if second.contains(' ') || first.is_empty() || second.is_empty() {
+        return None;
+    }
+    let named = |operation: &str| match operation {
+        "publish" | "send" | "create" => Some(Role::Producer),
+        "process" | "deliver" => Some(Role::Consumer),
+        "receive" => Some(Role::Receive),
+        "settle" => Some(Role::Settle),
+        _ => None,
+    };
+    if let Some(role) = named(first) {
+        return Some(NamedOperation {
+            role,
+            destination: second,
+        });
+    }
+    named(second).map(|role| NamedOperation {
+        role,
+        destination: first,
+    })
+}
+
+/// The task in a Celery span's name (`apply_async/tasks.reserve` or `run/tasks.reserve`).
+fn celery_task(name: &str) -> Option<&str> {
+    name.strip_prefix("apply_async/")
+        .or_else(|| name.strip_prefix("run/"))
+}
+
+/// The part a span plays in moving a message: from the operation attributes, else the span kind (PRODUCER,
+/// CONSUMER), else the SQS API call, else the span's name. A SERVER span is never named into a role: `POST /send x`
+/// is HTTP.
+pub fn role(span: &Span) -> Option<Role> {
+    let operation = span
+        .attr_str(OPERATION_TYPE)
+        .or_else(|| span.attr_str("messaging.operation"))
+        .and_then(operation_role)
+        .or_else(|| {
+            span.attr_str("messaging.operation.name")
+                .and_then(operation_role)
+        });
+    if operation.is_some() {
+        return operation;
+    }
+    match span.kind {
+        SpanKind::Producer => return Some(Role::Producer),
+        SpanKind::Consumer => return Some(Role::Consumer),
+        SpanKind::Server => return None,
+        _ => {}
+    }
+    sqs_role(span).or_else(|| named_operation(&span.name).map(|n| n.role))
+}
+
+/// The last path segment of a queue URL (`https://sqs.eu-west-1.amazonaws.com/1234/orders` → `orders`).
+fn queue_name(url: &str) -> Option<&str> {
+    url.trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .filter(|n| !n.is_empty() && !n.contains(':'))
+}
+
+/// Where a span sends or reads messages: `messaging.destination.name`, the pre-1.24 `messaging.destination`,
+/// Kafka's `kafka.topic` (OpenTracing and Brave), SQS's queue URL, else the destination in the span's name.
+pub fn destination(span: &Span) -> Option<&str> {
+    span.attr_str(DESTINATION)
+        .or_else(|| span.attr_str("messaging.destination"))
+        .or_else(|| span.attr_str("kafka.topic"))
+        .or_else(|| {
+            span.attr_str("aws.sqs.queue.url")
+                .or_else(|| span.attr_str("aws.sqs.queue_url"))
+                .or_else(|| span.attr_str("messaging.url"))
+                .and_then(queue_name)
+        })
+        .or_else(|| {
+            (span.kind != SpanKind::Server)
+                .then(|| named_operation(&span.name))
+                .flatten()
+                .map(|n| n.destination)
+        })
         .filter(|n| !n.is_empty())
 }
 
+/// The RabbitMQ routing key, by its current or its pre-1.24 name.
+pub fn routing_key(span: &Span) -> Option<&str> {
+    span.attr_str(ROUTING_KEY)
+        .or_else(|| span.attr_str("messaging.rabbitmq.routing_key"))
+        .filter(|k| !k.is_empty())
+}
+
+/// The message a span is about: the CloudEvents type, the message type, Celery's task name, else the RabbitMQ
+/// routing key, else the destination.
+pub fn message_name(span: &Span) -> Option<&str> {
+    span.attr_str(EVENT_TYPE)
+        .or_else(|| span.attr_str("messaging.message.type"))
+        .or_else(|| span.attr_str("celery.task_name"))
+        .or_else(|| celery_task(&span.name))
+        .filter(|n| !n.is_empty())
+        .or_else(|| routing_key(span))
+        .or_else(|| destination(span))
+}
+
+/// The message id, by its current or pre-1.24 name, or the CloudEvents id.
 pub fn message_id(span: &Span) -> Option<&str> {
     span.attr_str(MESSAGE_ID)
+        .or_else(|| span.attr_str("messaging.message_id"))
         .or_else(|| span.attr_str("cloudevents.event_id"))
         .filter(|n| !n.is_empty())
 }
 
 pub fn conversation_id(span: &Span) -> Option<&str> {
-    span.attr_str(CONVERSATION_ID).filter(|n| !n.is_empty())
+    span.attr_str(CONVERSATION_ID)
+        .or_else(|| span.attr_str("messaging.conversation_id"))
+        .filter(|n| !n.is_empty())
 }
 
 /// The schema version a span declares, from the configured attribute, or a `…/v2` or `@2` at the end of the name.

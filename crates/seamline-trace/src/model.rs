@@ -186,21 +186,10 @@ impl Span {
             .and_then(Value::as_i64)
     }
 
-    /// Whether the span records a failure: an error status, a 5xx on a server span, or a 4xx/5xx on a client
-    /// span (OTel's rules), or the `error=true` tag older Jaeger and Zipkin instrumentation sets.
+    /// Whether the span records a failure, read from any instrumentation's way of saying so
+    /// ([`crate::failure::failure`] decides, and says why).
     pub fn is_error(&self) -> bool {
-        if self.status == StatusCode::Error {
-            return true;
-        }
-        if self.status == StatusCode::Ok {
-            return false;
-        }
-        match self.http_status() {
-            Some(code) if code >= 500 => return true,
-            Some(code) if code >= 400 && self.kind == SpanKind::Client => return true,
-            _ => {}
-        }
-        self.attr("error").and_then(Value::as_bool).unwrap_or(false)
+        crate::failure::failure(self).is_some()
     }
 
     /// Text that says why the span failed: the status message, `error.type`, or the first exception event.
@@ -215,15 +204,27 @@ impl Span {
             return Some(message.to_string());
         }
         for event in &self.events {
-            if &*event.name == "exception" {
-                let kind = event.attributes.str("exception.type");
-                let message = event.attributes.str("exception.message");
+            if crate::failure::is_exception_event(&event.name) {
+                // OTel's exception event, or OpenTracing's error log (`error.kind`, `error.object`, `message`).
+                let fields = &event.attributes;
+                let kind = fields
+                    .str("exception.type")
+                    .or_else(|| fields.str("error.kind"));
+                let message = fields
+                    .str("exception.message")
+                    .or_else(|| fields.str("error.object"))
+                    .or_else(|| fields.str("message").filter(|m| *m != &*event.name));
                 match (kind, message) {
                     (Some(k), Some(m)) => return Some(format!("{k}: {m}")),
                     (Some(t), None) | (None, Some(t)) => return Some(t.to_string()),
                     (None, None) => {}
                 }
             }
+        }
+        if let Some(flags) = self.attr_str("response_flags").filter(|f| f.trim() != "-")
+            && !flags.trim().is_empty()
+        {
+            return Some(crate::failure::describe_proxy_flags(flags));
         }
         self.attr_str("error.type")
             .or_else(|| self.attr_str("error.message"))
@@ -236,18 +237,7 @@ impl Span {
 
     /// Whether the failure was a timeout: the span gave up waiting, so it is a symptom, not a cause.
     pub fn is_timeout(&self) -> bool {
-        if !self.is_error() {
-            return false;
-        }
-        if matches!(self.http_status(), Some(504 | 408)) {
-            return true;
-        }
-        let looks_like_timeout = |text: &str| {
-            let lower = text.to_ascii_lowercase();
-            lower.contains("timeout") || lower.contains("timed out") || lower.contains("deadline")
-        };
-        self.error_text().is_some_and(|t| looks_like_timeout(&t))
-            || self.attr_str("error.type").is_some_and(looks_like_timeout)
+        crate::failure::is_timeout(self)
     }
 }
 
