@@ -260,6 +260,15 @@ pub(crate) const VERSION_PAGE_MAX: u32 = 1000;
 const SERVICES: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
                         ORDER BY name";
 
+/// The deployments in `$1` whose version consumes `$2`, with the contract: from the services that ever
+/// consumed `$2`, each one's deployment there and that version's consumptions, so a handful of lookups.
+const DEPLOYED_CONSUMERS: &str = "SELECT d.environment, d.service, d.version, d.deployed_ms, c.contract \
+                                  FROM consumer_pairs p CROSS JOIN deployments d CROSS JOIN consumptions c \
+                                  WHERE p.provider = $2 AND d.environment = $1 AND d.service = p.service \
+                                  AND c.service = d.service AND c.version = d.version \
+                                  AND c.provider = p.provider AND d.service <> $2 \
+                                  ORDER BY d.service, c.contract";
+
 /// A page of services by name: `$1` the name before the first, `$2` how many.
 const SERVICES_AFTER: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest \
                               FROM services WHERE name > $1 ORDER BY name LIMIT $2";
@@ -283,11 +292,13 @@ const EDGES: &str = "SELECT c.service AS consumer, c.provider, c.contract FROM s
                      CROSS JOIN consumptions c WHERE c.service = s.name AND c.version = s.latest_version \
                      ORDER BY c.service, c.provider, c.contract";
 
-/// Who consumes `$1`, as each service's latest version says; planned as `EDGES`.
-const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM services s \
-                            CROSS JOIN consumptions c WHERE c.service = s.name \
-                            AND c.version = s.latest_version AND c.provider = $1 AND c.service <> $1 \
-                            ORDER BY c.service, c.contract";
+/// Who consumes `$1`, as each service's latest version says: from the services that ever consumed it, each
+/// one's latest consumptions.
+const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM consumer_pairs p \
+                            CROSS JOIN services s CROSS JOIN consumptions c \
+                            WHERE p.provider = $1 AND s.name = p.service AND c.service = s.name \
+                            AND c.version = s.latest_version AND c.provider = p.provider \
+                            AND c.service <> $1 ORDER BY c.service, c.contract";
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -435,6 +446,13 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         for (provider, contract) in &consumed {
+            sqlx::query(
+                "INSERT INTO consumer_pairs (provider, service) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(provider)
+            .bind(&publication.service)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query(
                 "INSERT INTO consumptions (service, version, provider, contract) VALUES ($1, $2, $3, $4) \
                  ON CONFLICT DO NOTHING",
@@ -665,15 +683,11 @@ impl Store {
         environment: &str,
         provider: &str,
     ) -> Result<Vec<(Deployment, String)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT d.environment, d.service, d.version, d.deployed_ms, c.contract FROM deployments d \
-             JOIN consumptions c ON c.service = d.service AND c.version = d.version \
-             WHERE d.environment = $1 AND c.provider = $2 AND d.service <> $2 ORDER BY d.service, c.contract",
-        )
-        .bind(environment)
-        .bind(provider)
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(DEPLOYED_CONSUMERS)
+            .bind(environment)
+            .bind(provider)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((sqlx::FromRow::from_row(r)?, r.try_get("contract")?)))
             .collect()
@@ -778,6 +792,7 @@ mod tests {
             (SERVICE, 1),
             (EDGES, 0),
             (CONSUMERS_OF, 1),
+            (DEPLOYED_CONSUMERS, 2),
         ] {
             let plan = plan(&store, sql, binds).await;
             assert!(
@@ -785,7 +800,7 @@ mod tests {
                 "a query per row:\n{sql}\n{plan}"
             );
             assert!(!plan.contains("versions"), "reads versions:\n{sql}\n{plan}");
-            for big in ["SCAN c", "SCAN consumptions"] {
+            for big in ["SCAN c", "SCAN consumptions", "SCAN d", "SCAN deployments"] {
                 assert!(
                     !plan.contains(big),
                     "scans every consumption:\n{sql}\n{plan}"
