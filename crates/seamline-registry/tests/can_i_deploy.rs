@@ -300,35 +300,61 @@ async fn overwrite(url: &str, service: &str, version: &str, path: &str, text: &s
     assert_eq!(updated, 1);
 }
 
+/// Runs `suite` with a store on a fresh SQLite file and, when `DATABASE_URL` names a PostgreSQL server, on a fresh
+/// database there (with `SEAMLINE_REQUIRE_SERVICES=1` a missing PostgreSQL fails instead of skipping). The
+/// suite gets the store and its URL.
+async fn on_every_backend<F, Fut>(suite: F)
+where
+    F: Fn(Store, String) -> Fut,
+    Fut: std::future::Future<Output = ()>,
+{
+    use sqlx::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    suite(Store::open(&url).await.unwrap(), url).await;
+    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
+        assert!(
+            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
+            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
+        );
+        eprintln!("SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run this there too");
+        return;
+    };
+    sqlx::any::install_default_drivers();
+    let name = format!(
+        "seam_test_{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut admin = sqlx::AnyConnection::connect(&admin_url)
+        .await
+        .expect("PostgreSQL at DATABASE_URL");
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let base = admin_url.split('?').next().unwrap();
+    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
+    let store = Store::open(&url).await.unwrap();
+    suite(store.clone(), url).await;
+    store.close().await;
+    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+}
+
 /// Every judgement of a stored version that cannot be read says "cannot judge" and counts as not deployable:
 /// can-i-deploy in both directions, the matrix, the version diff (and the UI pages built on them).
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_unreadable_version_cannot_be_judged() {
-    for (what, text, line) in damaged_contracts() {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite:{}", dir.path().join("r.db").display());
-        let store = Store::open(&url).await.unwrap();
+    on_every_backend(|store, url| async move {
         let v1 = payment_api(true, true, false);
         store.publish(&payment("1", v1.clone())).await.unwrap();
-        store.publish(&payment("x", v1.clone())).await.unwrap();
         store.publish(&order("4f2a1c", v1.clone())).await.unwrap();
-        store.publish(&order("5b3d2e", v1.clone())).await.unwrap();
-        overwrite(
-            &url,
-            "payment-service",
-            "x",
-            "contracts/payment-api.yaml",
-            &text,
-        )
-        .await;
-        overwrite(
-            &url,
-            "order-service",
-            "5b3d2e",
-            "contracts/vendor/payment-service/payment-api.yaml",
-            &text,
-        )
-        .await;
         store
             .record_deployment("production", "payment-service", "1")
             .await
@@ -337,51 +363,58 @@ async fn a_stored_unreadable_version_cannot_be_judged() {
             .record_deployment("production", "order-service", "4f2a1c")
             .await
             .unwrap();
+        for (i, (what, text, line)) in damaged_contracts().into_iter().enumerate() {
+            let (provider, consumer) = (format!("x{i}"), format!("o{i}"));
+            store
+                .publish(&payment(&provider, v1.clone()))
+                .await
+                .unwrap();
+            store.publish(&order(&consumer, v1.clone())).await.unwrap();
+            let api = "contracts/payment-api.yaml";
+            let vendored = "contracts/vendor/payment-service/payment-api.yaml";
+            overwrite(&url, "payment-service", &provider, api, &text).await;
+            overwrite(&url, "order-service", &consumer, vendored, &text).await;
 
-        // As a provider: its contract cannot be read.
-        let decision = store
-            .can_i_deploy("payment-service", "x", "production")
-            .await
-            .unwrap();
-        assert!(!decision.deployable, "{what}: {decision:#?}");
-        let reason = &decision.pairs[0].reason;
-        assert!(
-            reason.starts_with(&format!(
-                "cannot judge: payment-service x: contracts/payment-api.yaml:{line}: "
-            )),
-            "{what}: {reason}"
-        );
-        // As a consumer: its vendored copy cannot be read.
-        let decision = store
-            .can_i_deploy("order-service", "5b3d2e", "production")
-            .await
-            .unwrap();
-        assert!(!decision.deployable, "{what}: {decision:#?}");
-        assert!(
-            decision.pairs[0].reason.starts_with(&format!(
-                "cannot judge: order-service 5b3d2e: contracts/vendor/payment-service/payment-api.yaml:{line}: "
-            )),
-            "{what}: {}",
-            decision.pairs[0].reason
-        );
-        let matrix = store.matrix("payment-service", "x").await.unwrap();
-        assert!(!matrix.deployable, "{what}: {matrix:#?}");
-        // The version diff says why it has no changes to show.
-        let diff = store
-            .diff_versions("payment-service", "1", "x")
-            .await
-            .unwrap();
-        assert!(diff[0].changes.is_empty());
-        assert!(
-            diff[0]
-                .cannot_judge
-                .as_deref()
-                .is_some_and(|c| c.starts_with(&format!(
-                    "cannot judge: payment-service x: contracts/payment-api.yaml:{line}: "
-                ))),
-            "{what}: {diff:#?}"
-        );
-    }
+            // As a provider: its contract cannot be read.
+            let decision = store
+                .can_i_deploy("payment-service", &provider, "production")
+                .await
+                .unwrap();
+            assert!(!decision.deployable, "{what}: {decision:#?}");
+            let reason = &decision.pairs[0].reason;
+            let expected = format!("cannot judge: payment-service {provider}: {api}:{line}: ");
+            assert!(reason.starts_with(&expected), "{what}: {reason}");
+            // As a consumer: its vendored copy cannot be read.
+            let decision = store
+                .can_i_deploy("order-service", &consumer, "production")
+                .await
+                .unwrap();
+            assert!(!decision.deployable, "{what}: {decision:#?}");
+            let reason = &decision.pairs[0].reason;
+            assert!(
+                reason.starts_with(&format!(
+                    "cannot judge: order-service {consumer}: {vendored}:{line}: "
+                )),
+                "{what}: {reason}"
+            );
+            let matrix = store.matrix("payment-service", &provider).await.unwrap();
+            assert!(!matrix.deployable, "{what}: {matrix:#?}");
+            // The version diff says why it has no changes to show.
+            let diff = store
+                .diff_versions("payment-service", "1", &provider)
+                .await
+                .unwrap();
+            assert!(diff[0].changes.is_empty());
+            assert!(
+                diff[0]
+                    .cannot_judge
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with(&expected)),
+                "{what}: {diff:#?}"
+            );
+        }
+    })
+    .await;
 }
 
 /// `(status, content type, body)` of one request to the router, with an admin token.
