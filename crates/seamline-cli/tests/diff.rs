@@ -585,8 +585,7 @@ fn sarif_lists_the_diff_checks_as_rules() {
     assert!(rules.iter().all(|r| r.starts_with("SEAM-C")), "{rules:?}");
     let first = &log["runs"][0]["tool"]["driver"]["rules"][0];
     assert_eq!(
-        first["help"]["text"],
-        "See docs/diff.md (Checks: property-removed)",
+        first["help"]["text"], "See docs/diff.md (Checks: property-removed)",
         "{first}"
     );
     for result in log["runs"][0]["results"].as_array().unwrap() {
@@ -595,4 +594,25 @@ fn sarif_lists_the_diff_checks_as_rules() {
             .expect("every result names its rule") as usize;
         assert_eq!(rules[index], result["ruleId"].as_str().unwrap());
     }
+    // `seam check` runs both: its log describes the lint rules and the diff checks.
+    let out = seam(
+        dir.path(),
+        &["check", "--against", "HEAD", "--format", "sarif"],
+    );
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    let breaking = log["runs"][0]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ruleId"].as_str().unwrap().starts_with("SEAM-C"))
+        .expect("the breaking change is a result");
+    let index = breaking["ruleIndex"].as_u64().expect("it names its rule") as usize;
+    assert_eq!(rules[index]["id"], breaking["ruleId"]);
+    assert!(
+        rules.iter().any(|r| r["id"] == "SEAM-S001"),
+        "the lint rules too"
+    );
 }

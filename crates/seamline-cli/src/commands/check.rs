@@ -1,12 +1,12 @@
 use std::process::Command;
 
-use seamline_diagnostics::{Diagnostic, Severity};
+use seamline_diagnostics::{Diagnostic, RuleInfo, Severity, render_sarif};
 use seamline_lint::lint_service_dir;
 
 use crate::Status;
 use crate::args::{CheckArgs, DiffArgs, FailOn, FindingsOutput, Format, Global, Mode};
 use crate::commands::lint::options;
-use crate::output::{emit, emit_input_errors};
+use crate::output::{emit, emit_input_errors, status, write_stdout};
 
 /// `seam check`: what CI runs. The lint of the service (which includes the lock against the vendored files),
 /// the assistant files once the service has any, breaking changes of its provided contracts against the base revision, and with `--refresh` whether the
@@ -79,6 +79,19 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         None => eprintln!(
             "seam check: no base revision found (no pull request base, no origin/main); breaking changes not checked — pass --against REV"
         ),
+    }
+    if global.format == Some(Format::Sarif) {
+        // The log describes every rule that ran: the lint's and the diff's checks.
+        let rules: Vec<RuleInfo> = seamline_lint::rules::ALL
+            .iter()
+            .map(|r| r.info())
+            .chain(seamline_diff::checks::ALL.iter().map(|c| c.info()))
+            .collect();
+        write_stdout(
+            global.color,
+            &render_sarif(&diagnostics, &rules, env!("CARGO_PKG_VERSION")),
+        )?;
+        return Ok(status(global, FailOn::Error, &diagnostics));
     }
     emit(global, format, FailOn::Error, &diagnostics)
 }
