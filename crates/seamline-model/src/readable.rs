@@ -40,32 +40,20 @@ impl Workspace {
     /// error, invalid UTF-8, a file over the size limit, nesting past the depth limit, a refused alias
     /// expansion, a YAML feature the tree cannot hold), it is not empty, it is a contract this version reads,
     /// and every `$ref` reachable from it resolves to a value in a file that has no such problem either.
-    /// Otherwise every reason found, in document order. Duplicate keys do not stop a judgement: the reader keeps the last, as YAML 1.2 and most JSON
-    /// readers do.
+    /// Otherwise every reason found, in document order. Duplicate keys do not stop a judgement: the reader
+    /// keeps the last, as YAML 1.2 and most JSON readers do.
     pub fn judgeable(&self, doc: DocId) -> Result<ContractKind, Vec<Unreadable>> {
-        let mut out = Vec::new();
-        let d = self.doc(doc);
-        let at = |doc: DocId, span: Option<Span>, reason: String| {
-            let d = self.doc(doc);
-            Unreadable {
-                doc,
-                file: d.name().to_owned(),
-                span,
-                line: span.map(|s| d.source.line_col(s.start).line),
-                reason,
-            }
-        };
-        out.extend(self.read_problems(doc));
-        if !out.is_empty() {
-            return Err(out);
+        let problems = self.read_problems(doc);
+        if !problems.is_empty() {
+            return Err(problems);
         }
-        let root = match &d.root {
+        let root = match &self.doc(doc).root {
             Some(root) if !is_empty(root) => root,
             _ => {
-                return Err(vec![at(
+                return Err(vec![self.unreadable(
                     doc,
                     Some(Span::new(0, 0)),
-                    "the file is empty".into(),
+                    "the file is empty",
                 )]);
             }
         };
@@ -75,35 +63,39 @@ impl Workspace {
                 .iter()
                 .find_map(|k| root.get(k))
                 .map_or(Span::new(0, 0), |n| n.span);
-            return Err(vec![at(doc, Some(span), reason)]);
+            return Err(vec![self.unreadable(doc, Some(span), reason)]);
         }
-        out.extend(reachable_ref_problems(self, doc, &at));
-        if out.is_empty() { Ok(kind) } else { Err(out) }
+        let problems = reachable_ref_problems(self, doc);
+        if problems.is_empty() {
+            Ok(kind)
+        } else {
+            Err(problems)
+        }
     }
-}
 
-type At<'a> = dyn Fn(DocId, Option<Span>, String) -> Unreadable + 'a;
-
-impl Workspace {
     /// The problems that leave a document's tree incomplete or untrustworthy, whatever the document is: a file
     /// that could not be read, and everything the reader reports but duplicate keys.
     pub fn read_problems(&self, doc: DocId) -> Vec<Unreadable> {
         let d = self.doc(doc);
-        let at = |span: Option<Span>, reason: String| Unreadable {
-            doc,
-            file: d.name().to_owned(),
-            span,
-            line: span.map(|s| d.source.line_col(s.start).line),
-            reason,
-        };
         if let Some(err) = &d.io_error {
-            return vec![at(None, format!("cannot read the file: {err}"))];
+            return vec![self.unreadable(doc, None, format!("cannot read the file: {err}"))];
         }
         d.problems
             .iter()
             .filter(|p| p.kind != ProblemKind::DuplicateKey)
-            .map(|p| at(Some(p.span), p.message.clone()))
+            .map(|p| self.unreadable(doc, Some(p.span), p.message.clone()))
             .collect()
+    }
+
+    fn unreadable(&self, doc: DocId, span: Option<Span>, reason: impl Into<String>) -> Unreadable {
+        let d = self.doc(doc);
+        Unreadable {
+            doc,
+            file: d.name().to_owned(),
+            span,
+            line: span.map(|s| d.source.line_col(s.start).line),
+            reason: reason.into(),
+        }
     }
 }
 
@@ -147,7 +139,7 @@ fn unread_kind(root: &Node, kind: ContractKind) -> Option<String> {
 /// Every `$ref` reachable from the whole of `doc` (and, through references, from the parts of other files
 /// they reach) that does not end at a value. A reference in a file that the contract never reaches is not
 /// its problem.
-fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unreadable> {
+fn reachable_ref_problems(ws: &Workspace, doc: DocId) -> Vec<Unreadable> {
     let mut out = Vec::new();
     let mut walked: HashSet<(DocId, String)> = HashSet::new();
     let mut files_seen: HashSet<DocId> = HashSet::from([doc]);
@@ -207,7 +199,7 @@ fn reachable_ref_problems(ws: &Workspace, doc: DocId, at: &At<'_>) -> Vec<Unread
                 let shown = value
                     .as_str()
                     .map_or_else(String::new, |r| format!("`{r}`: "));
-                out.push(at(doc, Some(value.span), format!("{shown}{error}")));
+                out.push(ws.unreadable(doc, Some(value.span), format!("{shown}{error}")));
             }
         });
     }
