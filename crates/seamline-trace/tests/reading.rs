@@ -268,10 +268,18 @@ fn error_texts_say_why() {
     );
 }
 
+/// A label, a span, and its role, message name and destination.
+type RoleCase = (
+    &'static str,
+    Span,
+    Option<Role>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
+
 #[test]
 fn messaging_roles_and_names() {
-    // (label, span, role, message name, destination)
-    let cases: Vec<(&str, Span, Option<Role>, Option<&str>, Option<&str>)> = vec![
+    let cases: Vec<RoleCase> = vec![
         (
             "current conventions",
             span(
