@@ -2,10 +2,10 @@
 //! can-i-deploy, the matrix and the version diff, the MCP change check) asks [`Workspace::judgeable`] first, so
 //! a contract that cannot be read is never taken for one that did not change.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use seamline_syntax::{Node, ProblemKind, Span};
+use seamline_syntax::{Node, ProblemKind, Span, Value, escape_token};
 
 use crate::contract::{ContractKind, detect_kind};
 use crate::document::DocId;
@@ -138,24 +138,23 @@ fn unread_kind(root: &Node, kind: ContractKind) -> Option<String> {
 
 /// Every `$ref` reachable from the whole of `doc` (and, through references, from the parts of other files
 /// they reach) that does not end at a value. A reference in a file that the contract never reaches is not
-/// its problem.
+/// its problem. Each node is visited once, however many references reach it or what contains it.
 fn reachable_ref_problems(ws: &Workspace, doc: DocId) -> Vec<Unreadable> {
     let mut out = Vec::new();
-    let mut walked: HashSet<(DocId, String)> = HashSet::new();
+    // The nodes walked so far, by document: walking a node walks everything under it.
+    let mut walked: HashMap<DocId, HashSet<String>> = HashMap::new();
     let mut files_seen: HashSet<DocId> = HashSet::from([doc]);
-    let mut queue = vec![(doc, String::new())];
-    let covered = |walked: &HashSet<(DocId, String)>, doc: DocId, pointer: &str| {
-        // Walking a node walks everything under it.
-        std::iter::once(0)
-            .chain(pointer.match_indices('/').map(|(i, _)| i).skip(1))
-            .chain(std::iter::once(pointer.len()))
-            .any(|end| walked.contains(&(doc, pointer[..end].to_owned())))
-    };
-    while let Some((doc, base)) = queue.pop() {
-        if covered(&walked, doc, &base) {
+    let mut targets = vec![(doc, String::new())];
+    while let Some((doc, base)) = targets.pop() {
+        let roots = walked.entry(doc).or_default();
+        let covered = std::iter::once(0)
+            .chain(base.match_indices('/').map(|(i, _)| i).skip(1))
+            .chain(std::iter::once(base.len()))
+            .any(|end| roots.contains(&base[..end]));
+        if covered {
             continue;
         }
-        walked.insert((doc, base.clone()));
+        roots.insert(base.clone());
         // A file reached through a reference must be as readable as the contract itself.
         if files_seen.insert(doc) {
             out.extend(ws.read_problems(doc));
@@ -163,34 +162,33 @@ fn reachable_ref_problems(ws: &Workspace, doc: DocId) -> Vec<Unreadable> {
         let Some(node) = ws.doc(doc).node(&base) else {
             continue;
         };
-        node.visit(&mut |relative, n| {
+        let roots = &walked[&doc];
+        // Only other walks' roots stop this one; with none, nothing needs looking up.
+        let prune = |pointer: &str| roots.len() > 1 && pointer != base && roots.contains(pointer);
+        visit_pruned(node, &mut base.clone(), &prune, &mut |pointer, n| {
             let Some(value) = n.get("$ref") else { return };
-            let pointer = format!("{base}{relative}");
             let error = match value.as_str() {
                 // A property named `$ref` inside `properties` is data, not a reference.
                 None if pointer.contains("/properties/") => return,
                 None => Some(RefError::NotAString),
                 Some(reference) => match ws.resolve(doc, reference) {
                     Err(RefError::RemoteSkipped) => None,
-                    // The file is there but could not be read: its own problems say where.
-                    Err(RefError::FileNotFound)
-                        if ws
-                            .loaded_target(doc, reference)
-                            .is_some_and(|target| !ws.read_problems(target).is_empty()) =>
-                    {
-                        if let Some(target) = ws.loaded_target(doc, reference)
-                            && files_seen.insert(target)
-                        {
-                            out.extend(ws.read_problems(target));
+                    Err(RefError::FileNotFound) => match ws.loaded_target(doc, reference) {
+                        // The file is there but could not be read: its own problems say where.
+                        Some(file) if !ws.read_problems(file).is_empty() => {
+                            if files_seen.insert(file) {
+                                out.extend(ws.read_problems(file));
+                            }
+                            None
                         }
-                        None
-                    }
+                        _ => Some(RefError::FileNotFound),
+                    },
                     Err(err) => Some(err),
                     Ok(target) => {
                         let circular = ws.deref(target.doc, &target.pointer).is_none()
                             && chain_is_circular(ws, &target);
                         // A chain that ends at a broken link is reported at that link, when its node is walked.
-                        queue.push((target.doc, target.pointer));
+                        targets.push((target.doc, target.pointer));
                         circular.then_some(RefError::Cycle)
                     }
                 },
@@ -206,6 +204,40 @@ fn reachable_ref_problems(ws: &Workspace, doc: DocId) -> Vec<Unreadable> {
     out.sort_by_key(|u| (u.doc, u.span));
     out.dedup();
     out
+}
+
+/// Calls `f(pointer, node)` for `node` (at `pointer`) and everything under it, except below the nodes `prune`
+/// names. One pointer buffer serves the whole walk.
+fn visit_pruned(
+    node: &Node,
+    pointer: &mut String,
+    prune: &dyn Fn(&str) -> bool,
+    f: &mut dyn FnMut(&str, &Node),
+) {
+    if prune(pointer) {
+        return;
+    }
+    f(pointer, node);
+    let len = pointer.len();
+    match &node.value {
+        Value::Object(o) => {
+            for m in o.members() {
+                pointer.push('/');
+                pointer.push_str(&escape_token(&m.key));
+                visit_pruned(&m.value, pointer, prune, f);
+                pointer.truncate(len);
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                pointer.push('/');
+                pointer.push_str(&i.to_string());
+                visit_pruned(item, pointer, prune, f);
+                pointer.truncate(len);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Whether the `$ref` chain from `target` comes back to itself (or runs past the 64 links
@@ -232,4 +264,59 @@ fn chain_is_circular(ws: &Workspace, target: &Target) -> bool {
         current = next;
     }
     true
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::WorkspaceOptions;
+
+    fn workspace(files: &[(&str, &str)]) -> (Workspace, DocId) {
+        let mut ws = Workspace::new(WorkspaceOptions {
+            root: "/repo".into(),
+            display_base: "/repo".into(),
+            allow_remote_refs: false,
+            limits: Default::default(),
+        });
+        let ids: Vec<DocId> = files
+            .iter()
+            .map(|(name, text)| ws.add_virtual(&Path::new("/repo").join(name), text.as_bytes()))
+            .collect();
+        (ws, ids[0])
+    }
+
+    /// What the contract reaches is checked, through other files and whichever order references are
+    /// followed in; what it does not reach is not.
+    #[test]
+    fn only_references_reachable_from_the_contract_count() {
+        let common = "A:\n  B: {type: string}\n  C: {$ref: '#/nothing'}\nD: {$ref: '#/missing'}\n";
+        // Either order: the part walked second contains, or lies inside, the part walked first.
+        for schemas in [
+            "    B: {$ref: 'common.yaml#/A/B'}\n    A: {$ref: 'common.yaml#/A'}\n",
+            "    A: {$ref: 'common.yaml#/A'}\n    B: {$ref: 'common.yaml#/A/B'}\n",
+        ] {
+            let api = format!("openapi: 3.1.0\npaths: {{}}\ncomponents:\n  schemas:\n{schemas}");
+            let (ws, doc) = workspace(&[("api.yaml", &api), ("common.yaml", common)]);
+            let problems = ws.judgeable(doc).unwrap_err();
+            let shown: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            assert_eq!(
+                shown,
+                ["common.yaml:3: `#/nothing`: nothing exists at this JSON Pointer"],
+                "{schemas}"
+            );
+        }
+        let (ws, doc) = workspace(&[
+            (
+                "api.yaml",
+                "openapi: 3.1.0\npaths: {}\ncomponents:\n  schemas:\n    B: {$ref: 'common.yaml#/A/B'}\n",
+            ),
+            (
+                "common.yaml",
+                "A:\n  B: {type: string}\n  C: {$ref: '#/nothing'}\n",
+            ),
+        ]);
+        assert_eq!(ws.judgeable(doc), Ok(ContractKind::OpenApi31));
+    }
 }
