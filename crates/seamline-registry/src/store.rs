@@ -292,6 +292,18 @@ const EDGES: &str = "SELECT c.service AS consumer, c.provider, c.contract FROM s
                      CROSS JOIN consumptions c WHERE c.service = s.name AND c.version = s.latest_version \
                      ORDER BY c.service, c.provider, c.contract";
 
+/// The edges, as `EDGES`, whose consumer's name is after `$1` and up to `$2`.
+const EDGES_FROM: &str = "SELECT c.service AS consumer, c.provider, c.contract FROM services s \
+                          CROSS JOIN consumptions c WHERE s.name > $1 AND s.name <= $2 \
+                          AND c.service = s.name AND c.version = s.latest_version";
+
+/// The edges, as `EDGES`, whose provider's name is after `$1` and up to `$2`: from the services that ever
+/// consumed those providers.
+const EDGES_TO: &str = "SELECT c.service AS consumer, c.provider, c.contract FROM consumer_pairs p \
+                        CROSS JOIN services s CROSS JOIN consumptions c \
+                        WHERE p.provider > $1 AND p.provider <= $2 AND s.name = p.service \
+                        AND c.service = s.name AND c.version = s.latest_version AND c.provider = p.provider";
+
 /// Who consumes `$1`, as each service's latest version says: from the services that ever consumed it, each
 /// one's latest consumptions.
 const CONSUMERS_OF: &str = "SELECT c.service, c.version, c.contract FROM consumer_pairs p \
@@ -698,6 +710,25 @@ impl Store {
         Ok(sqlx::query_as(EDGES).fetch_all(&self.pool).await?)
     }
 
+    /// The edges from or to the services whose names are after `after` and up to `last` (a page of services),
+    /// sorted as `edges`.
+    pub async fn edges_of_range(&self, after: &str, last: &str) -> Result<Vec<Edge>, StoreError> {
+        let mut edges: Vec<Edge> = Vec::new();
+        for sql in [EDGES_FROM, EDGES_TO] {
+            let rows: Vec<Edge> = sqlx::query_as(sql)
+                .bind(after)
+                .bind(last)
+                .fetch_all(&self.pool)
+                .await?;
+            edges.extend(rows);
+        }
+        edges.sort_by(|a, b| {
+            (&a.consumer, &a.provider, &a.contract).cmp(&(&b.consumer, &b.provider, &b.contract))
+        });
+        edges.dedup();
+        Ok(edges)
+    }
+
     /// Who consumes `provider`, as each service's latest version says: `(consumer, its version, contract)`.
     pub async fn consumers_of(
         &self,
@@ -793,6 +824,8 @@ mod tests {
             (EDGES, 0),
             (CONSUMERS_OF, 1),
             (DEPLOYED_CONSUMERS, 2),
+            (EDGES_FROM, 2),
+            (EDGES_TO, 2),
         ] {
             let plan = plan(&store, sql, binds).await;
             assert!(

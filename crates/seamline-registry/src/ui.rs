@@ -208,7 +208,14 @@ async fn services(
         .last()
         .filter(|_| more)
         .map(|s| format!("/?after={}", query_value(&s.name)));
-    let edges = app.store.edges().await?;
+    // Only the edges of the services shown.
+    let edges = match list.last() {
+        Some(last) => {
+            let after = q.after.as_deref().unwrap_or_default();
+            app.store.edges_of_range(after, &last.name).await?
+        }
+        None => Vec::new(),
+    };
     // Each service's rows of the two columns, found once rather than by a pass over every edge per service.
     let mut consumes: HashMap<&str, Vec<&Edge>> = HashMap::new();
     let mut consumed_by: HashMap<&str, Vec<&Edge>> = HashMap::new();

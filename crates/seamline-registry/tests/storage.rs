@@ -410,3 +410,42 @@ async fn latest_versions_counts_and_pages_of_versions() {
     })
     .await;
 }
+
+/// The services page asks only for the edges of the services it shows: those from or to a range of names.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_edges_of_a_range_of_services() {
+    on_every_backend(|store| async move {
+        let consuming = |service: &str, provider: &str| {
+            let mut p = publication(service, "1.0.0", service);
+            p.manifest.push_str(&format!(
+                "\n[[consumes.http]]\nservice = \"{provider}\"\ncontract = \"{provider}-api\"\noperations = [\"get\"]\n"
+            ));
+            p
+        };
+        for p in [
+            consuming("a-web", "m-orders"),
+            consuming("m-orders", "z-payments"),
+            consuming("z-payments", "m-orders"),
+            publication("b-idle", "1.0.0", "b"),
+        ] {
+            store.publish(&p).await.unwrap();
+        }
+        let all = store.edges().await.unwrap();
+        assert_eq!(all.len(), 3);
+        for (after, last) in [("", "a-web"), ("a-web", "m-orders"), ("", "zzz"), ("m-orders", "zzz")] {
+            let within = |name: &str| name > after && name <= last;
+            let expected: Vec<_> = all
+                .iter()
+                .filter(|e| within(&e.consumer) || within(&e.provider))
+                .cloned()
+                .collect();
+            assert_eq!(
+                store.edges_of_range(after, last).await.unwrap(),
+                expected,
+                "({after}, {last}]"
+            );
+        }
+        assert_eq!(store.edges_of_range("b-idle", "b-idle").await.unwrap(), []);
+    })
+    .await;
+}
