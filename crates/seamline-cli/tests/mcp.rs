@@ -437,6 +437,43 @@ async fn over_stdio() {
     client.cancel().await.expect("closed");
 }
 
+/// A contract split over files: the change check reads the files its `$ref`s reach, on both sides, so the
+/// same text is no change rather than "cannot judge".
+#[tokio::test(flavor = "multi_thread")]
+async fn a_contract_split_over_files_is_judged_whole() {
+    let dir = order_service();
+    let api = dir.path().join("contracts/order-api.yaml");
+    let text = std::fs::read_to_string(&api).unwrap();
+    let split = text.replace(
+        "$ref: \"#/components/parameters/Traceparent\"",
+        "$ref: \"parameters.yaml#/Traceparent\"",
+    );
+    assert_ne!(split, text, "order-api.yaml refers to Traceparent");
+    std::fs::write(&api, &split).unwrap();
+    std::fs::write(
+        dir.path().join("contracts/parameters.yaml"),
+        "Traceparent:\n  name: traceparent\n  in: header\n  required: false\n  schema: {type: string}\n",
+    )
+    .unwrap();
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command.args(["mcp", "--offline"]).current_dir(dir.path());
+    let client =
+        ().serve(TokioChildProcess::new(command).expect("seam mcp starts"))
+            .await
+            .expect("initialized");
+    let same = json_of(
+        &answer(
+            &client,
+            "check_contract_change",
+            json!({"contract": "order-api", "proposed": split}),
+        )
+        .await,
+    );
+    assert_eq!(same["verdict"], "no breaking change", "{same}");
+    assert_eq!(same["breaking"], 0, "{same}");
+    client.cancel().await.expect("closed");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn over_streamable_http() {
     let dir = order_service();

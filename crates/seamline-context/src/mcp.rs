@@ -217,12 +217,15 @@ impl SeamMcp {
     }
 
     /// The contract `contract` of `service`: this service's own file, a vendored copy, or the registry's.
+    /// Local files come with the files their `$ref`s reach.
     fn find(&self, service: &str, contract: Option<&str>) -> Result<Found, ErrorData> {
         let (facts, manifest) = self.facts()?;
         let root = &self.state.root;
+        // The file and every file of the service its `$ref`s reach, so a comparison sees what a reader sees.
         let read = |rel: &str| {
             std::fs::read_to_string(root.join(rel))
-                .map_err(|e| ErrorData::internal_error(format!("cannot read {rel}: {e}"), None))
+                .map_err(|e| ErrorData::internal_error(format!("cannot read {rel}: {e}"), None))?;
+            Ok::<_, ErrorData>(with_references(root, rel))
         };
         if service == facts.service {
             let p = choose(&manifest, contract, service)?;
@@ -230,7 +233,7 @@ impl SeamMcp {
                 service: service.into(),
                 contract: p.name.value.clone(),
                 origin: p.spec.value.clone(),
-                files: vec![(p.spec.value.clone(), read(&p.spec.value)?)],
+                files: read(&p.spec.value)?,
                 main: p.spec.value.clone(),
             });
         }
@@ -246,7 +249,7 @@ impl SeamMcp {
                 service: service.into(),
                 contract: p.contract.clone(),
                 origin: format!("{} (vendored)", p.file),
-                files: vec![(p.file.clone(), read(&p.file)?)],
+                files: read(&p.file)?,
                 main: p.file.clone(),
             });
         }
@@ -766,4 +769,31 @@ fn mime(path: &str) -> &'static str {
     } else {
         "application/yaml"
     }
+}
+
+/// `rel` (a file below `root`) and every file below `root` its `$ref`s reach, as (path relative to `root`, text).
+fn with_references(root: &Path, rel: &str) -> Vec<(String, String)> {
+    let base = std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf());
+    let mut ws = Workspace::new(WorkspaceOptions {
+        root: base.clone(),
+        display_base: base.clone(),
+        allow_remote_refs: false,
+        limits: Limits::default(),
+    });
+    let main = ws.load_with_refs(&base.join(rel));
+    let mut files = vec![(rel.to_owned(), ws.doc(main).source.text().to_owned())];
+    for (id, doc) in ws.docs() {
+        if id == main || doc.io_error.is_some() {
+            continue;
+        }
+        if let Ok(path) = doc.path.strip_prefix(&base) {
+            let path = path
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy())
+                .collect::<Vec<_>>()
+                .join("/");
+            files.push((path, doc.source.text().to_owned()));
+        }
+    }
+    files
 }
