@@ -42,16 +42,123 @@ fn operation_role(operation: &str) -> Option<Role> {
     }
 }
 
-/// Amazon SQS through the AWS SDK instrumentation: the API call names the role.
-fn sqs_role(span: &Span) -> Option<Role> {
-    if span.attr_str("rpc.service") != Some("SQS") {
-        return None;
+/// The messaging attributes of a span, under every name the diagnosis reads, found in one pass over its attributes
+/// (the diagnosis asks for roles and names of every span many times; a lookup per name would scan a dozen times).
+#[derive(Default)]
+struct Fields<'a> {
+    operation_type: Option<&'a str>,
+    old_operation: Option<&'a str>,
+    operation_name: Option<&'a str>,
+    rpc_service: Option<&'a str>,
+    rpc_method: Option<&'a str>,
+    event_type: Option<&'a str>,
+    message_type: Option<&'a str>,
+    celery_task: Option<&'a str>,
+    routing_key: Option<&'a str>,
+    old_routing_key: Option<&'a str>,
+    destination: Option<&'a str>,
+    old_destination: Option<&'a str>,
+    kafka_topic: Option<&'a str>,
+    sqs_queue_url: Option<&'a str>,
+    old_sqs_queue_url: Option<&'a str>,
+    messaging_url: Option<&'a str>,
+}
+
+impl<'a> Fields<'a> {
+    fn of(span: &'a Span) -> Fields<'a> {
+        let mut f = Fields::default();
+        for (key, value) in span.attributes.iter() {
+            let Some(text) = value.as_str().filter(|t| !t.is_empty()) else {
+                continue;
+            };
+            let slot = match key {
+                OPERATION_TYPE => &mut f.operation_type,
+                "messaging.operation" => &mut f.old_operation,
+                "messaging.operation.name" => &mut f.operation_name,
+                "rpc.service" => &mut f.rpc_service,
+                "rpc.method" => &mut f.rpc_method,
+                EVENT_TYPE => &mut f.event_type,
+                "messaging.message.type" => &mut f.message_type,
+                "celery.task_name" => &mut f.celery_task,
+                ROUTING_KEY => &mut f.routing_key,
+                "messaging.rabbitmq.routing_key" => &mut f.old_routing_key,
+                DESTINATION => &mut f.destination,
+                "messaging.destination" => &mut f.old_destination,
+                "kafka.topic" => &mut f.kafka_topic,
+                "aws.sqs.queue.url" => &mut f.sqs_queue_url,
+                "aws.sqs.queue_url" => &mut f.old_sqs_queue_url,
+                "messaging.url" => &mut f.messaging_url,
+                _ => continue,
+            };
+            slot.get_or_insert(text);
+        }
+        f
     }
-    match span.attr_str("rpc.method")? {
-        "SendMessage" | "SendMessageBatch" => Some(Role::Producer),
-        "ReceiveMessage" => Some(Role::Receive),
-        "DeleteMessage" | "DeleteMessageBatch" | "ChangeMessageVisibility" => Some(Role::Settle),
-        _ => None,
+
+    fn role(&self, span: &Span) -> Option<Role> {
+        let operation = self
+            .operation_type
+            .or(self.old_operation)
+            .and_then(operation_role)
+            .or_else(|| self.operation_name.and_then(operation_role));
+        if operation.is_some() {
+            return operation;
+        }
+        match span.kind {
+            SpanKind::Producer => return Some(Role::Producer),
+            SpanKind::Consumer => return Some(Role::Consumer),
+            SpanKind::Server => return None,
+            _ => {}
+        }
+        self.sqs_role()
+            .or_else(|| named_operation(&span.name).map(|n| n.role))
+    }
+
+    /// Amazon SQS through the AWS SDK instrumentation: the API call names the role.
+    fn sqs_role(&self) -> Option<Role> {
+        if self.rpc_service != Some("SQS") {
+            return None;
+        }
+        match self.rpc_method? {
+            "SendMessage" | "SendMessageBatch" => Some(Role::Producer),
+            "ReceiveMessage" => Some(Role::Receive),
+            "DeleteMessage" | "DeleteMessageBatch" | "ChangeMessageVisibility" => {
+                Some(Role::Settle)
+            }
+            _ => None,
+        }
+    }
+
+    fn destination(&self, span: &'a Span) -> Option<&'a str> {
+        self.destination
+            .or(self.old_destination)
+            .or(self.kafka_topic)
+            .or_else(|| {
+                self.sqs_queue_url
+                    .or(self.old_sqs_queue_url)
+                    .or(self.messaging_url)
+                    .and_then(queue_name)
+            })
+            .or_else(|| {
+                (span.kind != SpanKind::Server)
+                    .then(|| named_operation(&span.name))
+                    .flatten()
+                    .map(|n| n.destination)
+            })
+            .filter(|n| !n.is_empty())
+    }
+
+    fn routing_key(&self) -> Option<&'a str> {
+        self.routing_key.or(self.old_routing_key)
+    }
+
+    fn message_name(&self, span: &'a Span) -> Option<&'a str> {
+        self.event_type
+            .or(self.message_type)
+            .or(self.celery_task)
+            .or_else(|| celery_task(&span.name).filter(|t| !t.is_empty()))
+            .or_else(|| self.routing_key())
+            .or_else(|| self.destination(span))
     }
 }
 
@@ -109,24 +216,22 @@ fn celery_task(name: &str) -> Option<&str> {
 /// CONSUMER), else the SQS API call, else the span's name. A SERVER span is never named into a role: `POST /send x`
 /// is HTTP.
 pub fn role(span: &Span) -> Option<Role> {
-    let operation = span
-        .attr_str(OPERATION_TYPE)
-        .or_else(|| span.attr_str("messaging.operation"))
-        .and_then(operation_role)
-        .or_else(|| {
-            span.attr_str("messaging.operation.name")
-                .and_then(operation_role)
-        });
-    if operation.is_some() {
-        return operation;
+    // Asked of every span many times: read only the five keys a role needs.
+    let mut f = Fields::default();
+    for (key, value) in span.attributes.iter() {
+        let slot = match key {
+            OPERATION_TYPE => &mut f.operation_type,
+            "messaging.operation" => &mut f.old_operation,
+            "messaging.operation.name" => &mut f.operation_name,
+            "rpc.service" => &mut f.rpc_service,
+            "rpc.method" => &mut f.rpc_method,
+            _ => continue,
+        };
+        if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
+            slot.get_or_insert(text);
+        }
     }
-    match span.kind {
-        SpanKind::Producer => return Some(Role::Producer),
-        SpanKind::Consumer => return Some(Role::Consumer),
-        SpanKind::Server => return None,
-        _ => {}
-    }
-    sqs_role(span).or_else(|| named_operation(&span.name).map(|n| n.role))
+    f.role(span)
 }
 
 /// The last path segment of a queue URL (`https://sqs.eu-west-1.amazonaws.com/1234/orders` → `orders`).
@@ -140,41 +245,18 @@ fn queue_name(url: &str) -> Option<&str> {
 /// Where a span sends or reads messages: `messaging.destination.name`, the pre-1.24 `messaging.destination`,
 /// Kafka's `kafka.topic` (OpenTracing and Brave), SQS's queue URL, else the destination in the span's name.
 pub fn destination(span: &Span) -> Option<&str> {
-    span.attr_str(DESTINATION)
-        .or_else(|| span.attr_str("messaging.destination"))
-        .or_else(|| span.attr_str("kafka.topic"))
-        .or_else(|| {
-            span.attr_str("aws.sqs.queue.url")
-                .or_else(|| span.attr_str("aws.sqs.queue_url"))
-                .or_else(|| span.attr_str("messaging.url"))
-                .and_then(queue_name)
-        })
-        .or_else(|| {
-            (span.kind != SpanKind::Server)
-                .then(|| named_operation(&span.name))
-                .flatten()
-                .map(|n| n.destination)
-        })
-        .filter(|n| !n.is_empty())
+    Fields::of(span).destination(span)
 }
 
 /// The RabbitMQ routing key, by its current or its pre-1.24 name.
 pub fn routing_key(span: &Span) -> Option<&str> {
-    span.attr_str(ROUTING_KEY)
-        .or_else(|| span.attr_str("messaging.rabbitmq.routing_key"))
-        .filter(|k| !k.is_empty())
+    Fields::of(span).routing_key()
 }
 
 /// The message a span is about: the CloudEvents type, the message type, Celery's task name, else the RabbitMQ
 /// routing key, else the destination.
 pub fn message_name(span: &Span) -> Option<&str> {
-    span.attr_str(EVENT_TYPE)
-        .or_else(|| span.attr_str("messaging.message.type"))
-        .or_else(|| span.attr_str("celery.task_name"))
-        .or_else(|| celery_task(&span.name))
-        .filter(|n| !n.is_empty())
-        .or_else(|| routing_key(span))
-        .or_else(|| destination(span))
+    Fields::of(span).message_name(span)
 }
 
 /// The message id, by its current or pre-1.24 name, or the CloudEvents id.
