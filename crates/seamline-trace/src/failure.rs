@@ -172,9 +172,7 @@ impl<'a> Signals<'a> {
                 "rpc.grpc.status_code" | "rpc.response.status_code" | "grpc.status_code" => {
                     s.grpc = s.grpc.or_else(|| GrpcCode::from_value(value))
                 }
-                "response_flags" | "envoy.response_flags" | "upstream.response_flags" => {
-                    s.proxy_flags = value.as_str()
-                }
+                "response_flags" => s.proxy_flags = value.as_str(),
                 "error" => s.error_tag = value.as_bool() == Some(true),
                 "error.type" => s.error_type = value.as_str().filter(|t| !t.is_empty()),
                 _ => {}
