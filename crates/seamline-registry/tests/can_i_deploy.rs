@@ -1,5 +1,7 @@
 //! can-i-deploy against what runs in an environment, judged on what each consumer uses.
 
+mod common;
+
 use seamline_registry::{Publication, Store};
 
 const ORDER_MANIFEST: &str = r#"[service]
@@ -300,58 +302,11 @@ async fn overwrite(url: &str, service: &str, version: &str, path: &str, text: &s
     assert_eq!(updated, 1);
 }
 
-/// Runs `suite` with a store on a fresh SQLite file and, when `DATABASE_URL` names a PostgreSQL server, on a fresh
-/// database there (with `SEAMLINE_REQUIRE_SERVICES=1` a missing PostgreSQL fails instead of skipping). The
-/// suite gets the store and its URL.
-async fn on_every_backend<F, Fut>(suite: F)
-where
-    F: Fn(Store, String) -> Fut,
-    Fut: std::future::Future<Output = ()>,
-{
-    use sqlx::Connection;
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("r.db").display());
-    suite(Store::open(&url).await.unwrap(), url).await;
-    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
-        assert!(
-            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
-            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
-        );
-        eprintln!("SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run this there too");
-        return;
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!(
-        "seam_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut admin = sqlx::AnyConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL at DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-    let store = Store::open(&url).await.unwrap();
-    suite(store.clone(), url).await;
-    store.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-}
-
 /// Every judgement of a stored version that cannot be read says "cannot judge" and counts as not deployable:
 /// can-i-deploy in both directions, the matrix, the version diff (and the UI pages built on them).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stored_unreadable_version_cannot_be_judged() {
-    on_every_backend(|store, url| async move {
+    common::on_every_backend(|store, url| async move {
         let v1 = payment_api(true, true, false);
         store.publish(&payment("1", v1.clone())).await.unwrap();
         store.publish(&order("4f2a1c", v1.clone())).await.unwrap();

@@ -3,6 +3,8 @@
 //! client, hostile names in the web UI, and the database stopped and started again. Every client here is bounded
 //! in count, and every wait in time (`BOUND`), so a regression fails the test instead of hanging it.
 
+mod common;
+
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,8 @@ use seamline_registry::{Limits, Scope, Settings, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tower::ServiceExt;
+
+use common::{postgres, sqlite};
 
 /// The longest any step may take before the test fails: far above every limit configured here, far below the
 /// "forever" each defect meant.
@@ -28,14 +32,6 @@ fn limits() -> Limits {
         max_connections: 64,
         shutdown_grace: Duration::from_millis(500),
     }
-}
-
-async fn sqlite() -> (tempfile::TempDir, Store) {
-    let dir = tempfile::tempdir().unwrap();
-    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
-        .await
-        .unwrap();
-    (dir, store)
 }
 
 /// A server on a loopback port; dropping the sender shuts it down.
@@ -682,69 +678,6 @@ impl Relay {
     fn stop(&mut self) {
         self.tasks.abort_all();
     }
-}
-
-async fn admin_connection(url: &str) -> sqlx::AnyConnection {
-    use sqlx::Connection as _;
-    sqlx::any::install_default_drivers();
-    sqlx::AnyConnection::connect(url)
-        .await
-        .expect("PostgreSQL at DATABASE_URL")
-}
-
-/// A fresh PostgreSQL database, with a connection to the server to drop it.
-struct Postgres {
-    store: Store,
-    url: String,
-    name: String,
-    admin: sqlx::AnyConnection,
-}
-
-impl Postgres {
-    async fn drop_database(mut self) {
-        self.store.close().await;
-        sqlx::query(&format!("DROP DATABASE {} WITH (FORCE)", self.name))
-            .execute(&mut self.admin)
-            .await
-            .unwrap();
-    }
-}
-
-/// A store on a fresh PostgreSQL database; `None` (and a note) without `DATABASE_URL`, which
-/// `SEAMLINE_REQUIRE_SERVICES=1` turns into a failure.
-async fn postgres() -> Option<Postgres> {
-    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
-        assert!(
-            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
-            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
-        );
-        eprintln!(
-            "SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run this test there too"
-        );
-        return None;
-    };
-    let name = format!(
-        "seam_hostile_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut admin = admin_connection(&admin_url).await;
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-    let store = Store::open(&url).await.unwrap();
-    Some(Postgres {
-        store,
-        url,
-        name,
-        admin,
-    })
 }
 
 /// An OpenAPI description with `operations` operations, each with a schema of a few fields; `extra` adds one.

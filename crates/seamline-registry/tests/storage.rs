@@ -1,8 +1,9 @@
 //! One storage suite, run on SQLite always and on PostgreSQL when `DATABASE_URL` names one (CI sets it; with
 //! `SEAMLINE_REQUIRE_SERVICES=1` a missing PostgreSQL fails the run instead of skipping).
 
+mod common;
+
 use seamline_registry::{Publication, PublishOutcome, Store, StoreError, content_hash};
-use sqlx::Connection;
 
 fn publication(service: &str, version: &str, body: &str) -> Publication {
     Publication {
@@ -28,45 +29,7 @@ where
     F: Fn(Store) -> Fut,
     Fut: std::future::Future<Output = ()>,
 {
-    let dir = tempfile::tempdir().unwrap();
-    let url = format!("sqlite:{}", dir.path().join("registry.db").display());
-    suite(Store::open(&url).await.unwrap()).await;
-
-    let Ok(admin_url) = std::env::var("DATABASE_URL") else {
-        assert!(
-            std::env::var("SEAMLINE_REQUIRE_SERVICES").is_err(),
-            "DATABASE_URL is unset but SEAMLINE_REQUIRE_SERVICES asks for PostgreSQL"
-        );
-        eprintln!(
-            "SKIPPED on PostgreSQL: set DATABASE_URL=postgres://… to run the storage suite there too"
-        );
-        return;
-    };
-    sqlx::any::install_default_drivers();
-    let name = format!(
-        "seam_test_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut admin = sqlx::AnyConnection::connect(&admin_url)
-        .await
-        .expect("PostgreSQL at DATABASE_URL");
-    sqlx::query(&format!("CREATE DATABASE {name}"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let base = admin_url.split('?').next().unwrap();
-    let url = format!("{}/{name}", &base[..base.rfind('/').unwrap()]);
-    let store = Store::open(&url).await.unwrap();
-    suite(store.clone()).await;
-    store.close().await;
-    sqlx::query(&format!("DROP DATABASE {name} WITH (FORCE)"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
+    common::on_every_backend(|store, _| suite(store)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
