@@ -12,8 +12,8 @@ mod tokens;
 mod ui;
 
 pub use api::Settings;
-pub use server::{Limits, serve};
 pub use compat::{ContractChanges, Decision, Matrix, PairVerdict};
+pub use server::{Limits, serve};
 pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 
 pub use store::{
