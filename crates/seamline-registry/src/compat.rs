@@ -35,11 +35,12 @@ pub struct Decision {
     pub pairs: Vec<PairVerdict>,
 }
 
-/// A stored version opened for comparison: its manifest and its files in a workspace of their own.
+/// A stored version opened for comparison: its manifest, and its files in a workspace of their own, parsed on
+/// the first comparison that needs them (a gate whose verdicts are all remembered parses no contract).
 struct Opened {
     stored: StoredVersion,
     manifest: Option<Manifest>,
-    workspace: Workspace,
+    parsed: Option<Workspace>,
     root: PathBuf,
 }
 
@@ -66,14 +67,9 @@ fn files_workspace<'a>(
 }
 
 fn open(stored: StoredVersion) -> Opened {
-    let (workspace, root, _) = files_workspace(
-        &stored.summary.service,
-        &stored.summary.version,
-        stored
-            .contracts
-            .iter()
-            .map(|(path, content, _)| (path.as_str(), content.as_str())),
-    );
+    let root = PathBuf::from("/registry")
+        .join(&stored.summary.service)
+        .join(&stored.summary.version);
     let read = parse_manifest(
         &root.join("seam.toml"),
         "seam.toml",
@@ -82,12 +78,28 @@ fn open(stored: StoredVersion) -> Opened {
     Opened {
         manifest: read.manifest,
         stored,
-        workspace,
+        parsed: None,
         root,
     }
 }
 
 impl Opened {
+    /// The version's files, parsed the first time they are asked for.
+    fn workspace(&mut self) -> &mut Workspace {
+        let stored = &self.stored;
+        self.parsed.get_or_insert_with(|| {
+            files_workspace(
+                &stored.summary.service,
+                &stored.summary.version,
+                stored
+                    .contracts
+                    .iter()
+                    .map(|(path, content, _)| (path.as_str(), content.as_str())),
+            )
+            .0
+        })
+    }
+
     fn name(&self) -> &str {
         &self.stored.summary.service
     }
@@ -214,12 +226,12 @@ fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVe
     }
     let old_path = consumer.root.join(&vendored);
     let new_path = provider.root.join(&spec);
-    let old = consumer.workspace.load_with_refs(&old_path);
-    let new = provider.workspace.load_with_refs(&new_path);
+    let old = consumer.workspace().load_with_refs(&old_path);
+    let new = provider.workspace().load_with_refs(&new_path);
     let changes = match diff_documents(
-        &consumer.workspace,
+        consumer.workspace(),
         old,
-        &provider.workspace,
+        provider.workspace(),
         new,
         &DiffOptions::default(),
     ) {
@@ -577,12 +589,12 @@ impl Store {
                     continue;
                 }
                 let (old_path, new_path) = (old.root.join(old_path), new.root.join(path));
-                let a = old.workspace.load_with_refs(&old_path);
-                let b = new.workspace.load_with_refs(&new_path);
+                let a = old.workspace().load_with_refs(&old_path);
+                let b = new.workspace().load_with_refs(&new_path);
                 let (changes, cannot_judge) = match diff_documents(
-                    &old.workspace,
+                    old.workspace(),
                     a,
-                    &new.workspace,
+                    new.workspace(),
                     b,
                     &DiffOptions::default(),
                 ) {
