@@ -327,12 +327,16 @@ fn unavailable(err: &sqlx::Error) -> bool {
         sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
         sqlx::Error::Database(db) => {
             let code = db.code().unwrap_or_default();
-            // PostgreSQL: connection exceptions (08…), operator intervention (57…: shut down, cancelled by
-            // statement_timeout), insufficient resources (53…). SQLite: busy (5), locked (6), cannot open (14).
-            ["08", "57", "53"]
-                .iter()
-                .any(|class| code.starts_with(class))
-                || matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6 | 14))
+            // PostgreSQL (SQLSTATEs, always five characters): connection exceptions (08…), operator
+            // intervention (57…: shut down, cancelled by statement_timeout), insufficient resources (53…).
+            // SQLite (primary or extended result codes, never five digits): busy (5), locked (6), cannot open (14).
+            if code.len() == 5 {
+                ["08", "57", "53"]
+                    .iter()
+                    .any(|class| code.starts_with(class))
+            } else {
+                matches!(code.parse::<i32>().map(|c| c & 0xff), Ok(5 | 6 | 14))
+            }
         }
         _ => false,
     }
@@ -806,4 +810,59 @@ async fn matrix(
     check_name("version", &q.version)?;
     may_read(&app, &headers).await?;
     Ok(Json(app.store.matrix(&q.service, &q.version).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::borrow::Cow;
+
+    use super::unavailable;
+
+    /// A database error with only a code, as PostgreSQL (SQLSTATE) or SQLite (result code) reports it.
+    #[derive(Debug)]
+    struct Coded(&'static str);
+
+    impl std::fmt::Display for Coded {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "error {}", self.0)
+        }
+    }
+
+    impl std::error::Error for Coded {}
+
+    impl sqlx::error::DatabaseError for Coded {
+        fn message(&self) -> &str {
+            self.0
+        }
+        fn code(&self) -> Option<Cow<'_, str>> {
+            Some(Cow::Borrowed(self.0))
+        }
+        fn as_error(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn as_error_mut(&mut self) -> &mut (dyn std::error::Error + Send + Sync + 'static) {
+            self
+        }
+        fn into_error(self: Box<Self>) -> Box<dyn std::error::Error + Send + Sync + 'static> {
+            self
+        }
+        fn kind(&self) -> sqlx::error::ErrorKind {
+            sqlx::error::ErrorKind::Other
+        }
+    }
+
+    /// Only a database that cannot answer now is 503: a PostgreSQL SQLSTATE whose low byte happens to equal
+    /// SQLite's busy or locked code (42501 insufficient privilege: 42501 & 0xff = 5) is the registry's fault.
+    #[test]
+    fn only_errors_of_an_unavailable_database_are_503() {
+        let is = |code| unavailable(&sqlx::Error::Database(Box::new(Coded(code))));
+        for code in [
+            "08006", "57014", "57P01", "53300", "5", "6", "14", "517", "261",
+        ] {
+            assert!(is(code), "{code} means the database cannot answer now");
+        }
+        for code in ["42501", "22021", "22022", "22030", "23505", "19", "1"] {
+            assert!(!is(code), "{code} is not about availability");
+        }
+    }
 }

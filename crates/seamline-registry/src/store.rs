@@ -353,7 +353,16 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        MIGRATOR.run(&pool).await?;
+        // Migrations build indexes and fill columns over every row: they run without the statement timeout
+        // that bounds a request, on a connection of their own.
+        if sqlite {
+            MIGRATOR.run(&pool).await?;
+        } else {
+            let mut conn = pool.acquire().await?;
+            sqlx::Executor::execute(&mut *conn, "SET statement_timeout = 0").await?;
+            MIGRATOR.run(&mut *conn).await?;
+            sqlx::Executor::execute(&mut *conn, STATEMENT_TIMEOUT).await?;
+        }
         Ok(Store {
             pool,
             write_gate: sqlite.then(Default::default),
