@@ -429,16 +429,21 @@ impl Consumer {
             stopping.store(true, Ordering::Relaxed);
         };
         let limit = (self.config.prefetch > 0).then_some(usize::from(self.config.prefetch));
-        stream
+        let handled = stream
             .take_until(shutdown)
             .map_err(ConsumeError::from)
             .try_for_each_concurrent(limit, |delivery| self.one(delivery, upcasters, &handler))
-            .await?;
-        Ok(if stopping.load(Ordering::Relaxed) {
-            Stopped::Shutdown
-        } else {
-            Stopped::Ended
-        })
+            .await;
+        if stopping.load(Ordering::Relaxed) {
+            // Shutdown was asked for and its future has completed: an error while the deliveries in flight
+            // finished (the broker closing too) is not a lost connection to recover from.
+            if let Err(err) = handled {
+                tracing::warn!(error = %err, "while finishing the deliveries in flight at shutdown");
+            }
+            return Ok(Stopped::Shutdown);
+        }
+        handled?;
+        Ok(Stopped::Ended)
     }
 
     async fn one<T, H, F>(
