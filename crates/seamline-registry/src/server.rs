@@ -1,6 +1,6 @@
 //! The registry on a socket: hyper's HTTP/1.1 connections under the limits a server reachable by anyone needs.
 //! A client has `header_timeout` to send a request's headers (also the most a kept-alive connection may idle),
-//! at most `max_connections` connections are served at once (the next ones are answered 503 and closed), and
+//! an answer that the client stops reading for `write_timeout` closes the connection, at most `max_connections` connections are served at once (the next ones are answered 503 and closed), and
 //! graceful shutdown waits `shutdown_grace` for the requests in flight, then closes what is still open. The
 //! limits on bodies and answers are the router's (`api::router`), so they hold without a socket too.
 
@@ -26,6 +26,9 @@ pub struct Limits {
     pub body_timeout: Duration,
     /// To answer a request, its body included (503 after).
     pub request_timeout: Duration,
+    /// The longest a write of an answer may wait for the client to read; a client that stops reading is
+    /// disconnected rather than holding its connection's place for ever.
+    pub write_timeout: Duration,
     /// Connections served at once; past it a new connection is answered 503 and closed.
     pub max_connections: usize,
     /// How long shutdown waits for the requests in flight before it closes the connections still open.
@@ -38,6 +41,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             request_timeout: Duration::from_secs(60),
+            write_timeout: Duration::from_secs(30),
             max_connections: 1024,
             shutdown_grace: Duration::from_secs(10),
         }
@@ -96,7 +100,9 @@ pub async fn serve(
             }
             continue;
         };
-        let connection = http.serve_connection(TokioIo::new(stream), service.clone());
+        let mut stream = tokio_io_timeout::TimeoutStream::new(stream);
+        stream.set_write_timeout(Some(limits.write_timeout));
+        let connection = http.serve_connection(TokioIo::new(Box::pin(stream)), service.clone());
         let mut stopping = stopping.clone();
         connections.spawn(async move {
             let mut connection = std::pin::pin!(connection);

@@ -29,6 +29,7 @@ fn limits() -> Limits {
         header_timeout: Duration::from_millis(400),
         body_timeout: Duration::from_millis(600),
         request_timeout: Duration::from_secs(5),
+        write_timeout: Duration::from_millis(500),
         max_connections: 64,
         shutdown_grace: Duration::from_millis(500),
     }
@@ -369,6 +370,51 @@ async fn connections_over_the_limit_are_answered_503() {
         assert!(Instant::now() < deadline, "no place freed: {answer:?}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+    server.shut_down().await.unwrap();
+}
+
+/// A client that asks for answers and never reads them fills the socket buffers, and the server's write then
+/// waits on it: past `write_timeout` the connection is closed and its place is free again. Before, the write
+/// waited for ever, so 1,024 such clients held every place of the server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_reads_loses_its_place() {
+    let (_dir, store) = sqlite().await;
+    let server = start(
+        &store,
+        Limits {
+            max_connections: 1,
+            header_timeout: Duration::from_secs(30),
+            ..limits()
+        },
+    )
+    .await;
+    let mut stuck = TcpStream::connect(server.addr).await.unwrap();
+    // Far more answer than loopback's buffers hold (the description is tens of KiB), asked for in requests
+    // small enough to be all sent.
+    let asks = b"GET /openapi.json HTTP/1.1\r\nhost: registry\r\n\r\n".repeat(4000);
+    stuck.write_all(&asks).await.unwrap();
+    let healthz = b"GET /healthz HTTP/1.1\r\nhost: registry\r\nconnection: close\r\n\r\n";
+    let first = raw(server.addr, healthz).await.expect("an answer");
+    assert_eq!(
+        first.status, 503,
+        "the reader-less client holds the only place: {first:?}"
+    );
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let answer = raw(server.addr, healthz).await.expect("an answer");
+        if answer.status == 200 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the client that never reads still holds the place: {answer:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        closed_by_server(&mut stuck).await,
+        "its connection was closed"
+    );
     server.shut_down().await.unwrap();
 }
 

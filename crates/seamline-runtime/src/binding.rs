@@ -99,29 +99,26 @@ fn from_binary(
     Ok(event)
 }
 
-/// The data of a binary-mode event as the JSON event format holds it: JSON for a JSON media type (or none),
-/// a string for other text, base64 for anything else.
+/// The data of a binary-mode event as the JSON event format holds it: JSON for a JSON media type, a string for
+/// other text, base64 for anything else. Without a content type nothing is implied: a body that parses as JSON
+/// is JSON, any other is kept as base64 (it is the handler's to judge, not a reason to dead-letter).
 fn data_of(body: &[u8], content_type: Option<&str>) -> Result<(Value, Option<String>), String> {
     if body.is_empty() {
         return Ok((Value::Null, None));
     }
-    let media = content_type.map(media_type);
-    let json = media
-        .as_deref()
-        .is_none_or(|m| m == "application/json" || m.ends_with("+json") || m == "text/json");
-    if json {
-        let data = serde_json::from_slice(body).map_err(|e| {
-            format!(
-                "the data is not JSON as its content type `{}` says: {e}",
-                content_type.unwrap_or("application/json")
-            )
-        })?;
+    let Some(media) = content_type.map(media_type) else {
+        return Ok(match serde_json::from_slice(body) {
+            Ok(data) => (data, None),
+            Err(_) => (Value::Null, Some(BASE64.encode(body))),
+        });
+    };
+    if media == "application/json" || media.ends_with("+json") || media == "text/json" {
+        let data = serde_json::from_slice(body)
+            .map_err(|e| format!("the data is not JSON as its content type `{media}` says: {e}"))?;
         return Ok((data, None));
     }
     match std::str::from_utf8(body) {
-        Ok(text) if media.as_deref().is_some_and(|m| m.starts_with("text/")) => {
-            Ok((Value::String(text.to_owned()), None))
-        }
+        Ok(text) if media.starts_with("text/") => Ok((Value::String(text.to_owned()), None)),
         _ => Ok((Value::Null, Some(BASE64.encode(body)))),
     }
 }
@@ -238,6 +235,16 @@ mod tests {
         );
         let e = CloudEvent::from_amqp(b"", &attributes(None)).unwrap();
         assert_eq!(e.data, Value::Null);
+        // Without a content type nothing is implied: JSON when the body is JSON, else kept as bytes.
+        let e = CloudEvent::from_amqp(br#"{"a":1}"#, &attributes(None)).unwrap();
+        assert_eq!((e.data, e.data_base64), (serde_json::json!({"a": 1}), None));
+        for (body, base64) in [(&b"hello"[..], "aGVsbG8="), (&[0xff, 0x00][..], "/wA=")] {
+            let e = CloudEvent::from_amqp(body, &attributes(None)).unwrap();
+            assert_eq!(
+                (e.data, e.data_base64.as_deref()),
+                (Value::Null, Some(base64))
+            );
+        }
         let e = CloudEvent::from_amqp(b"[1]", &attributes(Some("application/vnd.x+json"))).unwrap();
         assert_eq!(e.data, serde_json::json!([1]));
         let why = CloudEvent::from_amqp(b"{", &attributes(Some("application/json"))).unwrap_err();

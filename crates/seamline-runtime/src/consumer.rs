@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use futures_util::{StreamExt as _, TryStreamExt as _};
+use futures_util::StreamExt as _;
 use lapin::message::Delivery;
 use lapin::options::{
     BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions,
@@ -38,6 +38,10 @@ pub enum ConsumeError {
     /// back rather than lose it.
     #[error("the broker did not take the event into `{queue}`")]
     NotTaken { queue: String },
+    /// The acknowledgement could not be sent: the channel closed first. The broker delivers the event again; it
+    /// is acknowledged then as a duplicate when it was handled.
+    #[error("the delivery could not be acknowledged: its channel is closed")]
+    Unacknowledged,
 }
 
 /// Why [`Consumer::run`] returned.
@@ -402,7 +406,9 @@ impl Consumer {
     /// Handles events until `shutdown` completes or the broker ends the consumer, up to `prefetch` at once. An
     /// event is acknowledged only after it was handled, moved to a delay queue, or dead-lettered (each confirmed
     /// by the broker). On shutdown no new delivery is taken and the ones in flight are finished; the ones the
-    /// broker sent ahead go back to the queue when the channel closes.
+    /// broker sent ahead go back to the queue when the channel closes. The first delivery that fails (a retry or
+    /// dead-letter publish the broker refused, a lost channel) is returned as the error, after the same: no new
+    /// delivery is taken and the ones in flight finish.
     pub async fn run<T, H, F>(
         &self,
         upcasters: &Upcasters<T>,
@@ -424,26 +430,48 @@ impl Consumer {
             )
             .await?;
         let stopping = AtomicBool::new(false);
-        let shutdown = async {
-            shutdown.await;
-            stopping.store(true, Ordering::Relaxed);
+        // The first delivery that fails stops the taking of new ones; the ones in flight still finish (and are
+        // acknowledged), so none is handled again when the broker gives it back on the next connection.
+        let failure: Mutex<Option<ConsumeError>> = Mutex::new(None);
+        let failed = tokio::sync::Notify::new();
+        let stop_taking = async {
+            tokio::select! {
+                () = shutdown => stopping.store(true, Ordering::Relaxed),
+                () = failed.notified() => {}
+            }
         };
         let limit = (self.config.prefetch > 0).then_some(usize::from(self.config.prefetch));
-        let handled = stream
-            .take_until(shutdown)
-            .map_err(ConsumeError::from)
-            .try_for_each_concurrent(limit, |delivery| self.one(delivery, upcasters, &handler))
+        stream
+            .take_until(stop_taking)
+            .for_each_concurrent(limit, |delivery| async {
+                let handled = match delivery {
+                    Ok(delivery) => self.one(delivery, upcasters, &handler).await,
+                    Err(err) => Err(err.into()),
+                };
+                if let Err(err) = handled {
+                    let mut first = failure.lock().unwrap_or_else(PoisonError::into_inner);
+                    if first.is_none() {
+                        *first = Some(err);
+                        failed.notify_one();
+                    } else {
+                        tracing::warn!(queue = %self.config.queue, error = %err, "another delivery failed too");
+                    }
+                }
+            })
             .await;
+        let failure = failure.into_inner().unwrap_or_else(PoisonError::into_inner);
         if stopping.load(Ordering::Relaxed) {
             // Shutdown was asked for and its future has completed: an error while the deliveries in flight
             // finished (the broker closing too) is not a lost connection to recover from.
-            if let Err(err) = handled {
+            if let Some(err) = failure {
                 tracing::warn!(error = %err, "while finishing the deliveries in flight at shutdown");
             }
             return Ok(Stopped::Shutdown);
         }
-        handled?;
-        Ok(Stopped::Ended)
+        match failure {
+            Some(err) => Err(err),
+            None => Ok(Stopped::Ended),
+        }
     }
 
     async fn one<T, H, F>(
@@ -661,9 +689,14 @@ impl Consumer {
     }
 }
 
+/// Acknowledges `delivery`; an error when the acknowledgement could not be sent (its channel closed), so the
+/// broker will deliver the event again.
 async fn ack(delivery: &Delivery) -> Result<(), ConsumeError> {
-    delivery.ack(BasicAckOptions::default()).await?;
-    Ok(())
+    if delivery.ack(BasicAckOptions::default()).await? {
+        Ok(())
+    } else {
+        Err(ConsumeError::Unacknowledged)
+    }
 }
 
 /// The delivery's headers, with the routing key it was first published with recorded.

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use lapin::Connection;
-use lapin::options::{ExchangeDeleteOptions, QueueDeleteOptions};
+use lapin::options::{BasicGetOptions, ExchangeDeleteOptions, QueueDeleteOptions};
 use seamline_runtime::{
     Consumer, ConsumerConfig, Publisher, Schemas, dead_letter_queue, retry_queue,
 };
@@ -90,4 +90,18 @@ impl Rig {
             )
             .await;
     }
+}
+
+/// The bodies of the messages waiting in `queue`, taken out of it.
+pub async fn take_waiting(connection: &Connection, queue: &str) -> Vec<String> {
+    let channel = connection.create_channel().await.unwrap();
+    let mut bodies = Vec::new();
+    while let Some(got) = channel
+        .basic_get(queue.into(), BasicGetOptions { no_ack: true })
+        .await
+        .unwrap()
+    {
+        bodies.push(String::from_utf8_lossy(&got.delivery.data).into_owned());
+    }
+    bodies
 }
