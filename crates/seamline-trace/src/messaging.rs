@@ -68,31 +68,36 @@ impl<'a> Fields<'a> {
     fn of(span: &'a Span) -> Fields<'a> {
         let mut f = Fields::default();
         for (key, value) in span.attributes.iter() {
-            let Some(text) = value.as_str().filter(|t| !t.is_empty()) else {
-                continue;
-            };
-            let slot = match key {
-                OPERATION_TYPE => &mut f.operation_type,
-                "messaging.operation" => &mut f.old_operation,
-                "messaging.operation.name" => &mut f.operation_name,
-                "rpc.service" => &mut f.rpc_service,
-                "rpc.method" => &mut f.rpc_method,
-                EVENT_TYPE => &mut f.event_type,
-                "messaging.message.type" => &mut f.message_type,
-                "celery.task_name" => &mut f.celery_task,
-                ROUTING_KEY => &mut f.routing_key,
-                "messaging.rabbitmq.routing_key" => &mut f.old_routing_key,
-                DESTINATION => &mut f.destination,
-                "messaging.destination" => &mut f.old_destination,
-                "kafka.topic" => &mut f.kafka_topic,
-                "aws.sqs.queue.url" => &mut f.sqs_queue_url,
-                "aws.sqs.queue_url" => &mut f.old_sqs_queue_url,
-                "messaging.url" => &mut f.messaging_url,
-                _ => continue,
-            };
-            slot.get_or_insert(text);
+            if let Some(slot) = f.slot(key)
+                && let Some(text) = value.as_str().filter(|t| !t.is_empty())
+            {
+                slot.get_or_insert(text);
+            }
         }
         f
+    }
+
+    /// Where the value of `key` goes: the one table of the attribute names read here.
+    fn slot(&mut self, key: &str) -> Option<&mut Option<&'a str>> {
+        Some(match key {
+            OPERATION_TYPE => &mut self.operation_type,
+            "messaging.operation" => &mut self.old_operation,
+            "messaging.operation.name" => &mut self.operation_name,
+            "rpc.service" => &mut self.rpc_service,
+            "rpc.method" => &mut self.rpc_method,
+            EVENT_TYPE => &mut self.event_type,
+            "messaging.message.type" => &mut self.message_type,
+            "celery.task_name" => &mut self.celery_task,
+            ROUTING_KEY => &mut self.routing_key,
+            "messaging.rabbitmq.routing_key" => &mut self.old_routing_key,
+            DESTINATION => &mut self.destination,
+            "messaging.destination" => &mut self.old_destination,
+            "kafka.topic" => &mut self.kafka_topic,
+            "aws.sqs.queue.url" => &mut self.sqs_queue_url,
+            "aws.sqs.queue_url" => &mut self.old_sqs_queue_url,
+            "messaging.url" => &mut self.messaging_url,
+            _ => return None,
+        })
     }
 
     fn role(&self, span: &Span) -> Option<Role> {
@@ -216,22 +221,7 @@ fn celery_task(name: &str) -> Option<&str> {
 /// CONSUMER), else the SQS API call, else the span's name. A SERVER span is never named into a role: `POST /send x`
 /// is HTTP.
 pub fn role(span: &Span) -> Option<Role> {
-    // Asked of every span many times: read only the five keys a role needs.
-    let mut f = Fields::default();
-    for (key, value) in span.attributes.iter() {
-        let slot = match key {
-            OPERATION_TYPE => &mut f.operation_type,
-            "messaging.operation" => &mut f.old_operation,
-            "messaging.operation.name" => &mut f.operation_name,
-            "rpc.service" => &mut f.rpc_service,
-            "rpc.method" => &mut f.rpc_method,
-            _ => continue,
-        };
-        if let Some(text) = value.as_str().filter(|t| !t.is_empty()) {
-            slot.get_or_insert(text);
-        }
-    }
-    f.role(span)
+    Fields::of(span).role(span)
 }
 
 /// The last path segment of a queue URL (`https://sqs.eu-west-1.amazonaws.com/1234/orders` → `orders`).

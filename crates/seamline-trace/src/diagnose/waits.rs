@@ -1,0 +1,297 @@
+//! A span that gave up waiting: what it waited on (a child still running, a message that never came, a peer that
+//! never answered), and the part of a slow dependency that took the time.
+
+use super::wording::duration_text;
+use super::{Cause, MissingSpan, Symptom, Walk};
+use crate::messaging::{self, Role, base_name};
+use crate::model::SpanKind;
+use crate::report::{CauseKind, EvidenceKind};
+
+/// A service that should have published a message: declared in its `seam.toml`, or seen doing so in healthy
+/// traces, with the message it publishes after.
+struct ExpectedPublisher {
+    service: String,
+    trigger: Option<String>,
+    declared: bool,
+}
+
+impl Walk<'_, '_> {
+    /// A span that gave up waiting: find what it waited on.
+    pub(super) fn timed_out(&mut self, n: usize) -> Cause {
+        let span = self.span(n);
+        self.symptoms.push(Symptom {
+            node: n,
+            note: format!("gave up after {}", duration_text(span.duration_ns())),
+        });
+        // A child that covers most of the wait, or is still running when the span gives up.
+        let waited = self.g.children[n]
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let child = self.span(c);
+                child.duration_ns() * 2 >= span.duration_ns() || child.end_ns >= span.end_ns
+            })
+            .max_by_key(|&c| self.span(c).duration_ns());
+        if let Some(c) = waited {
+            if self.span(c).is_error() {
+                return self.explain(c);
+            }
+            return self.slow(c, n);
+        }
+        // A message it waited for.
+        let mut awaited: Vec<String> = Vec::new();
+        if matches!(messaging::role(span), Some(Role::Receive | Role::Consumer))
+            && let Some(name) = messaging::message_name(span)
+        {
+            awaited.push(base_name(name).to_string());
+        }
+        for consumed in self.cx.expectations.consumed_by(&span.service) {
+            let consumed = base_name(consumed).to_string();
+            if !awaited.contains(&consumed) {
+                awaited.push(consumed);
+            }
+        }
+        for message in awaited {
+            if let Some(cause) = self.missing_message(n, &message, 0) {
+                return cause;
+            }
+        }
+        // A call that never reached a server we can see.
+        if span.kind == SpanKind::Client && self.g.children[n].is_empty() {
+            let peer = span
+                .attr_str("peer.service")
+                .or_else(|| span.attr_str("server.address"))
+                .or_else(|| span.attr_str("net.peer.name"))
+                .map(str::to_string);
+            if let Some(peer) = peer {
+                self.note(
+                    EvidenceKind::Span,
+                    Some(n),
+                    format!(
+                        "no span from {peer} answers {}: the request may never have reached it",
+                        span.name
+                    ),
+                );
+                return Cause {
+                    kind: CauseKind::MaskedTimeout,
+                    node: Some(n),
+                    headline: format!(
+                        "{peer} did not answer {} {} in time",
+                        span.service, span.name
+                    ),
+                    detail: format!(
+                        "{} gave up on {peer} after {}; the input has no span from {peer} for this call",
+                        span.service,
+                        duration_text(span.duration_ns())
+                    ),
+                    service: Some(peer),
+                };
+            }
+        }
+        let mut cause = self.origin(n);
+        cause.detail = format!(
+            "{} (the input shows nothing of what it waited for)",
+            cause.detail
+        );
+        cause
+    }
+
+    /// A dependency that answered too late: blame the part of it that took the time.
+    fn slow(&mut self, c: usize, waiter: usize) -> Cause {
+        let mut cur = c;
+        loop {
+            let span = self.span(cur);
+            let longest = self.g.children[cur]
+                .iter()
+                .copied()
+                .max_by_key(|&k| self.span(k).duration_ns());
+            match longest {
+                Some(k) if self.span(k).duration_ns() * 2 >= span.duration_ns() => cur = k,
+                _ => break,
+            }
+        }
+        let (w, dep, at) = (self.span(waiter), self.span(c), self.span(cur));
+        let mut detail = format!(
+            "{} gave up after {}; {} {} took {}",
+            w.service,
+            duration_text(w.duration_ns()),
+            dep.service,
+            dep.name,
+            duration_text(dep.duration_ns())
+        );
+        if cur != c {
+            detail.push_str(&format!(
+                ", of which {} {} took {}",
+                at.service,
+                at.name,
+                duration_text(at.duration_ns())
+            ));
+        }
+        self.note(EvidenceKind::Span, Some(cur), detail.clone());
+        Cause {
+            kind: CauseKind::MaskedTimeout,
+            node: Some(cur),
+            service: None,
+            headline: format!(
+                "{} {} is slower than {}'s timeout",
+                at.service, at.name, w.service
+            ),
+            detail,
+        }
+    }
+
+    /// `waiter` timed out and `message` is what it may have waited for: find out why it did not arrive.
+    fn missing_message(&mut self, waiter: usize, message: &str, depth: u32) -> Option<Cause> {
+        if depth > 4 {
+            return None;
+        }
+        let waiter_service = self.span(waiter).service.clone();
+        let waiter_end = self.span(waiter).end_ns;
+        let consumers = self.spans_where(|s| Self::is_message(s, Role::Consumer, message));
+        if let Some(&c) = consumers.iter().rev().find(|&&c| self.span(c).is_error()) {
+            return Some(self.explain(c));
+        }
+        let producers = self.spans_where(|s| Self::is_message(s, Role::Producer, message));
+        if let Some(&p) = producers.last() {
+            let producer = self.span(p);
+            if producer.is_error() {
+                return Some(self.explain(p));
+            }
+            let received: Vec<usize> = self.g.children[p]
+                .iter()
+                .copied()
+                .filter(|&k| {
+                    matches!(
+                        messaging::role(self.span(k)),
+                        Some(Role::Consumer | Role::Receive)
+                    )
+                })
+                .collect();
+            if received.is_empty() {
+                return Some(self.unconsumed(p, message));
+            }
+            let late = received
+                .iter()
+                .copied()
+                .filter(|&k| self.span(k).service == waiter_service)
+                .min_by_key(|&k| self.span(k).start_ns);
+            if let Some(k) = late.filter(|&k| self.span(k).start_ns > waiter_end) {
+                // Published, but after the waiter gave up: whatever made the publisher late is the cause.
+                self.note(
+                    EvidenceKind::Span,
+                    Some(k),
+                    format!(
+                        "{message} arrived {} after {waiter_service} gave up",
+                        duration_text(self.span(k).start_ns - waiter_end)
+                    ),
+                );
+                let publisher_root = self
+                    .g
+                    .ancestry(p)
+                    .into_iter()
+                    .find(|&a| self.span(a).service == producer.service)
+                    .unwrap_or(p);
+                return Some(self.slow(publisher_root, waiter));
+            }
+            return None;
+        }
+        // Nobody published it: who should have, after what?
+        let mut expected: Vec<ExpectedPublisher> = self
+            .cx
+            .expectations
+            .publishers_of(message)
+            .into_iter()
+            .map(|(service, trigger)| ExpectedPublisher {
+                service: service.to_string(),
+                trigger: trigger.map(str::to_string),
+                declared: true,
+            })
+            .collect();
+        if let Some((service, trigger)) = self.cx.learned.publisher_of(message)
+            && !expected.iter().any(|e| e.service == service)
+        {
+            expected.push(ExpectedPublisher {
+                service: service.to_string(),
+                trigger: trigger.map(str::to_string),
+                declared: false,
+            });
+        }
+        for ExpectedPublisher {
+            service: publisher,
+            trigger,
+            declared,
+        } in expected
+        {
+            let source = if declared {
+                format!("{publisher}'s seam.toml: publishes {message}")
+            } else {
+                format!("in healthy traces {publisher} publishes {message}")
+            };
+            let Some(trigger) = trigger else {
+                self.note(EvidenceKind::Manifest, None, source);
+                return Some(Cause {
+                    kind: CauseKind::MissingPublish,
+                    node: None,
+                    service: Some(publisher.clone()),
+                    headline: format!("{publisher} did not publish {message}"),
+                    detail: format!(
+                        "{waiter_service} waited for {message}; {publisher} never published it"
+                    ),
+                });
+            };
+            let trigger = base_name(&trigger).to_string();
+            let kind = if declared {
+                EvidenceKind::Manifest
+            } else {
+                EvidenceKind::Healthy
+            };
+            self.note(kind, None, format!("{source} after {trigger}"));
+            let consumed = self.spans_where(|s| {
+                *s.service == *publisher && Self::is_message(s, Role::Consumer, &trigger)
+            });
+            if let Some(&c) = consumed.last() {
+                if self.span(c).is_error() {
+                    return Some(self.explain(c));
+                }
+                self.missing.push(MissingSpan {
+                    parent: c,
+                    name: format!("publish {message}"),
+                });
+                return Some(Cause {
+                    kind: CauseKind::MissingPublish,
+                    node: Some(c),
+                    service: None,
+                    headline: format!("{publisher} consumed {trigger} and published nothing"),
+                    detail: format!(
+                        "{publisher} consumed {trigger} and did not publish {message}; {waiter_service} gave up \
+                         waiting for it"
+                    ),
+                });
+            }
+            let trigger_producers =
+                self.spans_where(|s| Self::is_message(s, Role::Producer, &trigger));
+            if let Some(&tp) = trigger_producers.last() {
+                let others = self.g.children[tp]
+                    .iter()
+                    .any(|&k| messaging::role(self.span(k)) == Some(Role::Consumer));
+                if !others {
+                    return Some(self.unconsumed(tp, &trigger));
+                }
+                return Some(Cause {
+                    kind: CauseKind::UnconsumedPublish,
+                    node: Some(tp),
+                    service: Some(publisher.clone()),
+                    headline: format!("{publisher} never consumed {trigger}"),
+                    detail: format!(
+                        "{} published {trigger}; {publisher} never consumed it",
+                        self.span(tp).service
+                    ),
+                });
+            }
+            if let Some(cause) = self.missing_message(waiter, &trigger, depth + 1) {
+                return Some(cause);
+            }
+        }
+        None
+    }
+}
