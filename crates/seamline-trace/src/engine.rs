@@ -2,6 +2,8 @@
 //! its last span (so the traces its messages started have arrived too) and dropped a window later. Memory holds
 //! the traces of about two windows, not the file.
 
+use std::sync::Arc;
+
 use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnose::{self, Context};
@@ -68,11 +70,15 @@ pub struct Engine {
     peak_live_spans: usize,
     live_spans: usize,
     repairs: Repairs,
+    /// Every service that wrote a span, so a host name a client called is not taken for a service.
+    services: FxHashSet<Arc<str>>,
 }
 
 /// Requests with more joined traces than this are cut (a conversation id shared by a whole batch job).
 const MAX_GROUP: usize = 64;
 const SWEEP_EVERY: u32 = 4096;
+/// Services remembered at most (names are few; a cap keeps a hostile input from growing the set without end).
+const MAX_SERVICES: usize = 10_000;
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
@@ -95,6 +101,7 @@ impl Engine {
             peak_live_spans: 0,
             live_spans: 0,
             repairs: Repairs::default(),
+            services: FxHashSet::default(),
         }
     }
 
@@ -236,6 +243,7 @@ impl Engine {
             expectations: &self.config.expectations,
             learned: &self.learned,
             version_attribute: &self.config.version_attribute,
+            services: &self.services,
         };
         // A trace is one request. Its spans usually hang from one root; when the input lacks some of them (another
         // service's spans, a cut file) the rest fall apart into fragments, each a root of its own. They are still
@@ -442,6 +450,9 @@ impl Sink for Engine {
         self.clock = self.clock.max(span.end_ns);
         self.versions.observe(&span);
         self.index(&span);
+        if self.services.len() < MAX_SERVICES && !self.services.contains(&span.service) {
+            self.services.insert(span.service.clone());
+        }
         let trace = span.trace_id;
         let live = self.live.entry(trace).or_default();
         if live.spans.is_empty()

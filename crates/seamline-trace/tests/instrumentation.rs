@@ -15,62 +15,62 @@ fn diagnose(file: &str) -> Report {
     report
 }
 
-/// What the diagnosis of the one failing request in a file must say.
+/// What the diagnosis of one failing request must say, from the fault put into it.
 struct Expect {
-    file: &'static str,
-    /// The trace the fault was put into.
+    /// The trace the fault was put into (the end of its id).
     trace: &'static str,
     kind: CauseKind,
     service: &'static str,
     span: &'static str,
     request_failed: bool,
-    /// Words the cause's detail must hold (the reason read from the span).
+    /// Words the cause's detail must hold (the reason read from the span, the dependency named).
     detail: &'static [&'static str],
-    requests: u64,
 }
 
-fn check(expect: &Expect) {
-    let report = diagnose(expect.file);
-    let label = expect.file;
-    assert_eq!(report.totals.requests, expect.requests, "{label}");
-    let Some(trace) = report
-        .traces
-        .iter()
-        .find(|t| t.trace_id.ends_with(expect.trace))
-    else {
-        panic!(
-            "{label}: trace {} is not diagnosed: {:#?}",
-            expect.trace, report.traces
-        )
-    };
-    let cause = &trace.root_cause;
-    assert_eq!(
-        (
-            cause.kind,
-            cause.service.as_str(),
-            cause.span_name.as_deref(),
-            trace.request_failed
-        ),
-        (
-            expect.kind,
-            expect.service,
-            Some(expect.span),
-            expect.request_failed
-        ),
-        "{label}\n{}",
-        serde_json::to_string_pretty(trace).unwrap()
-    );
-    for words in expect.detail {
-        assert!(
-            cause.detail.contains(words),
-            "{label}: {words:?} not in {:?}",
-            cause.detail
+/// Diagnoses `file`, which holds `requests` requests, and checks that exactly the expected traces are diagnosed,
+/// each as expected.
+fn check(file: &str, requests: u64, expected: &[Expect]) {
+    let report = diagnose(file);
+    assert_eq!(report.totals.requests, requests, "{file}");
+    for expect in expected {
+        let label = format!("{file} {}", expect.trace);
+        let Some(trace) = report
+            .traces
+            .iter()
+            .find(|t| t.trace_id.ends_with(expect.trace))
+        else {
+            panic!("{label}: not diagnosed: {:#?}", report.traces)
+        };
+        let cause = &trace.root_cause;
+        assert_eq!(
+            (
+                cause.kind,
+                cause.service.as_str(),
+                cause.span_name.as_deref(),
+                trace.request_failed
+            ),
+            (
+                expect.kind,
+                expect.service,
+                Some(expect.span),
+                expect.request_failed
+            ),
+            "{label}\n{}",
+            serde_json::to_string_pretty(trace).unwrap()
         );
+        for words in expect.detail {
+            assert!(
+                cause.detail.contains(words),
+                "{label}: {words:?} not in {:?}",
+                cause.detail
+            );
+        }
     }
     assert_eq!(
         report.traces.len(),
-        1,
-        "{label}: only the injected fault is diagnosed"
+        expected.len(),
+        "{file}: only the injected faults are diagnosed: {:#?}",
+        report.traces
     );
 }
 
@@ -80,16 +80,18 @@ fn a_java_agent_grpc_failure_is_read_from_status_codes_alone() {
     // checkout-service, whose own call to payment-service got UNAVAILABLE (14). payment-service's server span says
     // UNAVAILABLE too, which OTel's gRPC rules count as a server failure; it has no failing child, so it is the cause.
     // Its sibling call to cart-service answered OK (0).
-    check(&Expect {
-        file: "java-agent-grpc.otlp.json",
-        trace: "4bf92f3577b34da6a3ce929d0e0e4736",
-        kind: CauseKind::ErrorOrigin,
-        service: "payment-service",
-        span: "payments.PaymentService/Charge",
-        request_failed: true,
-        detail: &["gRPC UNAVAILABLE"],
-        requests: 1,
-    });
+    check(
+        "java-agent-grpc.otlp.json",
+        1,
+        &[Expect {
+            trace: "4bf92f3577b34da6a3ce929d0e0e4736",
+            kind: CauseKind::ErrorOrigin,
+            service: "payment-service",
+            span: "payments.PaymentService/Charge",
+            request_failed: true,
+            detail: &["gRPC UNAVAILABLE"],
+        }],
+    );
 }
 
 #[test]
@@ -99,16 +101,18 @@ fn older_node_conventions_with_exception_events() {
     // events with the status unset. The first request is healthy: inventory-service consumes order.placed and
     // publishes order.confirmed. In the second, inventory-service's consumer throws on order.placed (the injected
     // fault) and publishes nothing, so order-service's receive of order.confirmed times out.
-    check(&Expect {
-        file: "node-old-messaging.otlp.json",
-        trace: "6c9bb6b3e3d983f9432d048419e7ae03",
-        kind: CauseKind::MessageRejected,
-        service: "inventory-service",
-        span: "orders process",
-        request_failed: true,
-        detail: &["rejected order.placed", "ValidationError: unknown sku 42"],
-        requests: 2,
-    });
+    check(
+        "node-old-messaging.otlp.json",
+        2,
+        &[Expect {
+            trace: "6c9bb6b3e3d983f9432d048419e7ae03",
+            kind: CauseKind::MessageRejected,
+            service: "inventory-service",
+            span: "orders process",
+            request_failed: true,
+            detail: &["rejected order.placed", "ValidationError: unknown sku 42"],
+        }],
+    );
 }
 
 #[test]
@@ -117,19 +121,21 @@ fn celery_task_names_and_opentracing_error_logs_in_jaeger() {
     // from Celery's names (`apply_async/<task>` sends, `run/<task>` runs); the failure is `error=true` as a string
     // tag with an OpenTracing `error` log. The worker's task failed (the injected fault); the web request had
     // already answered 202, so the failure did not fail it.
-    check(&Expect {
-        file: "celery-opentracing.jaeger.json",
-        trace: "7dacc7c4f4ea94fa",
-        kind: CauseKind::NonFatal,
-        service: "worker",
-        span: "run/shop.tasks.reserve_stock",
-        request_failed: false,
-        detail: &[
-            "rejected shop.tasks.reserve_stock",
-            "OutOfStock: sku 42 is out of stock",
-        ],
-        requests: 1,
-    });
+    check(
+        "celery-opentracing.jaeger.json",
+        1,
+        &[Expect {
+            trace: "7dacc7c4f4ea94fa",
+            kind: CauseKind::NonFatal,
+            service: "worker",
+            span: "run/shop.tasks.reserve_stock",
+            request_failed: false,
+            detail: &[
+                "rejected shop.tasks.reserve_stock",
+                "OutOfStock: sku 42 is out of stock",
+            ],
+        }],
+    );
 }
 
 #[test]
@@ -180,5 +186,100 @@ fn envoy_response_flags_in_zipkin() {
             Some("SELECT inventory FOR UPDATE")
         ),
         "{cause:#?}"
+    );
+}
+
+#[test]
+fn the_earliest_failing_sibling_is_the_cause_unless_the_parent_names_a_later_one() {
+    // A Java agent's spans, current conventions, HTTP clients named by their method alone. The first request is
+    // healthy. In the second, cart-service fails (the injected fault) and the checkout carries on with an empty
+    // cart, so shipping-service's quote fails after it ("no items to ship"): fallout, which ended last. The
+    // checkout's own error names neither. In the third, recommendation-service answers 503 first (tolerated:
+    // recommendations are optional) and then shipping-service's query fails on its uninstrumented PostgreSQL
+    // (the injected fault); the checkout's error names shipping-service, so the later failure is the cause.
+    check(
+        "java-agent-causal-order.otlp.json",
+        3,
+        &[
+            Expect {
+                trace: "1bf7651916cd43dd8448eb211c80319c",
+                kind: CauseKind::ErrorOrigin,
+                service: "cart-service",
+                span: "GET /api/cart/{userId}",
+                request_failed: true,
+                detail: &["cart store unavailable"],
+            },
+            Expect {
+                trace: "2cf7651916cd43dd8448eb211c80319c",
+                kind: CauseKind::ErrorOrigin,
+                service: "shipping-service",
+                span: "SELECT shop.rates",
+                request_failed: true,
+                detail: &["relation \"rates\" does not exist", "postgresql"],
+            },
+        ],
+    );
+}
+
+#[test]
+fn a_proxy_route_timeout_is_placed_at_the_span_that_used_up_the_budget() {
+    // An Envoy-style front proxy (OpenTelemetry tracer: tags as attributes, the status left unset, `error` and
+    // `http.status_code` as text) in front of services with gRPC spans. In the second request payment-service's
+    // fraud check hangs for 7.9 s (the injected fault); the proxy's 3 s route timeout fires (504, `UT`) while
+    // everything below it is still running with status unset. The frontend records the reset connection as an
+    // error after the proxy gave up: fallout, not why the proxy gave up.
+    check(
+        "envoy-route-timeout.otlp.json",
+        2,
+        &[Expect {
+            trace: "4e0e0e4736f4f4ea94fa4bf92f3577b3",
+            kind: CauseKind::MaskedTimeout,
+            service: "payment",
+            span: "fraud check",
+            request_failed: true,
+            detail: &[
+                "frontend-proxy gave up after 3.00 s while payment fraud check was still running",
+            ],
+        }],
+    );
+}
+
+#[test]
+fn a_failing_call_to_an_uninstrumented_dependency_is_the_callers() {
+    // An older-conventions Python service (`net.peer.name`, `http.status_code`, `db.name`, requests' `HTTP GET`
+    // spans, exceptions as events). The first request is healthy and shows inventory-service answering. Then:
+    // Elasticsearch (uninstrumented, host es-7.internal) does not answer; PostgreSQL (uninstrumented) reports a
+    // deadlock; inventory-service hangs and exports nothing for the call. A host that is not a service of the
+    // system is never blamed: the caller's span is the cause, with the dependency named. inventory-service is a
+    // service (it has spans in the input), so it is named as the one that did not answer.
+    check(
+        "python-uninstrumented-deps.otlp.json",
+        4,
+        &[
+            Expect {
+                trace: "6a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                kind: CauseKind::MaskedTimeout,
+                service: "search-api",
+                span: "HTTP GET",
+                request_failed: true,
+                detail: &["es-7.internal"],
+            },
+            Expect {
+                trace: "7a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                kind: CauseKind::ErrorOrigin,
+                service: "search-api",
+                span: "INSERT search",
+                request_failed: true,
+                detail: &["deadlock detected", "postgresql", "pg-2.internal"],
+            },
+            Expect {
+                trace: "8a1b2c3d4e5f60718293a4b5c6d7e8f9",
+                kind: CauseKind::MaskedTimeout,
+                service: "inventory-service",
+                span: "HTTP GET",
+                request_failed: true,
+                detail: &["inventory-service"],
+            },
+        ],
     );
 }

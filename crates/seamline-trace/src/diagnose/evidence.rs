@@ -51,6 +51,64 @@ impl<'a> Walk<'_, 'a> {
             .and_then(|server| server.attr_str("http.route"))
     }
 
+    /// What `n` called, when it is a call (a CLIENT span, or a database call of any other outgoing kind) that no
+    /// span of another service answers.
+    pub(super) fn unanswered(&self, n: usize) -> Option<Dependency<'a>> {
+        let span = self.span(n);
+        let system = span.attr_str("db.system").filter(|s| !s.is_empty());
+        let outgoing = span.kind == SpanKind::Client
+            || (system.is_some() && !matches!(span.kind, SpanKind::Server | SpanKind::Consumer));
+        let answered = self.g.children[n]
+            .iter()
+            .any(|&c| self.span(c).service != span.service);
+        if !outgoing || answered {
+            return None;
+        }
+        let peer = ["peer.service", "server.address", "net.peer.name"]
+            .iter()
+            .find_map(|key| span.attr_str(key).filter(|p| !p.is_empty()));
+        (system.is_some() || peer.is_some()).then_some(Dependency { system, peer })
+    }
+
+    /// Whether `name` is a service of the system (it wrote spans, or a manifest declares it), not a host.
+    pub(super) fn is_service(&self, name: &str) -> bool {
+        self.cx.services.contains(name)
+            || self
+                .cx
+                .expectations
+                .services
+                .iter()
+                .any(|s| s.service == name)
+    }
+
+    /// Whether an error text (lower case) names what `n` is or called: its span name, its peer, or the service that
+    /// answered it.
+    pub(super) fn named_in(&self, text: &str, parent: usize, n: usize) -> bool {
+        let span = self.span(n);
+        let parent_service = &*self.span(parent).service;
+        let mut names: Vec<&str> = [
+            "peer.service",
+            "server.address",
+            "net.peer.name",
+            "rpc.service",
+        ]
+        .iter()
+        .filter_map(|key| span.attr_str(key))
+        .collect();
+        if !bare_method(span) {
+            names.push(&span.name);
+        }
+        names.extend(
+            std::iter::once(n)
+                .chain(self.g.children[n].iter().copied())
+                .map(|k| &*self.span(k).service)
+                .filter(|s| *s != parent_service),
+        );
+        names
+            .iter()
+            .any(|name| name.len() >= 3 && text.contains(&name.to_ascii_lowercase()))
+    }
+
     pub(super) fn spans_where(&self, test: impl Fn(&Span) -> bool) -> Vec<usize> {
         (0..self.g.spans.len())
             .filter(|&i| test(self.span(i)))
@@ -60,6 +118,26 @@ impl<'a> Walk<'_, 'a> {
     pub(super) fn is_message(span: &Span, role: Role, message: &str) -> bool {
         messaging::role(span) == Some(role)
             && messaging::message_name(span).is_some_and(|m| base_name(m) == message)
+    }
+}
+
+/// What a client span called when nothing answered it in the input: a database, a cache, a third party, or a
+/// service whose spans are missing.
+pub(super) struct Dependency<'a> {
+    /// `db.system` (`postgresql`, `redis`), when the call went to a database.
+    pub(super) system: Option<&'a str>,
+    /// `peer.service`, else `server.address`, else the older `net.peer.name`.
+    pub(super) peer: Option<&'a str>,
+}
+
+impl Dependency<'_> {
+    /// "postgresql at pg-2.internal", "es-7.internal", "redis".
+    pub(super) fn describe(&self) -> String {
+        match (self.system, self.peer) {
+            (Some(system), Some(peer)) => format!("{system} at {peer}"),
+            (Some(name), None) | (None, Some(name)) => name.to_string(),
+            (None, None) => "its dependency".into(),
+        }
     }
 }
 

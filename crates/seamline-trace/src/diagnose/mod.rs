@@ -14,6 +14,10 @@ mod rank;
 mod waits;
 mod wording;
 
+use std::sync::Arc;
+
+use rustc_hash::FxHashSet;
+
 use crate::expect::{Expectations, Learned};
 use crate::graph::Graph;
 use crate::messaging::{self, Role};
@@ -29,6 +33,8 @@ pub(crate) struct Context<'a> {
     pub(crate) expectations: &'a Expectations,
     pub(crate) learned: &'a Learned,
     pub(crate) version_attribute: &'a str,
+    /// The services that wrote spans anywhere in the input.
+    pub(crate) services: &'a FxHashSet<Arc<str>>,
 }
 
 /// A cause found in the graph.
@@ -138,10 +144,7 @@ impl<'a> Walk<'_, 'a> {
             .copied()
             .filter(|&c| self.span(c).is_error())
             .collect();
-        let Some(&chosen) = failing
-            .iter()
-            .max_by_key(|&&c| (self.span(c).end_ns, self.span(c).start_ns))
-        else {
+        let Some(chosen) = self.first_failure(n, &failing) else {
             if matches!(messaging::role(span), Some(Role::Consumer | Role::Settle)) {
                 return self.rejected(n);
             }
@@ -209,15 +212,50 @@ impl<'a> Walk<'_, 'a> {
         cause
     }
 
+    /// Which of a span's failing children caused its failure. A failure that starts after another is its fallout,
+    /// so the earliest is the cause, unless the span's own error names a later one (what it called, or who
+    /// answered). A call made several times is represented by its last attempt.
+    fn first_failure(&self, n: usize, failing: &[usize]) -> Option<usize> {
+        let order = |&c: &usize| (self.span(c).start_ns, self.span(c).end_ns);
+        let named = self.span(n).error_text().and_then(|text| {
+            let text = text.to_ascii_lowercase();
+            failing
+                .iter()
+                .copied()
+                .filter(|&c| self.named_in(&text, n, c))
+                .min_by_key(order)
+        });
+        let first = named.or_else(|| failing.iter().copied().min_by_key(order))?;
+        let (span, key) = (self.span(first), self.call_key(first));
+        failing
+            .iter()
+            .copied()
+            .filter(|&c| {
+                let s = self.span(c);
+                s.service == span.service && s.kind == span.kind && self.call_key(c) == key
+            })
+            .max_by_key(|&c| (self.span(c).end_ns, self.span(c).start_ns))
+    }
+
     fn origin(&mut self, n: usize) -> Cause {
         let span = self.span(n);
         let why = span.error_text().unwrap_or_else(|| outcome(span));
+        // A call nothing answered failed in the caller: the dependency (a database, a host) is named, not blamed.
+        let called = self
+            .unanswered(n)
+            .map(|d| {
+                format!(
+                    " (calling {}, which has no spans in the input)",
+                    d.describe()
+                )
+            })
+            .unwrap_or_default();
         Cause {
             kind: CauseKind::ErrorOrigin,
             node: Some(n),
             service: None,
             headline: format!("{} {} failed", span.service, span.name),
-            detail: format!("{} {} failed: {why}", span.service, span.name),
+            detail: format!("{} {} failed: {why}{called}", span.service, span.name),
         }
     }
 

@@ -4,7 +4,6 @@
 use super::wording::duration_text;
 use super::{Cause, MissingSpan, Symptom, Walk};
 use crate::messaging::{self, Role, base_name};
-use crate::model::SpanKind;
 use crate::report::{CauseKind, EvidenceKind};
 
 /// A service that should have published a message: declared in its `seam.toml`, or seen doing so in healthy
@@ -33,7 +32,9 @@ impl Walk<'_, '_> {
             })
             .max_by_key(|&c| self.span(c).duration_ns());
         if let Some(c) = waited {
-            if self.span(c).is_error() {
+            // A failure the span saw before it gave up may be why it gave up; one that came later (the child noticing
+            // that its caller left) is fallout, and the child was only slow.
+            if self.span(c).is_error() && self.span(c).end_ns <= span.end_ns {
                 return self.explain(c);
             }
             return self.slow(c, n);
@@ -56,13 +57,11 @@ impl Walk<'_, '_> {
                 return cause;
             }
         }
-        // A call that never reached a server we can see.
-        if span.kind == SpanKind::Client && self.g.children[n].is_empty() {
-            let peer = span
-                .attr_str("peer.service")
-                .or_else(|| span.attr_str("server.address"))
-                .or_else(|| span.attr_str("net.peer.name"))
-                .map(str::to_string);
+        // A call that never reached a server we can see. A service of the system that did not answer is blamed; a
+        // host that is not one (a database, a third party) is the caller's dependency, and the caller's failure.
+        if let Some(dependency) = self.unanswered(n) {
+            let wait = duration_text(span.duration_ns());
+            let peer = dependency.peer.filter(|p| self.is_service(p));
             if let Some(peer) = peer {
                 self.note(
                     EvidenceKind::Span,
@@ -80,13 +79,31 @@ impl Walk<'_, '_> {
                         span.service, span.name
                     ),
                     detail: format!(
-                        "{} gave up on {peer} after {}; the input has no span from {peer} for this call",
-                        span.service,
-                        duration_text(span.duration_ns())
+                        "{} gave up on {peer} after {wait}; the input has no span from {peer} for this call",
+                        span.service
                     ),
-                    service: Some(peer),
+                    service: Some(peer.to_string()),
                 };
             }
+            let called = dependency.describe();
+            return Cause {
+                kind: CauseKind::MaskedTimeout,
+                node: Some(n),
+                service: None,
+                headline: format!(
+                    "{} {} timed out waiting for {}",
+                    span.service,
+                    span.name,
+                    dependency
+                        .system
+                        .or(dependency.peer)
+                        .unwrap_or("a dependency")
+                ),
+                detail: format!(
+                    "{} gave up on {called} after {wait}; {called} has no spans in the input (not instrumented)",
+                    span.service
+                ),
+            };
         }
         let mut cause = self.origin(n);
         cause.detail = format!(
@@ -98,35 +115,57 @@ impl Walk<'_, '_> {
 
     /// A dependency that answered too late: blame the part of it that took the time.
     fn slow(&mut self, c: usize, waiter: usize) -> Cause {
+        // The budget is the waiter's time, or the dependency's own when it ran after the waiter gave up (a late
+        // publish). Time spent after the waiter left used none of it.
+        let (w, dep) = (self.span(waiter), self.span(c));
+        let (from, to) = if dep.start_ns < w.end_ns {
+            (w.start_ns, w.end_ns)
+        } else {
+            (dep.start_ns, dep.end_ns)
+        };
+        let used = |k: usize| {
+            let s = self.span(k);
+            s.end_ns.min(to).saturating_sub(s.start_ns.max(from))
+        };
         let mut cur = c;
-        loop {
-            let span = self.span(cur);
-            let longest = self.g.children[cur]
-                .iter()
-                .copied()
-                .max_by_key(|&k| self.span(k).duration_ns());
-            match longest {
-                Some(k) if self.span(k).duration_ns() * 2 >= span.duration_ns() => cur = k,
-                _ => break,
+        while let Some(k) = self.g.children[cur]
+            .iter()
+            .copied()
+            .max_by_key(|&k| used(k))
+        {
+            if used(k) * 2 < used(cur) || used(k) == 0 {
+                break;
             }
+            cur = k;
         }
         let (w, dep, at) = (self.span(waiter), self.span(c), self.span(cur));
-        let mut detail = format!(
-            "{} gave up after {}; {} {} took {}",
+        let gave_up = format!(
+            "{} gave up after {}",
             w.service,
-            duration_text(w.duration_ns()),
-            dep.service,
-            dep.name,
-            duration_text(dep.duration_ns())
+            duration_text(w.duration_ns())
         );
-        if cur != c {
-            detail.push_str(&format!(
-                ", of which {} {} took {}",
-                at.service,
-                at.name,
-                duration_text(at.duration_ns())
-            ));
-        }
+        let (dep_took, at_took) = (
+            duration_text(dep.duration_ns()),
+            duration_text(at.duration_ns()),
+        );
+        let detail = if at.start_ns < w.end_ns && at.end_ns > w.end_ns {
+            let under = if cur == c {
+                String::new()
+            } else {
+                format!(", under {} {}", dep.service, dep.name)
+            };
+            format!(
+                "{gave_up} while {} {} was still running ({at_took} in all{under})",
+                at.service, at.name
+            )
+        } else if cur == c {
+            format!("{gave_up}; {} {} took {dep_took}", dep.service, dep.name)
+        } else {
+            format!(
+                "{gave_up}; {} {} took {dep_took}, of which {} {} took {at_took}",
+                dep.service, dep.name, at.service, at.name
+            )
+        };
         self.note(EvidenceKind::Span, Some(cur), detail.clone());
         Cause {
             kind: CauseKind::MaskedTimeout,
