@@ -72,13 +72,16 @@ pub struct Engine {
     repairs: Repairs,
     /// Every service that wrote a span, so a host name a client called is not taken for a service.
     services: FxHashSet<Arc<str>>,
+    /// Every message name (without version) a messaging span carried, so a wait can be matched to one by name.
+    messages: FxHashSet<Box<str>>,
 }
 
 /// Requests with more joined traces than this are cut (a conversation id shared by a whole batch job).
 const MAX_GROUP: usize = 64;
 const SWEEP_EVERY: u32 = 4096;
-/// Services remembered at most (names are few; a cap keeps a hostile input from growing the set without end).
-const MAX_SERVICES: usize = 10_000;
+/// Services and message names remembered at most (they are few; a cap keeps a hostile input from growing the sets
+/// without end).
+const MAX_NAMES: usize = 10_000;
 
 impl Engine {
     pub fn new(config: Config) -> Engine {
@@ -102,6 +105,7 @@ impl Engine {
             live_spans: 0,
             repairs: Repairs::default(),
             services: FxHashSet::default(),
+            messages: FxHashSet::default(),
         }
     }
 
@@ -244,6 +248,7 @@ impl Engine {
             learned: &self.learned,
             version_attribute: &self.config.version_attribute,
             services: &self.services,
+            messages: &self.messages,
         };
         // A trace is one request. Its spans usually hang from one root; when the input lacks some of them (another
         // service's spans, a cut file) the rest fall apart into fragments, each a root of its own. They are still
@@ -278,10 +283,9 @@ impl Engine {
             self.totals.healthy_requests += 1;
             // Every fragment of the trace belongs to the request its true root starts.
             let members: Vec<usize> = roots.iter().flat_map(|&r| graph.descendants(r)).collect();
-            let entry = self
-                .healthy
-                .entry(diagnose::route(graph.spans[primary]))
-                .or_default();
+            let route = diagnose::route(graph.spans[primary]);
+            learn_waits(&mut self.learned, &graph, &members, &route);
+            let entry = self.healthy.entry(route).or_default();
             entry.count += 1;
             let mut seen = FxHashSet::default();
             for &m in &members {
@@ -450,8 +454,15 @@ impl Sink for Engine {
         self.clock = self.clock.max(span.end_ns);
         self.versions.observe(&span);
         self.index(&span);
-        if self.services.len() < MAX_SERVICES && !self.services.contains(&span.service) {
+        if self.services.len() < MAX_NAMES && !self.services.contains(&span.service) {
             self.services.insert(span.service.clone());
+        }
+        if self.messages.len() < MAX_NAMES
+            && messaging::role(&span).is_some()
+            && let Some(message) = messaging::message_name(&span).map(messaging::base_name)
+            && !self.messages.contains(message)
+        {
+            self.messages.insert(message.into());
         }
         let trace = span.trace_id;
         let live = self.live.entry(trace).or_default();
@@ -479,6 +490,44 @@ impl Sink for Engine {
                 self.early_logs.entry(trace).or_default().push(log)
             }
             None => {}
+        }
+    }
+}
+
+/// What each service consumed while one of its steps without messaging attributes ran (a wait that names no
+/// message): a consumer of the same service that starts within the step and is not inside it.
+fn learn_waits(learned: &mut Learned, graph: &Graph, members: &[usize], route: &str) {
+    let consumers: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&m| messaging::role(graph.spans[m]) == Some(Role::Consumer))
+        .collect();
+    if consumers.is_empty() {
+        return;
+    }
+    let steps: Vec<usize> = members
+        .iter()
+        .copied()
+        .filter(|&m| {
+            let step = graph.spans[m];
+            matches!(step.kind, SpanKind::Internal | SpanKind::Unspecified)
+                && messaging::role(step).is_none()
+        })
+        .collect();
+    for c in consumers {
+        let consumer = graph.spans[c];
+        let Some(message) = messaging::message_name(consumer) else {
+            continue;
+        };
+        let inside = graph.ancestry(c);
+        for &m in &steps {
+            let step = graph.spans[m];
+            if consumer.service == step.service
+                && (step.start_ns..=step.end_ns).contains(&consumer.start_ns)
+                && !inside.contains(&m)
+            {
+                learned.record_wait(route, &step.service, &step.name, message);
+            }
         }
     }
 }

@@ -31,6 +31,9 @@ pub(crate) struct Learned {
     publishers: Tally<(String, Option<String>)>,
     routing_keys: Tally<String>,
     versions: Tally<String>,
+    /// Per route, service and span name of a step without messaging attributes (a wait): the messages the service
+    /// consumed while that step ran.
+    waits: FxHashMap<(String, String, String), FxHashMap<String, u32>>,
 }
 
 fn count<K: std::hash::Hash + Eq>(tally: &mut Tally<K>, message: &str, key: K) {
@@ -112,6 +115,16 @@ impl Expectations {
             .collect()
     }
 
+    /// Every message the manifests name, consumed or published.
+    pub fn messages(&self) -> impl Iterator<Item = &str> {
+        self.services.iter().flat_map(|s| {
+            s.consumes
+                .iter()
+                .map(|(m, _)| m.as_str())
+                .chain(s.publishes.iter().map(|(m, _)| m.as_str()))
+        })
+    }
+
     /// The services that consume `message`.
     pub fn consumers_of(&self, message: &str) -> Vec<&str> {
         let message = base_name(message);
@@ -149,6 +162,28 @@ impl Learned {
 
     pub(crate) fn record_version(&mut self, message: &str, version: &str) {
         count(&mut self.versions, message, version.to_string());
+    }
+
+    pub(crate) fn record_wait(&mut self, route: &str, service: &str, step: &str, message: &str) {
+        *self
+            .waits
+            .entry((route.to_string(), service.to_string(), step.to_string()))
+            .or_default()
+            .entry(base_name(message).to_string())
+            .or_default() += 1;
+    }
+
+    /// The messages `service` consumed while its step `step` ran in healthy requests of `route`, the most frequent
+    /// first.
+    pub(crate) fn waited_for(&self, route: &str, service: &str, step: &str) -> Vec<&str> {
+        let key = (route.to_string(), service.to_string(), step.to_string());
+        let mut seen: Vec<(&str, u32)> = self
+            .waits
+            .get(&key)
+            .map(|m| m.iter().map(|(k, n)| (k.as_str(), *n)).collect())
+            .unwrap_or_default();
+        seen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        seen.into_iter().map(|(m, _)| m).collect()
     }
 
     /// The versions of `message` healthy consumers processed, sorted.

@@ -283,3 +283,124 @@ fn a_failing_call_to_an_uninstrumented_dependency_is_the_callers() {
         ],
     );
 }
+
+#[test]
+fn a_wait_without_messaging_attributes_is_matched_to_its_message_by_name() {
+    // The seed's checkout as a Java agent writes it (current conventions, RabbitMQ: exchanges as destinations,
+    // the routing key as the only message name, consumers as children of their publishers). order-service waits
+    // in an INTERNAL span `await inventory.stock_reserved` with a timeout attribute and no messaging attributes;
+    // no manifests are given. Three healthy checkouts, then one per injected fault, each of which makes the wait
+    // time out: the blame goes to where the fault was put, not to the service that waited.
+    check(
+        "java-agent-checkout-waits.otlp.json",
+        8,
+        &[
+            // inventory-service consumed order.placed and published nothing.
+            Expect {
+                trace: "b14bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MissingPublish,
+                service: "inventory-service",
+                span: "process order-events",
+                request_failed: true,
+                detail: &["did not publish inventory.stock_reserved"],
+            },
+            // inventory-service published with the routing key inventory.stock_reserve: nobody is bound to it.
+            Expect {
+                trace: "b24bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::UnconsumedPublish,
+                service: "inventory-service",
+                span: "publish inventory-events",
+                request_failed: true,
+                detail: &["inventory.stock_reserve", "no consumer received it"],
+            },
+            // order-service's consumer rejected the v2 it was sent.
+            Expect {
+                trace: "b34bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MessageRejected,
+                service: "order-service",
+                span: "process inventory-events",
+                request_failed: true,
+                detail: &["v2 is not accepted"],
+            },
+            // inventory-service's consumer crashed on every delivery of order.placed.
+            Expect {
+                trace: "b44bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MessageRejected,
+                service: "inventory-service",
+                span: "process order-events",
+                request_failed: true,
+                detail: &["NullPointerException"],
+            },
+            // inventory-service's stock update deadlocked; it published after order-service had given up.
+            Expect {
+                trace: "b54bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MaskedTimeout,
+                service: "inventory-service",
+                span: "UPDATE shop.stock",
+                request_failed: true,
+                detail: &["order-service gave up after 5.00 s"],
+            },
+        ],
+    );
+}
+
+#[test]
+fn a_wait_is_matched_by_its_name_alone_without_healthy_requests() {
+    // Two of the faults above, in a file with no healthy request to learn from and no manifests: the wait's name
+    // (`await inventory.stock_reserved`) against the message names the input's messaging spans carry is all
+    // there is, and enough.
+    check(
+        "java-agent-checkout-waits-no-healthy.otlp.json",
+        2,
+        &[
+            Expect {
+                trace: "b34bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MessageRejected,
+                service: "order-service",
+                span: "process inventory-events",
+                request_failed: true,
+                detail: &["v2 is not accepted"],
+            },
+            Expect {
+                trace: "b54bf92f3577b34da6a3ce929d0e0e47",
+                kind: CauseKind::MaskedTimeout,
+                service: "inventory-service",
+                span: "UPDATE shop.stock",
+                request_failed: true,
+                detail: &["order-service gave up after 5.00 s"],
+            },
+        ],
+    );
+}
+
+#[test]
+fn healthy_requests_tell_what_a_wait_named_for_nothing_waited_for_and_who_should_publish_it() {
+    // Older Node conventions (`messaging.destination`, `messaging.rabbitmq.routing_key`, spans named
+    // `{destination} {operation}`, failures as exception events with the status unset, HTTP 500 without status).
+    // order-service waits in `OrderSaga.awaitReservation`, a name that says nothing of stock.reserved; no manifests.
+    // In the two healthy requests order-service consumes stock.reserved while that step runs, and inventory-service
+    // publishes it after consuming order.placed. Then inventory-service publishes nothing (the injected fault), and
+    // in the last request order-service's consumer rejects v2 (the injected fault).
+    check(
+        "node-old-checkout-saga.otlp.json",
+        4,
+        &[
+            Expect {
+                trace: "e19bb6b3e3d983f9432d048419e7ae03",
+                kind: CauseKind::MissingPublish,
+                service: "inventory-service",
+                span: "orders process",
+                request_failed: true,
+                detail: &["did not publish stock.reserved"],
+            },
+            Expect {
+                trace: "e39bb6b3e3d983f9432d048419e7ae03",
+                kind: CauseKind::MessageRejected,
+                service: "order-service",
+                span: "stock process",
+                request_failed: true,
+                detail: &["stock.reserved v2 is not accepted"],
+            },
+        ],
+    );
+}

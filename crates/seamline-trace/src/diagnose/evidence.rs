@@ -141,7 +141,131 @@ impl Dependency<'_> {
     }
 }
 
+/// The message a span's name speaks of (`await inventory.stock_reserved`, `waitForStockReserved`), among `known`:
+/// the one whose words the name holds, or whose words hold the name's (verbs such as "await" aside). `None` when
+/// no message or more than one fits equally well.
+pub(super) fn named_message<'m>(
+    name: &str,
+    known: impl Iterator<Item = &'m str>,
+) -> Option<&'m str> {
+    const NOT_A_NAME: [&str; 16] = [
+        "await",
+        "awaiting",
+        "wait",
+        "waiting",
+        "waits",
+        "for",
+        "on",
+        "until",
+        "receive",
+        "receiving",
+        "get",
+        "poll",
+        "reply",
+        "response",
+        "result",
+        "the",
+    ];
+    let said = words(name);
+    let said_names: Vec<&String> = said
+        .iter()
+        .filter(|w| !NOT_A_NAME.contains(&w.as_str()))
+        .collect();
+    if said_names.is_empty() {
+        return None;
+    }
+    let mut best: Option<(usize, &str)> = None;
+    let mut tied = false;
+    for message in known {
+        let spoken = words(message);
+        if spoken.is_empty() {
+            continue;
+        }
+        let score = if spoken.iter().all(|w| said.contains(w)) {
+            spoken.len() + 1
+        } else if said_names.iter().all(|w| spoken.contains(w)) {
+            said_names.len()
+        } else {
+            continue;
+        };
+        match best {
+            Some((top, m)) if score == top && m != message => tied = true,
+            Some((top, _)) if score <= top => {}
+            _ => {
+                best = Some((score, message));
+                tied = false;
+            }
+        }
+    }
+    best.filter(|_| !tied).map(|(_, m)| m)
+}
+
+/// The words of a name, lower case: split at anything not a letter or digit and where camelCase starts a word.
+fn words(name: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in name.chars() {
+        if !c.is_alphanumeric() {
+            if !current.is_empty() {
+                out.push(std::mem::take(&mut current));
+            }
+            previous_lower = false;
+            continue;
+        }
+        if c.is_uppercase() && previous_lower && !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        current.extend(c.to_lowercase());
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
 /// An HTTP client span named by its method alone.
 fn bare_method(span: &Span) -> bool {
     span.kind == SpanKind::Client && !span.name.contains(' ')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_message;
+
+    #[test]
+    fn a_wait_is_named_for_the_one_message_its_words_fit() {
+        let known = [
+            "inventory.stock_reserved",
+            "inventory.stock_released",
+            "order.placed",
+            "order.confirmed",
+        ];
+        // (span name, the message it names)
+        let cases: &[(&str, Option<&str>)] = &[
+            (
+                "await inventory.stock_reserved",
+                Some("inventory.stock_reserved"),
+            ),
+            ("await stock_reserved", Some("inventory.stock_reserved")),
+            ("waitForStockReleased", Some("inventory.stock_released")),
+            (
+                "await inventory.stock_reserved@2",
+                Some("inventory.stock_reserved"),
+            ),
+            // "order" fits two messages equally: no answer rather than a guess.
+            ("await order", None),
+            ("OrderSaga.awaitReservation", None),
+            ("await", None),
+            ("", None),
+        ];
+        for (name, expected) in cases {
+            assert_eq!(
+                named_message(name, known.iter().copied()),
+                *expected,
+                "{name}"
+            );
+        }
+    }
 }

@@ -35,6 +35,8 @@ pub(crate) struct Context<'a> {
     pub(crate) version_attribute: &'a str,
     /// The services that wrote spans anywhere in the input.
     pub(crate) services: &'a FxHashSet<Arc<str>>,
+    /// The message names (without version) messaging spans carried anywhere in the input.
+    pub(crate) messages: &'a FxHashSet<Box<str>>,
 }
 
 /// A cause found in the graph.
@@ -76,6 +78,8 @@ struct Walk<'g, 'a> {
     symptoms: Vec<Symptom>,
     missing: Vec<MissingSpan>,
     depth: u32,
+    /// The request's route, to ask what healthy requests of it did.
+    route: String,
 }
 
 const MAX_DEPTH: u32 = 48;
@@ -103,6 +107,7 @@ pub(crate) fn diagnose(g: &Graph, cx: &Context, root: usize) -> Option<TraceDiag
         symptoms: Vec::new(),
         missing: Vec::new(),
         depth: 0,
+        route: route(root_span),
     };
     let cause = if failed {
         walk.explain(root)

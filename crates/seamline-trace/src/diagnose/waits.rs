@@ -1,6 +1,7 @@
 //! A span that gave up waiting: what it waited on (a child still running, a message that never came, a peer that
 //! never answered), and the part of a slow dependency that took the time.
 
+use super::evidence::named_message;
 use super::wording::duration_text;
 use super::{Cause, MissingSpan, Symptom, Walk};
 use crate::messaging::{self, Role, base_name};
@@ -40,19 +41,7 @@ impl Walk<'_, '_> {
             return self.slow(c, n);
         }
         // A message it waited for.
-        let mut awaited: Vec<String> = Vec::new();
-        if matches!(messaging::role(span), Some(Role::Receive | Role::Consumer))
-            && let Some(name) = messaging::message_name(span)
-        {
-            awaited.push(base_name(name).to_string());
-        }
-        for consumed in self.cx.expectations.consumed_by(&span.service) {
-            let consumed = base_name(consumed).to_string();
-            if !awaited.contains(&consumed) {
-                awaited.push(consumed);
-            }
-        }
-        for message in awaited {
+        for message in self.awaited(n) {
             if let Some(cause) = self.missing_message(n, &message, 0) {
                 return cause;
             }
@@ -111,6 +100,93 @@ impl Walk<'_, '_> {
             cause.detail
         );
         cause
+    }
+
+    /// The messages a span that timed out may have waited for, the surest first: the one its messaging attributes
+    /// name; the ones its service consumed during the same step of healthy requests of this route; the one its
+    /// name speaks of (among the messages of the input and the manifests); the ones its service's `seam.toml`
+    /// consumes.
+    fn awaited(&mut self, n: usize) -> Vec<String> {
+        let span = self.span(n);
+        let mut awaited: Vec<String> = Vec::new();
+        let mut add = |message: &str| {
+            let message = base_name(message).to_string();
+            if !awaited.contains(&message) {
+                awaited.push(message);
+            }
+        };
+        let explicit = matches!(messaging::role(span), Some(Role::Receive | Role::Consumer))
+            .then(|| messaging::message_name(span))
+            .flatten();
+        if let Some(name) = explicit {
+            add(name);
+        }
+        let learned = self
+            .cx
+            .learned
+            .waited_for(&self.route, &span.service, &span.name);
+        for &message in &learned {
+            add(message);
+        }
+        let named = if explicit.is_none() {
+            named_message(
+                &span.name,
+                self.cx
+                    .messages
+                    .iter()
+                    .map(|m| &**m)
+                    .chain(self.cx.expectations.messages().map(base_name)),
+            )
+        } else {
+            None
+        };
+        if let Some(message) = named {
+            add(message);
+        }
+        for consumed in self.cx.expectations.consumed_by(&span.service) {
+            add(consumed);
+        }
+        if explicit.is_none() {
+            if let Some(&message) = learned.first() {
+                self.note(
+                    EvidenceKind::Healthy,
+                    Some(n),
+                    format!(
+                        "in healthy requests of {} {} consumes {message} while {} runs",
+                        self.route, span.service, span.name
+                    ),
+                );
+            } else if let Some(message) = named {
+                self.note(
+                    EvidenceKind::Span,
+                    Some(n),
+                    format!(
+                        "{} {} waits for {message}, by its name",
+                        span.service, span.name
+                    ),
+                );
+            }
+        }
+        awaited
+    }
+
+    /// A publish under consumer `c`, by its service, that nobody received and whose name healthy traces never show
+    /// published.
+    fn astray_publish(&self, c: usize) -> Option<usize> {
+        let service = &self.span(c).service;
+        self.g.descendants(c).into_iter().find(|&k| {
+            let span = self.span(k);
+            span.service == *service
+                && messaging::role(span) == Some(Role::Producer)
+                && !self.g.children[k].iter().any(|&r| {
+                    matches!(
+                        messaging::role(self.span(r)),
+                        Some(Role::Consumer | Role::Receive)
+                    )
+                })
+                && messaging::message_name(span)
+                    .is_some_and(|m| self.cx.learned.publisher_of(m).is_none())
+        })
     }
 
     /// A dependency that answered too late: blame the part of it that took the time.
@@ -291,6 +367,11 @@ impl Walk<'_, '_> {
             if let Some(&c) = consumed.last() {
                 if self.span(c).is_error() {
                     return Some(self.explain(c));
+                }
+                // It published, but under a name no healthy trace shows it publishing, and nobody received that:
+                // the message went out under the wrong routing key or to the wrong destination.
+                if let Some(p) = self.astray_publish(c) {
+                    return Some(self.unconsumed(p, message));
                 }
                 self.missing.push(MissingSpan {
                     parent: c,
