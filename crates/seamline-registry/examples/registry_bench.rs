@@ -192,7 +192,7 @@ async fn main() {
         for i in 0..1000 {
             let s = (i * 7919) % services;
             if cold {
-                store.forget_cached();
+                store.forget_cached().await.expect("forgetting");
             }
             let t = Instant::now();
             let d = store
@@ -212,7 +212,7 @@ async fn main() {
         );
         println!("  answers: {blocked} of 1000 not deployable");
     }
-    store.forget_cached();
+    store.forget_cached().await.expect("forgetting");
 
     // Every page and API route, one request at a time.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -231,7 +231,7 @@ async fn main() {
             .await
             .expect("pages");
     }
-    store.forget_cached();
+    store.forget_cached().await.expect("forgetting");
 
     // HTTP load on loopback.
     let token = store
@@ -387,8 +387,15 @@ fn pages(base: &str, services: usize, versions: usize) {
             ROUNDS,
             Box::new(move |s| format!("/matrix?service={s}&version=1.{last}.0")),
         ),
+        // The same 50 overview pages twice: first with no verdict stored for their cells (each compared),
+        // then as they are seen again (every verdict read from the database).
         (
-            "GET /matrix?after= (overview)",
+            "GET /matrix?after= (overview, first view)",
+            50,
+            Box::new(|s| format!("/matrix?after={s}")),
+        ),
+        (
+            "GET /matrix?after= (overview, seen again)",
             50,
             Box::new(|s| format!("/matrix?after={s}")),
         ),

@@ -316,6 +316,32 @@ async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) 
     }
 }
 
+/// The Seamline version whose comparison reached a stored verdict; a verdict reached by another is not read.
+pub(crate) const ENGINE: &str = env!("CARGO_PKG_VERSION");
+
+/// A consumer version and a provider version, through one contract: what a verdict is about.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct PairKey {
+    pub consumer: String,
+    pub consumer_version: String,
+    pub provider: String,
+    pub provider_version: String,
+    pub contract: String,
+}
+
+/// A verdict: compatible or not, and why.
+pub(crate) type Verdict = (bool, String);
+
+/// One pair of a decision, before the verdicts are read.
+enum Slot {
+    Judged(PairKey),
+    /// The candidate consumes `contract` of `provider`, which does not run in the environment.
+    NotDeployed {
+        provider: String,
+        contract: String,
+    },
+}
+
 impl Store {
     /// Whether `service` `version` can go to `environment`: every pair with a deployed partner is compatible.
     pub async fn can_i_deploy(
@@ -324,167 +350,283 @@ impl Store {
         version: &str,
         environment: &str,
     ) -> Result<Decision, StoreError> {
-        let candidate =
-            self.version(service, version)
-                .await?
-                .ok_or_else(|| StoreError::UnknownVersion {
-                    service: service.into(),
-                    version: version.into(),
-                })?;
-        let mut candidate = blocking(move || open(candidate)).await;
-        let mut pairs = Vec::new();
-        // As a consumer: each contract it consumes, against the provider deployed there.
-        let consumed: Vec<(String, String)> = candidate
-            .manifest
-            .as_ref()
-            .map(|m| {
-                m.consumed_contracts()
-                    .map(|c| (c.service.value.clone(), c.contract.value.clone()))
-                    .collect()
+        let candidate = [(service.to_owned(), version.to_owned())];
+        let mut grid = self
+            .decisions(&candidate, &[environment.to_owned()])
+            .await?;
+        grid.pop()
+            .and_then(|mut row| row.pop())
+            .ok_or_else(|| StoreError::UnknownVersion {
+                service: service.into(),
+                version: version.into(),
             })
+    }
+
+    /// can-i-deploy for `service` `version` against every known environment.
+    pub async fn matrix(&self, service: &str, version: &str) -> Result<Matrix, StoreError> {
+        let environments: Vec<String> = self
+            .environments()
+            .await?
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
+        let candidate = [(service.to_owned(), version.to_owned())];
+        let environments = self
+            .decisions(&candidate, &environments)
+            .await?
+            .pop()
             .unwrap_or_default();
-        let providers: Vec<&str> = consumed.iter().map(|(p, _)| p.as_str()).collect();
-        let running = self.deployed_versions(environment, &providers).await?;
-        for (provider, contract) in consumed {
-            let deployed = running
-                .iter()
-                .find(|(s, _)| *s == provider)
-                .map(|(_, v)| v.clone());
-            if let Some(v) = &deployed
-                && let Some(known) = self.remembered(service, version, &provider, v, &contract)
-            {
-                pairs.push(known);
-                continue;
-            }
-            let deployed = match deployed {
-                Some(v) => self.version(&provider, &v).await?,
-                None => None,
-            };
-            match deployed {
-                Some(stored) => {
-                    let (judged, pair) = blocking(move || {
-                        let pair = judge(&mut candidate, &mut open(stored), &contract);
-                        (candidate, pair)
-                    })
-                    .await;
-                    candidate = judged;
-                    self.remember(&pair);
-                    pairs.push(pair);
-                }
-                None => pairs.push(PairVerdict {
-                    consumer: service.into(),
-                    consumer_version: version.into(),
-                    provider,
-                    provider_version: None,
-                    contract,
-                    compatible: true,
-                    reason: format!("not deployed in {environment}: nothing to check against"),
-                }),
-            }
-        }
-        // As a provider: each deployed consumer of this service, found through the index kept at publish time.
-        let consumers = self.deployed_consumers(environment, service).await?;
-        let mut opened: Option<Opened> = None;
-        for (deployment, contract) in consumers {
-            let (consumer, consumer_version) = (&deployment.service, &deployment.version);
-            if let Some(known) =
-                self.remembered(consumer, consumer_version, service, version, &contract)
-            {
-                pairs.push(known);
-                continue;
-            }
-            let same = opened.as_ref().is_some_and(|o| {
-                o.name() == deployment.service && o.version() == deployment.version
-            });
-            if !same {
-                let Some(stored) = self
-                    .version(&deployment.service, &deployment.version)
-                    .await?
-                else {
-                    continue;
-                };
-                opened = Some(blocking(move || open(stored)).await);
-            }
-            if let Some(mut consumer) = opened.take() {
-                let (consumer, judged, pair) = blocking(move || {
-                    let pair = judge(&mut consumer, &mut candidate, &contract);
-                    (consumer, candidate, pair)
-                })
-                .await;
-                (opened, candidate) = (Some(consumer), judged);
-                self.remember(&pair);
-                pairs.push(pair);
-            }
-        }
-        let deployable = pairs.iter().all(|p| p.compatible);
-        Ok(Decision {
+        Ok(Matrix {
             service: service.into(),
             version: version.into(),
-            environment: environment.into(),
-            deployable,
-            pairs,
+            deployable: environments.iter().all(|d| d.deployable),
+            environments,
         })
+    }
+
+    /// can-i-deploy for each candidate version in each environment, as `[candidate][environment]`, in a few
+    /// queries whatever their number: what the candidates consume, which of their partners run where and the
+    /// verdicts already reached are each read at once; only the pairs never judged are compared (on blocking
+    /// threads), and their verdicts stored. A candidate that was never published is an error.
+    pub async fn decisions(
+        &self,
+        candidates: &[(String, String)],
+        environments: &[String],
+    ) -> Result<Vec<Vec<Decision>>, StoreError> {
+        let consumed = self.consumptions_of(candidates).await?;
+        let mut providers: Vec<&str> = consumed
+            .values()
+            .flatten()
+            .map(|(p, _)| p.as_str())
+            .collect();
+        providers.sort_unstable();
+        providers.dedup();
+        let mut services: Vec<&str> = candidates.iter().map(|(s, _)| s.as_str()).collect();
+        services.sort_unstable();
+        services.dedup();
+        // slots[candidate][environment]: the pairs of each decision.
+        let mut slots: Vec<Vec<Vec<Slot>>> = candidates.iter().map(|_| Vec::new()).collect();
+        for environment in environments {
+            let running: HashMap<String, String> = self
+                .deployed_versions(environment, &providers)
+                .await?
+                .into_iter()
+                .collect();
+            let consumers = self.deployed_consumers(environment, &services).await?;
+            for (row, (service, version)) in slots.iter_mut().zip(candidates) {
+                let mut pairs = Vec::new();
+                // As a consumer: each contract it consumes, against the provider deployed there.
+                for (provider, contract) in consumed
+                    .get(&(service.clone(), version.clone()))
+                    .into_iter()
+                    .flatten()
+                {
+                    pairs.push(match running.get(provider) {
+                        Some(deployed) => Slot::Judged(PairKey {
+                            consumer: service.clone(),
+                            consumer_version: version.clone(),
+                            provider: provider.clone(),
+                            provider_version: deployed.clone(),
+                            contract: contract.clone(),
+                        }),
+                        None => Slot::NotDeployed {
+                            provider: provider.clone(),
+                            contract: contract.clone(),
+                        },
+                    });
+                }
+                // As a provider: each deployed consumer of this service, found through the index kept at
+                // publish time.
+                for (provider, deployment, contract) in &consumers {
+                    if provider == service {
+                        pairs.push(Slot::Judged(PairKey {
+                            consumer: deployment.service.clone(),
+                            consumer_version: deployment.version.clone(),
+                            provider: service.clone(),
+                            provider_version: version.clone(),
+                            contract: contract.clone(),
+                        }));
+                    }
+                }
+                row.push(pairs);
+            }
+        }
+        let mut keys: Vec<&PairKey> = slots
+            .iter()
+            .flatten()
+            .flatten()
+            .filter_map(|slot| match slot {
+                Slot::Judged(key) => Some(key),
+                Slot::NotDeployed { .. } => None,
+            })
+            .collect();
+        keys.sort_unstable_by(|a, b| key_order(a).cmp(&key_order(b)));
+        keys.dedup();
+        let mut verdicts = self.stored_verdicts(&keys).await?;
+        let missing: Vec<PairKey> = keys
+            .into_iter()
+            .filter(|k| !verdicts.contains_key(*k))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            let judged = self.judge_each(missing).await?;
+            self.store_verdicts(&judged).await?;
+            verdicts.extend(judged);
+        }
+        Ok(slots
+            .into_iter()
+            .zip(candidates)
+            .map(|(row, (service, version))| {
+                row.into_iter()
+                    .zip(environments)
+                    .map(|(pairs, environment)| {
+                        let pairs: Vec<PairVerdict> = pairs
+                            .into_iter()
+                            .map(|slot| match slot {
+                                Slot::Judged(key) => {
+                                    let (compatible, reason) =
+                                        verdicts.get(&key).cloned().unwrap_or_else(|| {
+                                            (
+                                                false,
+                                                "cannot judge: the comparison did not finish"
+                                                    .into(),
+                                            )
+                                        });
+                                    PairVerdict {
+                                        consumer: key.consumer,
+                                        consumer_version: key.consumer_version,
+                                        provider: key.provider,
+                                        provider_version: Some(key.provider_version),
+                                        contract: key.contract,
+                                        compatible,
+                                        reason,
+                                    }
+                                }
+                                Slot::NotDeployed { provider, contract } => PairVerdict {
+                                    consumer: service.clone(),
+                                    consumer_version: version.clone(),
+                                    provider,
+                                    provider_version: None,
+                                    contract,
+                                    compatible: true,
+                                    reason: format!(
+                                        "not deployed in {environment}: nothing to check against"
+                                    ),
+                                },
+                            })
+                            .collect();
+                        Decision {
+                            service: service.clone(),
+                            version: version.clone(),
+                            environment: environment.clone(),
+                            deployable: pairs.iter().all(|p| p.compatible),
+                            pairs,
+                        }
+                    })
+                    .collect()
+            })
+            .collect())
+    }
+
+    /// Compares the pairs of `keys`, on blocking threads, a share of the pairs each (grouped by provider version,
+    /// so a provider's contract is parsed once per share).
+    async fn judge_each(
+        &self,
+        mut keys: Vec<PairKey>,
+    ) -> Result<HashMap<PairKey, Verdict>, StoreError> {
+        keys.sort_unstable_by(|a, b| {
+            (&a.provider, &a.provider_version).cmp(&(&b.provider, &b.provider_version))
+        });
+        let mut versions: HashMap<(String, String), StoredVersion> = HashMap::new();
+        for key in &keys {
+            for (service, version) in [
+                (&key.consumer, &key.consumer_version),
+                (&key.provider, &key.provider_version),
+            ] {
+                let id = (service.clone(), version.clone());
+                if !versions.contains_key(&id)
+                    && let Some(stored) = self.version(service, version).await?
+                {
+                    versions.insert(id, stored);
+                }
+            }
+        }
+        let versions = std::sync::Arc::new(versions);
+        let threads = std::thread::available_parallelism().map_or(1, usize::from);
+        let share = keys.len().div_ceil(threads).max(1);
+        let mut shares = tokio::task::JoinSet::new();
+        let mut keys = keys.into_iter().peekable();
+        while keys.peek().is_some() {
+            let mut mine: Vec<PairKey> = keys.by_ref().take(share).collect();
+            // A provider version's pairs stay in one share.
+            while let (Some(last), Some(next)) = (mine.last(), keys.peek())
+                && (&last.provider, &last.provider_version)
+                    == (&next.provider, &next.provider_version)
+            {
+                mine.extend(keys.next());
+            }
+            let versions = versions.clone();
+            shares.spawn_blocking(move || judge_share(mine, &versions));
+        }
+        let mut verdicts = HashMap::new();
+        while let Some(done) = shares.join_next().await {
+            verdicts.extend(done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic())));
+        }
+        Ok(verdicts)
+    }
+
+    /// Drops the verdicts stored and the versions read, so the next questions are answered from scratch (for
+    /// measuring).
+    pub async fn forget_cached(&self) -> Result<(), StoreError> {
+        self.forget_versions();
+        let _turn = self.write_turn().await;
+        sqlx::query("DELETE FROM verdicts")
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 }
 
-/// Verdicts already reached, by (consumer, its version, provider, its version, contract). Versions are
-/// immutable, so a pair's verdict never changes while this process runs: the gate is asked the same questions
-/// by every pipeline, and only the first asking pays for the comparison.
-#[derive(Debug, Default)]
-pub(crate) struct Verdicts(std::sync::Mutex<HashMap<[String; 5], PairVerdict>>);
+/// Sorts keys so equal ones are next to each other.
+fn key_order(k: &PairKey) -> [&str; 5] {
+    [
+        &k.consumer,
+        &k.consumer_version,
+        &k.provider,
+        &k.provider_version,
+        &k.contract,
+    ]
+}
 
-/// Past this many pairs the memory starts over; it is a cache, not a record.
-const REMEMBERED_PAIRS: usize = 100_000;
-
-impl Store {
-    fn remembered(
-        &self,
-        consumer: &str,
-        consumer_version: &str,
-        provider: &str,
-        provider_version: &str,
-        contract: &str,
-    ) -> Option<PairVerdict> {
-        let key = [
-            consumer,
-            consumer_version,
-            provider,
-            provider_version,
-            contract,
-        ]
-        .map(str::to_owned);
-        let memory = self.verdicts().0.lock().ok()?;
-        memory.get(&key).cloned()
-    }
-
-    /// Drops the verdicts already reached and the versions already read, so the next questions are answered
-    /// from the database and from scratch (for measuring).
-    pub fn forget_cached(&self) {
-        if let Ok(mut memory) = self.verdicts().0.lock() {
-            memory.clear();
-        }
-        self.forget_versions();
-    }
-
-    fn remember(&self, pair: &PairVerdict) {
-        let Some(provider_version) = &pair.provider_version else {
-            return;
+/// Judges `keys`, opening each version they name once.
+fn judge_share(
+    keys: Vec<PairKey>,
+    versions: &HashMap<(String, String), StoredVersion>,
+) -> Vec<(PairKey, Verdict)> {
+    let mut opened: HashMap<(String, String), Opened> = HashMap::new();
+    let take = |opened: &mut HashMap<(String, String), Opened>, service: &str, version: &str| {
+        let id = (service.to_owned(), version.to_owned());
+        opened
+            .remove(&id)
+            .or_else(|| versions.get(&id).cloned().map(open))
+    };
+    let mut out = Vec::with_capacity(keys.len());
+    for key in keys {
+        let (Some(mut consumer), Some(mut provider)) = (
+            take(&mut opened, &key.consumer, &key.consumer_version),
+            take(&mut opened, &key.provider, &key.provider_version),
+        ) else {
+            let reason = "cannot judge: a version of the pair is no longer stored".to_string();
+            out.push((key, (false, reason)));
+            continue;
         };
-        let key = [
-            &pair.consumer,
-            &pair.consumer_version,
-            &pair.provider,
-            provider_version,
-            &pair.contract,
-        ]
-        .map(String::clone);
-        if let Ok(mut memory) = self.verdicts().0.lock() {
-            if memory.len() >= REMEMBERED_PAIRS {
-                memory.clear();
-            }
-            memory.insert(key, pair.clone());
+        let pair = judge(&mut consumer, &mut provider, &key.contract);
+        for o in [consumer, provider] {
+            opened.insert((o.name().to_owned(), o.version().to_owned()), o);
         }
+        out.push((key, (pair.compatible, pair.reason)));
     }
+    out
 }
 
 /// can-i-deploy for one version against every environment.
@@ -495,28 +637,6 @@ pub struct Matrix {
     /// True when the version can go to every environment.
     pub deployable: bool,
     pub environments: Vec<Decision>,
-}
-
-impl Store {
-    /// can-i-deploy for `service` `version` against every known environment.
-    pub async fn matrix(&self, service: &str, version: &str) -> Result<Matrix, StoreError> {
-        let mut environments = Vec::new();
-        for env in self.environments().await? {
-            environments.push(self.can_i_deploy(service, version, &env.name).await?);
-        }
-        if environments.is_empty() && self.version(service, version).await?.is_none() {
-            return Err(StoreError::UnknownVersion {
-                service: service.into(),
-                version: version.into(),
-            });
-        }
-        Ok(Matrix {
-            service: service.into(),
-            version: version.into(),
-            deployable: environments.iter().all(|d| d.deployable),
-            environments,
-        })
-    }
 }
 
 /// The changes to one provided contract between two versions of a service.

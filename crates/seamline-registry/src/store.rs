@@ -1,10 +1,13 @@
 //! Storage through sqlx's `Any` driver: the same queries and migrations run on SQLite and PostgreSQL, so one test
 //! suite covers both. Keys are natural (service name, version), times are Unix milliseconds.
 
+use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{AnyPool, Row};
+
+use crate::compat::{PairKey, Verdict};
 
 /// Why a storage call failed.
 #[derive(Debug, thiserror::Error)]
@@ -203,8 +206,6 @@ pub struct Store {
     /// lock (it fails with "database is locked"). Writes through one `Store` take turns here instead; several
     /// servers sharing one database is what PostgreSQL is for.
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
-    /// can-i-deploy verdicts already reached, shared by the clones of this store.
-    verdicts: std::sync::Arc<crate::compat::Verdicts>,
     /// Versions already read, shared by the clones of this store.
     version_cache: std::sync::Arc<std::sync::Mutex<VersionCache>>,
 }
@@ -260,14 +261,78 @@ pub(crate) const VERSION_PAGE_MAX: u32 = 1000;
 const SERVICES: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest FROM services \
                         ORDER BY name";
 
-/// The deployments in `$1` whose version consumes `$2`, with the contract: from the services that ever
-/// consumed `$2`, each one's deployment there and that version's consumptions, so a handful of lookups.
-const DEPLOYED_CONSUMERS: &str = "SELECT d.environment, d.service, d.version, d.deployed_ms, c.contract \
-                                  FROM consumer_pairs p CROSS JOIN deployments d CROSS JOIN consumptions c \
-                                  WHERE p.provider = $2 AND d.environment = $1 AND d.service = p.service \
-                                  AND c.service = d.service AND c.version = d.version \
-                                  AND c.provider = p.provider AND d.service <> $2 \
-                                  ORDER BY d.service, c.contract";
+/// The most values a query built for a list binds at once (lists longer are asked in parts).
+const PARAMETERS_AT_ONCE: usize = 800;
+
+/// `$first, $first+1, …`: `n` placeholders.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `(a = $first AND b = $first+1) OR …`: `n` pairs, for an index on (a, b).
+fn pairs_match(a: &str, b: &str, first: usize, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "({a} = ${} AND {b} = ${})",
+                first + 2 * i,
+                first + 2 * i + 1
+            )
+        })
+        .collect::<Vec<_>>()
+        .join(" OR ")
+}
+
+/// The deployments in `$1` whose version consumes one of `n` providers (`$2`…), with the provider and the
+/// contract: from the services that ever consumed each provider, each one's deployment there and that version's
+/// consumptions, so a handful of lookups per provider.
+fn deployed_consumers_sql(n: usize) -> String {
+    format!(
+        "SELECT p.provider, d.environment, d.service, d.version, d.deployed_ms, c.contract \
+         FROM consumer_pairs p CROSS JOIN deployments d CROSS JOIN consumptions c \
+         WHERE p.provider IN ({}) AND d.environment = $1 AND d.service = p.service \
+         AND c.service = d.service AND c.version = d.version AND c.provider = p.provider \
+         AND d.service <> p.provider ORDER BY p.provider, d.service, c.contract",
+        placeholders(2, n)
+    )
+}
+
+/// `n` versions (`$1` service, `$2` version, …) with what each consumes; a version that consumes nothing is
+/// one row with nulls.
+fn consumptions_sql(n: usize) -> String {
+    format!(
+        "SELECT v.service, v.version, c.provider, c.contract FROM versions v LEFT JOIN consumptions c \
+         ON c.service = v.service AND c.version = v.version WHERE {} \
+         ORDER BY v.service, v.version, c.provider, c.contract",
+        pairs_match("v.service", "v.version", 1, n)
+    )
+}
+
+/// The verdicts of `n` pairs (`$2`…, five values each) reached by the Seamline version `$1`.
+fn verdicts_sql(n: usize) -> String {
+    let terms: Vec<String> = (0..n)
+        .map(|i| {
+            let at = 2 + 5 * i;
+            format!(
+                "(consumer = ${} AND consumer_version = ${} AND provider = ${} AND provider_version = ${} \
+                 AND contract = ${})",
+                at,
+                at + 1,
+                at + 2,
+                at + 3,
+                at + 4
+            )
+        })
+        .collect();
+    format!(
+        "SELECT consumer, consumer_version, provider, provider_version, contract, compatible, reason \
+         FROM verdicts WHERE engine = $1 AND ({})",
+        terms.join(" OR ")
+    )
+}
 
 /// A page of services by name: `$1` the name before the first, `$2` how many.
 const SERVICES_AFTER: &str = "SELECT name, owner, version_count AS versions, latest_version AS latest \
@@ -366,13 +431,8 @@ impl Store {
         Ok(Store {
             pool,
             write_gate: sqlite.then(Default::default),
-            verdicts: Default::default(),
             version_cache: Default::default(),
         })
-    }
-
-    pub(crate) fn verdicts(&self) -> &crate::compat::Verdicts {
-        &self.verdicts
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -697,21 +757,123 @@ impl Store {
         .await?)
     }
 
-    /// The services deployed in `environment` whose deployed version consumes a contract of `provider`, with
-    /// the contracts, from the index kept at publish time.
+    /// The services deployed in `environment` whose deployed version consumes a contract of one of `providers`,
+    /// as `(provider, deployment, contract)`, from the index kept at publish time.
     pub async fn deployed_consumers(
         &self,
         environment: &str,
-        provider: &str,
-    ) -> Result<Vec<(Deployment, String)>, StoreError> {
-        let rows = sqlx::query(DEPLOYED_CONSUMERS)
-            .bind(environment)
-            .bind(provider)
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((sqlx::FromRow::from_row(r)?, r.try_get("contract")?)))
-            .collect()
+        providers: &[&str],
+    ) -> Result<Vec<(String, Deployment, String)>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in providers.chunks(PARAMETERS_AT_ONCE) {
+            let sql = deployed_consumers_sql(chunk.len());
+            let mut query = sqlx::query(&sql).bind(environment);
+            for provider in chunk {
+                query = query.bind(*provider);
+            }
+            for r in query.fetch_all(&self.pool).await? {
+                found.push((
+                    r.try_get("provider")?,
+                    sqlx::FromRow::from_row(&r)?,
+                    r.try_get("contract")?,
+                ));
+            }
+        }
+        Ok(found)
+    }
+
+    /// What each of `versions` consumes, `(provider, contract)` by version; an error naming the first that was
+    /// never published.
+    pub(crate) async fn consumptions_of(
+        &self,
+        versions: &[(String, String)],
+    ) -> Result<HashMap<(String, String), Vec<(String, String)>>, StoreError> {
+        let mut consumed: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
+        for chunk in versions.chunks(PARAMETERS_AT_ONCE / 2) {
+            let sql = consumptions_sql(chunk.len());
+            let mut query = sqlx::query(&sql);
+            for (service, version) in chunk {
+                query = query.bind(service).bind(version);
+            }
+            for r in query.fetch_all(&self.pool).await? {
+                let entry = consumed.entry((r.try_get(0)?, r.try_get(1)?)).or_default();
+                if let (Some(provider), Some(contract)) = (r.try_get(2)?, r.try_get(3)?) {
+                    entry.push((provider, contract));
+                }
+            }
+        }
+        if let Some((service, version)) = versions.iter().find(|v| !consumed.contains_key(*v)) {
+            return Err(StoreError::UnknownVersion {
+                service: service.clone(),
+                version: version.clone(),
+            });
+        }
+        Ok(consumed)
+    }
+
+    /// The verdicts stored for `keys` by this Seamline version.
+    pub(crate) async fn stored_verdicts(
+        &self,
+        keys: &[&PairKey],
+    ) -> Result<HashMap<PairKey, Verdict>, StoreError> {
+        let mut found = HashMap::new();
+        for chunk in keys.chunks(PARAMETERS_AT_ONCE / 5) {
+            let sql = verdicts_sql(chunk.len());
+            let mut query = sqlx::query(&sql).bind(crate::compat::ENGINE);
+            for k in chunk {
+                query = query
+                    .bind(&k.consumer)
+                    .bind(&k.consumer_version)
+                    .bind(&k.provider)
+                    .bind(&k.provider_version)
+                    .bind(&k.contract);
+            }
+            for r in query.fetch_all(&self.pool).await? {
+                let key = PairKey {
+                    consumer: r.try_get(0)?,
+                    consumer_version: r.try_get(1)?,
+                    provider: r.try_get(2)?,
+                    provider_version: r.try_get(3)?,
+                    contract: r.try_get(4)?,
+                };
+                let compatible: i64 = r.try_get(5)?;
+                found.insert(key, (compatible != 0, r.try_get(6)?));
+            }
+        }
+        Ok(found)
+    }
+
+    /// Stores verdicts reached by this Seamline version; one already stored is kept.
+    pub(crate) async fn store_verdicts(
+        &self,
+        verdicts: &HashMap<PairKey, Verdict>,
+    ) -> Result<(), StoreError> {
+        let verdicts: Vec<_> = verdicts.iter().collect();
+        let _turn = self.write_turn().await;
+        for chunk in verdicts.chunks(PARAMETERS_AT_ONCE / 8) {
+            let rows: Vec<String> = (0..chunk.len())
+                .map(|i| format!("({})", placeholders(1 + 8 * i, 8)))
+                .collect();
+            let sql = format!(
+                "INSERT INTO verdicts (consumer, consumer_version, provider, provider_version, contract, engine, \
+                 compatible, reason) VALUES {} ON CONFLICT DO NOTHING",
+                rows.join(", ")
+            );
+            let mut query = sqlx::query(&sql);
+            for (k, (compatible, reason)) in chunk {
+                query = query
+                    .bind(&k.consumer)
+                    .bind(&k.consumer_version)
+                    .bind(&k.provider)
+                    .bind(&k.provider_version)
+                    .bind(&k.contract)
+                    .bind(crate::compat::ENGINE)
+                    .bind(i64::from(*compatible))
+                    .bind(reason);
+            }
+            query.execute(&self.pool).await?;
+        }
+        Ok(())
     }
 
     /// Who consumes whom, as each service's latest version says: `(consumer, provider, contract)`.
@@ -763,30 +925,28 @@ impl Store {
         .await?)
     }
 
-    /// The versions of `services` deployed in `environment`, in one round trip: `(service, version)` for those
+    /// The versions of `services` deployed in `environment`, in one round trip per 800: `(service, version)` for those
     /// deployed there.
     pub async fn deployed_versions(
         &self,
         environment: &str,
         services: &[&str],
     ) -> Result<Vec<(String, String)>, StoreError> {
-        if services.is_empty() {
-            return Ok(Vec::new());
+        let mut found = Vec::new();
+        for chunk in services.chunks(PARAMETERS_AT_ONCE) {
+            let sql = format!(
+                "SELECT service, version FROM deployments WHERE environment = $1 AND service IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(environment);
+            for service in chunk {
+                query = query.bind(*service);
+            }
+            for r in query.fetch_all(&self.pool).await? {
+                found.push((r.try_get(0)?, r.try_get(1)?));
+            }
         }
-        let placeholders: Vec<String> =
-            (0..services.len()).map(|i| format!("${}", i + 2)).collect();
-        let sql = format!(
-            "SELECT service, version FROM deployments WHERE environment = $1 AND service IN ({})",
-            placeholders.join(", ")
-        );
-        let mut query = sqlx::query(&sql).bind(environment);
-        for service in services {
-            query = query.bind(*service);
-        }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        Ok(found)
     }
 
     /// A trivial query, for readiness: the database answers.
@@ -832,7 +992,7 @@ mod tests {
             (SERVICE, 1),
             (EDGES, 0),
             (CONSUMERS_OF, 1),
-            (DEPLOYED_CONSUMERS, 2),
+            (deployed_consumers_sql(3).as_str(), 4),
             (EDGES_FROM, 2),
             (EDGES_TO, 2),
         ] {
@@ -848,6 +1008,18 @@ mod tests {
                     "scans every consumption:\n{sql}\n{plan}"
                 );
             }
+        }
+        // The can-i-deploy questions of a page: every version and verdict found by its key.
+        for (sql, binds, table) in [
+            (consumptions_sql(3), 6, "v"),
+            (verdicts_sql(3), 16, "verdicts"),
+        ] {
+            let plan = plan(&store, &sql, binds).await;
+            assert!(
+                !plan.contains(&format!("SCAN {table}"))
+                    && plan.contains(&format!("SEARCH {table} USING")),
+                "not found by key:\n{sql}\n{plan}"
+            );
         }
         for (sql, binds) in [(VERSIONS, 2), (VERSIONS_BEFORE, 4)] {
             let plan = plan(&store, sql, binds).await;

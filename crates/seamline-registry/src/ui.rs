@@ -528,10 +528,6 @@ struct MatrixQuery {
 /// a page is bounded by the cells it asks; one service's answer has no limit.
 const GRID_LIMIT: u32 = 25;
 
-/// Cells of the overview grid asked at once: enough to keep the cores busy, few enough to leave the database
-/// pool to other requests.
-const GRID_CELLS_AT_ONCE: usize = 4;
-
 async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<MatrixQuery>) -> Page {
     may_read(&app, &headers).await?;
     if let (Some(service), Some(version)) = (q.service, q.version) {
@@ -570,36 +566,16 @@ async fn matrix(State(app): State<App>, headers: HeaderMap, Query(q): Query<Matr
         .filter(|_| more)
         .map(|s| format!("/matrix?after={}", query_value(&s.name)));
     let envs = app.store.environments().await?;
-    // The cells are independent answers: asked a few at a time (comparisons run on blocking threads, so the
-    // cores share a page's cold ones), and abandoned with the request when its client goes away.
     let rows: Vec<(String, String)> = services
         .iter()
         .filter_map(|s| Some((s.name.clone(), s.latest.clone()?)))
         .collect();
-    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(GRID_CELLS_AT_ONCE));
-    let mut asked = tokio::task::JoinSet::new();
-    for (row, (name, version)) in rows.iter().enumerate() {
-        for (column, env) in envs.iter().enumerate() {
-            let (store, permits) = (app.store.clone(), permits.clone());
-            let (name, version, env) = (name.clone(), version.clone(), env.name.clone());
-            asked.spawn(async move {
-                let _permit = permits.acquire_owned().await;
-                let answer = store.can_i_deploy(&name, &version, &env).await;
-                (row, column, answer.map(|d| d.deployable))
-            });
-        }
-    }
-    let mut cells = vec![vec![false; envs.len()]; rows.len()];
-    while let Some(done) = asked.join_next().await {
-        // The set is never cancelled; a cell that panicked answers as any handler panic does (500).
-        let (row, column, deployable) =
-            done.unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
-        cells[row][column] = deployable?;
-    }
+    let names: Vec<String> = envs.iter().map(|e| e.name.clone()).collect();
+    let decisions = app.store.decisions(&rows, &names).await?;
     let rows: Vec<(String, String, Vec<bool>)> = rows
         .into_iter()
-        .zip(cells)
-        .map(|((name, version), cells)| (name, version, cells))
+        .zip(decisions)
+        .map(|((name, version), row)| (name, version, row.iter().map(|d| d.deployable).collect()))
         .collect();
     Ok(page(
         "Can-i-deploy matrix",

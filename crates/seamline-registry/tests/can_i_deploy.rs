@@ -501,3 +501,99 @@ async fn the_api_refuses_and_the_pages_say_cannot_judge() {
         "{answer}"
     );
 }
+
+/// Runs `sql` on the database at `url`; the rows it changed.
+async fn execute(url: &str, sql: &str) -> u64 {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut db = sqlx::AnyConnection::connect(url).await.unwrap();
+    sqlx::query(sql)
+        .execute(&mut db)
+        .await
+        .unwrap()
+        .rows_affected()
+}
+
+/// The overview's grid (every candidate in every environment, asked at once) answers what each cell asked
+/// alone answers; the verdicts it reaches are stored, read back by a store opened again (a restarted server),
+/// and not read when another Seamline version reached them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_grid_answers_as_its_cells_and_its_verdicts_outlive_the_server() {
+    common::on_every_backend(|store, url| async move {
+        let v1 = payment_api(true, true, false);
+        store.publish(&payment("1", v1.clone())).await.unwrap();
+        store
+            .publish(&payment("2", payment_api(false, true, false)))
+            .await
+            .unwrap();
+        store.publish(&order("1", v1)).await.unwrap();
+        for (env, service, version) in [
+            ("production", "payment-service", "1"),
+            ("production", "order-service", "1"),
+            ("staging", "payment-service", "2"),
+        ] {
+            store
+                .record_deployment(env, service, version)
+                .await
+                .unwrap();
+        }
+        let candidates = [
+            ("payment-service".to_string(), "2".to_string()),
+            ("order-service".to_string(), "1".to_string()),
+            ("payment-service".to_string(), "1".to_string()),
+        ];
+        let environments = ["production".to_string(), "staging".to_string()];
+        let grid = store.decisions(&candidates, &environments).await.unwrap();
+        store.forget_cached().await.unwrap();
+        for (row, (service, version)) in grid.iter().zip(&candidates) {
+            for (cell, env) in row.iter().zip(&environments) {
+                let alone = store.can_i_deploy(service, version, env).await.unwrap();
+                assert_eq!(cell, &alone, "{service} {version} in {env}");
+            }
+        }
+        // payment 2 drops createPayment, which order-service uses: not to production (where order-service
+        // runs); order-service 1 cannot go to staging (payment 2 runs there); payment 1 may go anywhere.
+        let deployable: Vec<Vec<bool>> = grid
+            .iter()
+            .map(|row| row.iter().map(|d| d.deployable).collect())
+            .collect();
+        assert_eq!(deployable, [[false, true], [true, false], [true, true]]);
+
+        // Stored: a store opened again reads the verdict instead of comparing (a stored reason, changed here,
+        // is what it answers).
+        let changed = execute(
+            &url,
+            "UPDATE verdicts SET reason = 'as stored' WHERE consumer = 'order-service' \
+             AND provider_version = '2'",
+        )
+        .await;
+        assert_eq!(
+            changed, 1,
+            "one verdict for order-service 1 against payment 2"
+        );
+        let reopened = Store::open(&url).await.unwrap();
+        let cell = reopened
+            .can_i_deploy("payment-service", "2", "production")
+            .await
+            .unwrap();
+        assert_eq!(cell.pairs[0].reason, "as stored");
+        // Reached by another Seamline version: not read, judged again.
+        execute(
+            &url,
+            "UPDATE verdicts SET engine = 'another' WHERE reason = 'as stored'",
+        )
+        .await;
+        let cell = reopened
+            .can_i_deploy("payment-service", "2", "production")
+            .await
+            .unwrap();
+        assert!(
+            cell.pairs[0]
+                .reason
+                .starts_with("breaking for what order-service uses"),
+            "{cell:#?}"
+        );
+        reopened.close().await;
+    })
+    .await;
+}
