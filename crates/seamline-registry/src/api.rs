@@ -687,7 +687,11 @@ async fn publish(
     };
     let content_hash = crate::store::content_hash(&publication.manifest, &publication.contracts);
     let (status, outcome) = match app.store.publish(&publication).await? {
-        PublishOutcome::Created => (StatusCode::CREATED, "created"),
+        PublishOutcome::Created => {
+            app.store
+                .judge_ahead_of_publish(&publication.service, &publication.version);
+            (StatusCode::CREATED, "created")
+        }
         PublishOutcome::Unchanged => (StatusCode::OK, "unchanged"),
     };
     Ok((
@@ -745,6 +749,8 @@ async fn deploy(
     app.store
         .record_deployment(&environment, &service, &body.version)
         .await?;
+    app.store
+        .judge_ahead_of_deploy(&environment, &service, &body.version);
     Ok(StatusCode::NO_CONTENT)
 }
 

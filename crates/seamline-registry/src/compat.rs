@@ -5,6 +5,7 @@
 //! pair only when it touches what that consumer uses.
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 
 use seamline_diff::{CannotJudge, DiffOptions, diff_documents, verdict};
@@ -584,6 +585,76 @@ impl Store {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+}
+
+/// Verdicts reached ahead of the questions, in the background, one batch at a time.
+#[derive(Debug)]
+pub(crate) struct Ahead {
+    turn: tokio::sync::Semaphore,
+    waiting: std::sync::atomic::AtomicUsize,
+}
+
+impl Default for Ahead {
+    fn default() -> Ahead {
+        Ahead {
+            turn: tokio::sync::Semaphore::new(1),
+            waiting: Default::default(),
+        }
+    }
+}
+
+/// Batches waiting for their turn; past it a new one is dropped (its cells are judged when first asked).
+const AHEAD_WAITING: usize = 256;
+
+impl Store {
+    /// After `service` `version` was published: judges it against every environment in the background, so the
+    /// overview's first view of it reads stored verdicts.
+    pub fn judge_ahead_of_publish(&self, service: &str, version: &str) {
+        let (service, version) = (service.to_owned(), version.to_owned());
+        self.ahead(move |store| async move { store.matrix(&service, &version).await.map(drop) });
+    }
+
+    /// After `service` `version` was deployed to `environment`: judges the latest versions of its partners (who
+    /// consumes it, and what it consumes) against that environment in the background; their cells there now
+    /// pair with the version deployed.
+    pub fn judge_ahead_of_deploy(&self, environment: &str, service: &str, version: &str) {
+        let (environment, service, version) = (
+            environment.to_owned(),
+            service.to_owned(),
+            version.to_owned(),
+        );
+        self.ahead(move |store| async move {
+            let partners = store.latest_of_partners(&service, &version).await?;
+            store.decisions(&partners, &[environment]).await.map(drop)
+        });
+    }
+
+    fn ahead<F, Fut>(&self, batch: F)
+    where
+        F: FnOnce(Store) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), StoreError>> + Send,
+    {
+        use std::sync::atomic::Ordering;
+        let ahead = self.ahead_queue();
+        if ahead.waiting.fetch_add(1, Ordering::Relaxed) >= AHEAD_WAITING {
+            ahead.waiting.fetch_sub(1, Ordering::Relaxed);
+            tracing::debug!(
+                "judging ahead: {AHEAD_WAITING} batches wait already; this one is left to the pages"
+            );
+            return;
+        }
+        let store = self.clone();
+        tokio::spawn(async move {
+            let ahead = store.ahead_queue().clone();
+            let Ok(_turn) = ahead.turn.acquire().await else {
+                return;
+            };
+            ahead.waiting.fetch_sub(1, Ordering::Relaxed);
+            if let Err(err) = batch(store).await {
+                tracing::warn!(error = %err, "judging ahead");
+            }
+        });
     }
 }
 

@@ -206,6 +206,8 @@ pub struct Store {
     /// lock (it fails with "database is locked"). Writes through one `Store` take turns here instead; several
     /// servers sharing one database is what PostgreSQL is for.
     write_gate: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// Verdicts being reached ahead of the questions, shared by the clones of this store.
+    ahead: std::sync::Arc<crate::compat::Ahead>,
     /// Versions already read, shared by the clones of this store.
     version_cache: std::sync::Arc<std::sync::Mutex<VersionCache>>,
 }
@@ -431,8 +433,13 @@ impl Store {
         Ok(Store {
             pool,
             write_gate: sqlite.then(Default::default),
+            ahead: Default::default(),
             version_cache: Default::default(),
         })
+    }
+
+    pub(crate) fn ahead_queue(&self) -> &std::sync::Arc<crate::compat::Ahead> {
+        &self.ahead
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -780,6 +787,27 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// The latest versions of `service`'s partners: the services that ever consumed it, and those `version`
+    /// consumes.
+    pub(crate) async fn latest_of_partners(
+        &self,
+        service: &str,
+        version: &str,
+    ) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT name, latest_version FROM services WHERE latest_version IS NOT NULL AND name <> $1 \
+             AND (name IN (SELECT service FROM consumer_pairs WHERE provider = $1) \
+             OR name IN (SELECT provider FROM consumptions WHERE service = $1 AND version = $2)) ORDER BY name",
+        )
+        .bind(service)
+        .bind(version)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 
     /// What each of `versions` consumes, `(provider, contract)` by version; an error naming the first that was

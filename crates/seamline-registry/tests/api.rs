@@ -599,3 +599,64 @@ async fn versions_come_a_page_at_a_time() {
     }
     assert_eq!(page("?before=9.9.9").await.0, StatusCode::NOT_FOUND);
 }
+
+/// Publishes and deploys through the API are followed by their verdicts, reached in the background before
+/// anyone asks: the new version against every environment, and a deployed service's partners against the
+/// environment it went to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn verdicts_are_reached_ahead_of_the_questions() {
+    use sqlx::Connection as _;
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite:{}", dir.path().join("r.db").display());
+    let store = Store::open(&url).await.unwrap();
+    let api = "openapi: 3.1.0\ninfo: {title: payments, version: '1'}\npaths:\n  /payments:\n    post:\n      operationId: createPayment\n      responses:\n        '201': {description: created}\n";
+    let order = serde_json::json!({
+        "manifest": "[service]\nname = \"order-service\"\n\n[[consumes.http]]\nservice = \"payment-service\"\ncontract = \"payment-api\"\noperations = [\"createPayment\"]\n",
+        "contracts": [{ "path": "contracts/vendor/payment-service/payment-api.yaml", "content": api }],
+    });
+    let steps = [
+        ("/api/v1/services/payment-service/versions/1", body(api)),
+        ("/api/v1/services/order-service/versions/1", order),
+        (
+            "/api/v1/environments/production/deployments/payment-service",
+            serde_json::json!({ "version": "1" }),
+        ),
+        (
+            "/api/v1/environments/production/deployments/order-service",
+            serde_json::json!({ "version": "1" }),
+        ),
+        (
+            "/api/v1/services/payment-service/versions/2",
+            body(&api.replace("createPayment", "makePayment")),
+        ),
+    ];
+    for (uri, json) in steps {
+        let (status, _, answer) = call(&store, "PUT", uri, Some(json)).await;
+        assert!(status.is_success(), "{uri}: {status} {answer}");
+    }
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let wanted = [
+        // order-service's deploy: its provider's latest (1) against production.
+        ("1", 1_i64),
+        // payment-service 2's publish: against production, where order-service 1 runs; it drops createPayment.
+        ("2", 0),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT provider_version, compatible FROM verdicts WHERE consumer = 'order-service' \
+             AND consumer_version = '1' AND provider = 'payment-service' ORDER BY provider_version",
+        )
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+        if rows == wanted.map(|(v, c)| (v.to_string(), c)) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "verdicts stored: {rows:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
