@@ -29,6 +29,8 @@ pub struct Settings {
 pub(crate) struct App {
     pub(crate) store: Store,
     pub(crate) settings: Settings,
+    /// The dependency graph as last drawn, with the stamp of the services it was drawn from.
+    pub(crate) graph: std::sync::Arc<std::sync::Mutex<Option<((i64, i64), String)>>>,
 }
 
 /// The API's own description, served at `/openapi.json`.
@@ -76,7 +78,11 @@ pub fn router(store: Store, settings: Settings) -> Router {
             }
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .with_state(App { store, settings });
+        .with_state(App {
+            store,
+            settings,
+            graph: Default::default(),
+        });
     crate::guard::apply(routes, settings.limits)
 }
 

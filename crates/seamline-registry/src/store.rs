@@ -789,6 +789,17 @@ impl Store {
         Ok(found)
     }
 
+    /// How many services there are and how many versions they have: it changes with every publish, and only
+    /// then, so what is drawn from the services' latest versions can be kept until it changes.
+    pub(crate) async fn services_stamp(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(version_count), 0) AS BIGINT) FROM services",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((row.try_get(0)?, row.try_get(1)?))
+    }
+
     /// The latest versions of `service`'s partners: the services that ever consumed it, and those `version`
     /// consumes.
     pub(crate) async fn latest_of_partners(

@@ -460,7 +460,15 @@ async fn diff(
     ))
 }
 
+/// The dependency graph as SVG, drawn again only when a version was published since it was last drawn.
 async fn graph_parts(app: &App) -> Result<Markup, PageError> {
+    let stamp = app.store.services_stamp().await?;
+    if let Ok(drawn) = app.graph.lock()
+        && let Some((at, svg)) = drawn.as_ref()
+        && *at == stamp
+    {
+        return Ok(maud::PreEscaped(svg.clone()));
+    }
     let services: Vec<String> = app
         .store
         .services()
@@ -469,7 +477,11 @@ async fn graph_parts(app: &App) -> Result<Markup, PageError> {
         .map(|s| s.name)
         .collect();
     let edges = app.store.edges().await?;
-    Ok(crate::graph::render(&services, &edges))
+    let svg = crate::graph::render(&services, &edges).into_string();
+    if let Ok(mut drawn) = app.graph.lock() {
+        *drawn = Some((stamp, svg.clone()));
+    }
+    Ok(maud::PreEscaped(svg))
 }
 
 async fn graph(State(app): State<App>, headers: HeaderMap) -> Page {

@@ -660,3 +660,53 @@ async fn verdicts_are_reached_ahead_of_the_questions() {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
 }
+
+/// The graph is kept as drawn until a version is published: one router (one server) asked before and after a
+/// publish draws the new dependency.
+#[tokio::test]
+async fn the_graph_is_drawn_again_after_a_publish() {
+    let (_dir, store) = sqlite().await;
+    let app = router(store.clone(), Settings::default());
+    let svg = |app: axum::Router| async move {
+        let request = Request::builder()
+            .uri("/graph.svg")
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        String::from_utf8(bytes.to_vec()).unwrap()
+    };
+    let publication = |service: &str, manifest: &str| seamline_registry::Publication {
+        service: service.into(),
+        owner: None,
+        version: "1".into(),
+        git_commit: None,
+        branch: None,
+        manifest: manifest.into(),
+        contracts: Vec::new(),
+    };
+    store
+        .publish(&publication(
+            "payment-service",
+            "[service]\nname = \"payment-service\"\n",
+        ))
+        .await
+        .unwrap();
+    let edge = "data-consumer=\"order-service\"";
+    let before = svg(app.clone()).await;
+    assert!(
+        before.contains("payment-service") && !before.contains(edge),
+        "{before}"
+    );
+    assert_eq!(svg(app.clone()).await, before, "drawn again alike");
+    store
+        .publish(&publication(
+            "order-service",
+            "[service]\nname = \"order-service\"\n\n[[consumes.http]]\nservice = \"payment-service\"\ncontract = \"payment-api\"\n",
+        ))
+        .await
+        .unwrap();
+    let after = svg(app.clone()).await;
+    assert!(after.contains(edge), "{after}");
+}
