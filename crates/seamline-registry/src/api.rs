@@ -29,9 +29,12 @@ pub struct Settings {
 pub(crate) struct App {
     pub(crate) store: Store,
     pub(crate) settings: Settings,
-    /// The dependency graph as last drawn, with the stamp of the services it was drawn from.
-    pub(crate) graph: std::sync::Arc<std::sync::Mutex<Option<((i64, i64), String)>>>,
+    /// The dependency graph as last drawn.
+    pub(crate) graph: std::sync::Arc<std::sync::Mutex<Option<Drawn>>>,
 }
+
+/// An SVG drawing with the stamp (`Store::services_stamp`) of the services it was drawn from.
+pub(crate) type Drawn = ((i64, i64), String);
 
 /// The API's own description, served at `/openapi.json`.
 pub const OPENAPI: &str = include_str!("openapi.json");
