@@ -456,6 +456,15 @@ pub(crate) struct DiagnoseArgs {
     /// value per flag, so trace files after it stay trace files).
     #[arg(long, value_name = "DIR", value_delimiter = ',')]
     pub manifests: Vec<PathBuf>,
+    /// Also read the partners' seam.toml from the registry (their versions deployed in --env, else each
+    /// service's latest), so one repository's diagnosis knows what the others should do. A folder given with
+    /// --manifests wins over the registry's copy of the same service.
+    #[command(flatten)]
+    pub registry: RegistryArgs,
+    /// The environment whose deployed versions' seam.toml are read from the registry (SEAM_REGISTRY or the
+    /// first --manifests folder's `[registry] url` when --registry is not given).
+    #[arg(long, value_name = "ENV")]
+    pub env: Option<String>,
     /// Markdown only: fit the output into this many tokens (cl100k), dropping the least relevant detail first.
     #[arg(long, value_name = "N")]
     pub max_tokens: Option<usize>,

@@ -590,6 +590,38 @@ async fn richer_with_a_registry() {
     );
     client.cancel().await.expect("closed");
 
+    // order-service's diagnosis reads its partners' seam.toml from the registry, and says which it read.
+    let order = work.path().join("order-service");
+    own_spans(&order);
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(["mcp", "--registry", &base])
+        .current_dir(&order);
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
+    let diagnosis = answer(
+        &client,
+        "diagnose_trace",
+        json!({"file": "own-traces.jsonl", "max_tokens": 4000}),
+    )
+    .await;
+    assert!(
+        diagnosis.contains(&format!(
+            "_Partners' expectations: 2 seam.toml from the registry at {base} (latest versions)._"
+        )),
+        "{diagnosis}"
+    );
+    let nowhere = answer(
+        &client,
+        "diagnose_trace",
+        json!({"file": "own-traces.jsonl", "environment": "production"}),
+    )
+    .await;
+    assert!(
+        nowhere.contains("The registry could not be read (nothing is deployed in `production`"),
+        "{nowhere}"
+    );
+    client.cancel().await.expect("closed");
+
     // The registry goes away: local answers still come, with the reason the rest is missing.
     let _ = registry.kill();
     let _ = registry.wait();

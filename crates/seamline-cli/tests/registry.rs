@@ -460,3 +460,110 @@ fn the_registry_api_description_lints_clean() {
     assert!(out.status.success(), "{}", text(&out));
     assert!(stdout(&out).contains("no findings"), "{}", text(&out));
 }
+
+/// The lines of an OTLP/JSON Lines file that hold `service`'s spans, with only that service's resources: what
+/// one team's collector keeps.
+fn spans_of(service: &str, otlp: &str) -> String {
+    let mut kept = String::new();
+    for line in otlp.lines() {
+        let mut batch: serde_json::Value = serde_json::from_str(line).unwrap();
+        let resources = batch["resourceSpans"].as_array_mut().unwrap();
+        resources.retain(|r| {
+            r["resource"]["attributes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .any(|a| a["key"] == "service.name" && a["value"]["stringValue"] == service)
+        });
+        if !resources.is_empty() {
+            kept.push_str(&batch.to_string());
+            kept.push('\n');
+        }
+    }
+    kept
+}
+
+/// Three repositories, as the checkout incident tells it: in order-service's, with only its own seam.toml and
+/// its own spans, `seam trace diagnose --env production` reads the partners' seam.toml from the registry (the
+/// versions deployed there) and answers what all three manifests side by side answer.
+#[test]
+fn one_repository_diagnoses_with_its_partners_expectations_from_the_registry() {
+    let registry = Registry::start();
+    let admin = registry.token("admin");
+    let work = tempfile::tempdir().unwrap();
+    let manifests = Path::new(env!("CARGO_MANIFEST_DIR")).join("../seamline-trace/tests/manifests");
+    common::copy_dir(&manifests, work.path());
+    let services = ["order-service", "inventory-service", "notification-service"];
+    for service in services {
+        let dir = work.path().join(service);
+        for args in [
+            &["publish", "--version", "1.0.0", "--allow-lint-errors"][..],
+            &[
+                "record-deployment",
+                "--env",
+                "production",
+                "--version",
+                "1.0.0",
+            ],
+        ] {
+            let out = seam(&dir, &registry, Some(&admin), args);
+            assert!(out.status.success(), "{service}: {}", text(&out));
+        }
+    }
+    // inventory-service never publishes inventory.stock_reserved; order-service's collector kept its own spans.
+    let out = seam(
+        work.path(),
+        &registry,
+        None,
+        &[
+            "trace",
+            "generate",
+            "--fault",
+            "missing-publish",
+            "-o",
+            "all.jsonl",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let all = std::fs::read_to_string(work.path().join("all.jsonl")).unwrap();
+    let order = work.path().join("order-service");
+    std::fs::write(order.join("traces.jsonl"), spans_of("order-service", &all)).unwrap();
+
+    let diagnose = |extra: &[&str]| {
+        let mut args = vec!["trace", "diagnose", "traces.jsonl", "--format", "json"];
+        args.extend_from_slice(extra);
+        seam(&order, &registry, None, &args)
+    };
+    let side_by_side = diagnose(&[
+        "--manifests",
+        "../order-service,../inventory-service,../notification-service",
+    ]);
+    let from_registry = diagnose(&["--manifests", ".", "--env", "production"]);
+    let alone = diagnose(&["--manifests", "."]);
+    for out in [&side_by_side, &from_registry, &alone] {
+        assert_eq!(out.status.code(), Some(1), "{}", text(out));
+    }
+    assert_eq!(
+        stdout(&from_registry),
+        stdout(&side_by_side),
+        "{}",
+        text(&from_registry)
+    );
+    assert_ne!(
+        stdout(&alone),
+        stdout(&side_by_side),
+        "the partners' expectations change the answer"
+    );
+    let said = String::from_utf8_lossy(&from_registry.stderr);
+    assert!(
+        said.contains(&format!(
+            "expectations of 2 partner(s) from the registry at {} (deployed in production): \
+             inventory-service 1.0.0, notification-service 1.0.0",
+            registry.base
+        )),
+        "{said}"
+    );
+    // An environment where nothing runs is an input error, not a diagnosis without the partners.
+    let nowhere = diagnose(&["--manifests", ".", "--env", "qa"]);
+    refused(&nowhere, 2, "nothing is deployed in `qa`");
+}

@@ -31,6 +31,61 @@ pub trait Catalog: Send + Sync + 'static {
     fn location(&self) -> String;
 }
 
+/// The `seam.toml` of every service the registry knows, as `(service, version, text)`: the versions deployed in
+/// `environment`, or each service's latest version when none is named. What one repository's diagnosis needs to
+/// know what its partners should do.
+pub fn partner_manifests(
+    catalog: &dyn Catalog,
+    environment: Option<&str>,
+) -> Result<Vec<(String, String, String)>, String> {
+    let versions: Vec<(String, String)> = match environment {
+        Some(env) => {
+            let list = catalog.get(&format!("/api/v1/environments/{env}/deployments"))?;
+            let pairs = |d: &Value| {
+                Some((
+                    d["service"].as_str()?.to_owned(),
+                    d["version"].as_str()?.to_owned(),
+                ))
+            };
+            let found: Vec<_> = list
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(pairs)
+                .collect();
+            if found.is_empty() {
+                return Err(format!(
+                    "nothing is deployed in `{env}` according to the registry at {}",
+                    catalog.location()
+                ));
+            }
+            found
+        }
+        None => {
+            let list = catalog.get("/api/v1/services")?;
+            let latest = |s: &Value| {
+                Some((
+                    s["name"].as_str()?.to_owned(),
+                    s["latest"].as_str()?.to_owned(),
+                ))
+            };
+            list.as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(latest)
+                .collect()
+        }
+    };
+    versions
+        .into_iter()
+        .map(|(service, version)| {
+            let detail = catalog.get(&format!("/api/v1/services/{service}/versions/{version}"))?;
+            let manifest = detail["manifest"].as_str().unwrap_or_default().to_owned();
+            Ok((service, version, manifest))
+        })
+        .collect()
+}
+
 /// A contract's text and where it came from.
 struct Found {
     service: String,
@@ -92,6 +147,9 @@ pub struct ChangeArgs {
 pub struct TraceArgs {
     /// A trace file (OTLP/JSON, OTLP/protobuf or Jaeger JSON), relative to the service folder.
     pub file: String,
+    /// With a registry: read the partners' seam.toml at the versions deployed in this environment (default:
+    /// each service's latest version), so the diagnosis knows what they should publish and consume.
+    pub environment: Option<String>,
     /// The most tokens the answer may take (default 2000).
     pub max_tokens: Option<usize>,
 }
@@ -565,6 +623,37 @@ impl SeamMcp {
             let (_, manifest) = this.facts()?;
             let mut expectations = seamline_trace::Expectations::default();
             expectations.add_manifest(&manifest);
+            // The partners' manifests from the registry, when there is one; this service's own file wins.
+            let mut context = String::new();
+            if let Some(catalog) = &this.state.catalog {
+                match partner_manifests(catalog.as_ref(), args.environment.as_deref()) {
+                    Ok(partners) => {
+                        let mut read = 0;
+                        for (service, version, text) in partners {
+                            if service == manifest.name.value {
+                                continue;
+                            }
+                            let shown = format!("registry {service} {version}: seam.toml");
+                            let parsed = seamline_model::parse_manifest(Path::new("seam.toml"), &shown, text.as_bytes());
+                            if let Some(partner) = parsed.manifest.filter(|_| parsed.problems.is_empty()) {
+                                expectations.add_manifest(&partner);
+                                read += 1;
+                            }
+                        }
+                        context = format!(
+                            "\n\n_Partners' expectations: {read} seam.toml from the registry at {} ({})._",
+                            catalog.location(),
+                            args.environment.as_deref().map_or("latest versions".into(), |e| format!("deployed in {e}"))
+                        );
+                    }
+                    Err(e) => {
+                        context = format!(
+                            "\n\n_The registry could not be read ({e}); only this service's seam.toml was used, so \
+                             what its partners should do is unknown._"
+                        );
+                    }
+                }
+            }
             let mut engine = seamline_trace::Engine::new(seamline_trace::Config {
                 expectations,
                 ..Default::default()
@@ -578,11 +667,12 @@ impl SeamMcp {
                 )));
             }
             let report = engine.finish(&reader.report);
-            Ok(text(seamline_trace::render::render_markdown(
+            let rendered = seamline_trace::render::render_markdown(
                 &report,
                 seamline_trace::render::RenderOptions { all: false },
                 Some(args.max_tokens.unwrap_or(2000)),
-            )))
+            );
+            Ok(text(rendered + &context))
         })
         .await
     }

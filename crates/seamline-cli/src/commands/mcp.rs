@@ -10,7 +10,8 @@ use crate::Status;
 use crate::args::McpArgs;
 use crate::commands::registry_client::Client;
 
-struct Registry(Client);
+/// The registry as the MCP server and the trace diagnosis read it.
+pub(crate) struct Registry(pub(crate) Client);
 
 impl Catalog for Registry {
     fn get(&self, path: &str) -> Result<Value, String> {

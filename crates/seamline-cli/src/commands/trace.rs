@@ -14,6 +14,8 @@ use crate::args::{
     DiagnoseArgs, GenerateArgs, Global, InputFormat, ReportFormat, TraceCommand, TraceInput,
     TraceStyle, VersionsArgs,
 };
+use crate::commands::mcp::Registry;
+use crate::commands::registry_client::Client;
 use crate::output::write_stdout;
 
 pub(crate) fn run(global: &Global, command: &TraceCommand) -> anyhow::Result<Status> {
@@ -122,6 +124,53 @@ fn load_expectations(dirs: &[PathBuf]) -> anyhow::Result<Expectations> {
     Ok(expectations)
 }
 
+/// Adds the registry's seam.toml of every service not given with --manifests: the versions deployed in --env,
+/// else each service's latest. Says on stderr what was read.
+fn add_partners(expectations: &mut Expectations, args: &DiagnoseArgs) -> anyhow::Result<()> {
+    let dir = args
+        .manifests
+        .first()
+        .map_or(Path::new("."), PathBuf::as_path);
+    let registry = Registry(Client::new(&args.registry, dir)?);
+    let partners = seamline_context::mcp::partner_manifests(&registry, args.env.as_deref())
+        .map_err(|e| anyhow::anyhow!("reading the partners' seam.toml from the registry: {e}"))?;
+    let local: Vec<String> = expectations
+        .services
+        .iter()
+        .map(|s| s.service.clone())
+        .collect();
+    let mut read = Vec::new();
+    for (service, version, text) in partners {
+        if local.contains(&service) {
+            continue;
+        }
+        let shown = format!("{} {service} {version}: seam.toml", registry.0.base());
+        let parsed =
+            seamline_model::parse_manifest(Path::new("seam.toml"), &shown, text.as_bytes());
+        match parsed.manifest.filter(|_| parsed.problems.is_empty()) {
+            Some(manifest) => {
+                expectations.add_manifest(&manifest);
+                read.push(format!("{service} {version}"));
+            }
+            None => eprintln!("warning: {shown} has problems; its expectations are left out"),
+        }
+    }
+    eprintln!(
+        "seam: expectations of {} partner(s) from the registry at {} ({}): {}",
+        read.len(),
+        registry.0.base(),
+        args.env
+            .as_deref()
+            .map_or("latest versions".into(), |e| format!("deployed in {e}")),
+        if read.is_empty() {
+            "none".into()
+        } else {
+            read.join(", ")
+        }
+    );
+    Ok(())
+}
+
 fn find_manifests(dir: &Path, depth: usize, found: &mut Vec<PathBuf>) {
     let own = dir.join("seam.toml");
     if own.is_file() {
@@ -155,7 +204,10 @@ fn diagnose(global: &Global, args: &DiagnoseArgs) -> anyhow::Result<Status> {
     if args.max_tokens.is_some() && format != ReportFormat::Markdown {
         bail!("--max-tokens applies to --format markdown");
     }
-    let expectations = load_expectations(&args.manifests)?;
+    let mut expectations = load_expectations(&args.manifests)?;
+    if args.registry.registry.is_some() || args.env.is_some() {
+        add_partners(&mut expectations, args)?;
+    }
     let config = Config {
         expectations,
         version_attribute: args.input.version_attribute.clone(),
