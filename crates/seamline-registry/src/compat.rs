@@ -463,7 +463,7 @@ impl Store {
             .collect();
         keys.sort_unstable_by(|a, b| key_order(a).cmp(&key_order(b)));
         keys.dedup();
-        let mut verdicts = self.stored_verdicts(&keys).await?;
+        let mut verdicts = self.stored_verdicts(candidates).await?;
         let missing: Vec<PairKey> = keys
             .into_iter()
             .filter(|k| !verdicts.contains_key(*k))

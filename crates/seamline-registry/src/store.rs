@@ -313,19 +313,15 @@ fn consumptions_sql(n: usize) -> String {
     )
 }
 
-/// The verdicts of `n` pairs (`$2`…, five values each) reached by the Seamline version `$1`.
+/// The verdicts reached by the Seamline version `$1` in which one of `n` versions (`$2` service, `$3` version,
+/// …) is the consumer or the provider.
 fn verdicts_sql(n: usize) -> String {
     let terms: Vec<String> = (0..n)
         .map(|i| {
-            let at = 2 + 5 * i;
+            let (service, version) = (2 + 2 * i, 3 + 2 * i);
             format!(
-                "(consumer = ${} AND consumer_version = ${} AND provider = ${} AND provider_version = ${} \
-                 AND contract = ${})",
-                at,
-                at + 1,
-                at + 2,
-                at + 3,
-                at + 4
+                "(consumer = ${service} AND consumer_version = ${version}) \
+                 OR (provider = ${service} AND provider_version = ${version})"
             )
         })
         .collect();
@@ -850,22 +846,17 @@ impl Store {
         Ok(consumed)
     }
 
-    /// The verdicts stored for `keys` by this Seamline version.
+    /// The verdicts stored by this Seamline version in which one of `versions` is the consumer or the provider.
     pub(crate) async fn stored_verdicts(
         &self,
-        keys: &[&PairKey],
+        versions: &[(String, String)],
     ) -> Result<HashMap<PairKey, Verdict>, StoreError> {
         let mut found = HashMap::new();
-        for chunk in keys.chunks(PARAMETERS_AT_ONCE / 5) {
+        for chunk in versions.chunks(PARAMETERS_AT_ONCE / 2) {
             let sql = verdicts_sql(chunk.len());
             let mut query = sqlx::query(&sql).bind(crate::compat::ENGINE);
-            for k in chunk {
-                query = query
-                    .bind(&k.consumer)
-                    .bind(&k.consumer_version)
-                    .bind(&k.provider)
-                    .bind(&k.provider_version)
-                    .bind(&k.contract);
+            for (service, version) in chunk {
+                query = query.bind(service).bind(version);
             }
             for r in query.fetch_all(&self.pool).await? {
                 let key = PairKey {
@@ -1051,7 +1042,7 @@ mod tests {
         // The can-i-deploy questions of a page: every version and verdict found by its key.
         for (sql, binds, table) in [
             (consumptions_sql(3), 6, "v"),
-            (verdicts_sql(3), 16, "verdicts"),
+            (verdicts_sql(3), 7, "verdicts"),
         ] {
             let plan = plan(&store, &sql, binds).await;
             assert!(
