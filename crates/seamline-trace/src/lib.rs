@@ -6,6 +6,7 @@
 //!                                  └─► Versions (consumer spans)
 //! ```
 
+pub mod corpus;
 mod diagnose;
 mod engine;
 pub mod expect;

@@ -1,0 +1,79 @@
+//! A fixed-seed slice of the labelled corpus (`seamline_trace::corpus`): every profile, system and fault kind, with
+//! healthy requests and partial inputs. The labels are what was injected. The goals of issue 15 are asserted, so a
+//! change that makes diagnosis worse on any profile or fault kind fails here.
+
+use seamline_trace::corpus::evaluate::{self, Scored, Summary};
+use seamline_trace::corpus::{self, FaultKind, Partial};
+
+fn slice() -> (Vec<Scored>, Summary) {
+    let mut scored = Vec::new();
+    for spec in corpus::specs(7, 5, 3) {
+        scored.extend(evaluate::score(&corpus::case(&spec)));
+    }
+    let summary = evaluate::summarize(&scored);
+    (scored, summary)
+}
+
+/// Rows below the goals today, as (table, row); each is a FIXME.
+const KNOWN_SHORTFALLS: &[(&str, &str)] = &[
+    // FIXME: a failure the route survives in healthy requests (an optional call answering 503) that starts before
+    // the real fault is taken for the cause, as the earliest failing sibling.
+    ("profile", "seamline-runtime"),
+    ("profile", "java-agent"),
+    ("profile", "node-python-old"),
+    ("profile", "envoy-front"),
+    ("fault kind", "version-rejected"),
+    ("fault kind", "crash-loop"),
+    ("fault kind", "sync-error"),
+];
+
+#[test]
+fn diagnosis_meets_the_goals_on_every_profile_and_fault_kind() {
+    let (scored, summary) = slice();
+    let table = summary.markdown();
+    let mut shortfalls: Vec<(&str, String)> = Vec::new();
+    for (profile, tally) in &summary.by_profile {
+        assert!(tally.requests >= 20, "{}: {tally:?}", profile.name());
+        if tally.service_rate() < 95.0 {
+            shortfalls.push(("profile", profile.name().to_string()));
+        }
+    }
+    assert_eq!(summary.by_profile.len(), 4, "{table}");
+    for (fault, tally) in &summary.by_fault {
+        if tally.service < tally.naive_service {
+            shortfalls.push(("fault kind", fault.name().to_string()));
+        }
+    }
+    assert_eq!(summary.by_fault.len(), FaultKind::ALL.len() - 1, "{table}");
+    let expected: Vec<(&str, String)> = KNOWN_SHORTFALLS
+        .iter()
+        .map(|(t, r)| (*t, r.to_string()))
+        .collect();
+    assert_eq!(shortfalls, expected, "\n{table}");
+
+    // Healthy requests are never called failed.
+    let alarms: Vec<&Scored> = scored
+        .iter()
+        .filter(|s| s.present && s.false_alarm() && s.partial == Partial::Complete)
+        .collect();
+    assert!(alarms.is_empty(), "{alarms:#?}\n{table}");
+    assert!(summary.healthy > 500, "{table}");
+    // FIXME: in a file cut mid-line, the fragment left of a healthy request whose root was cut off is diagnosed as a
+    // failing request when the fragment holds a tolerated failure.
+    let partial_alarms = scored
+        .iter()
+        .filter(|s| s.present && s.false_alarm() && s.partial != Partial::Complete)
+        .count();
+    assert_eq!(partial_alarms, 4, "{table}");
+}
+
+#[test]
+fn the_naive_rule_is_a_real_baseline() {
+    // The comparison means something only if the naive rule is right on some kinds and wrong on others: the
+    // deepest failing span is the waiter on missing publishes and the caller on timeouts.
+    let (_, summary) = slice();
+    let rate = |fault: FaultKind| summary.by_fault[&fault].naive_service_rate();
+    assert_eq!(rate(FaultKind::MissingPublish), 0.0);
+    assert_eq!(rate(FaultKind::Timeout), 0.0);
+    assert!(rate(FaultKind::CrashLoop) > 50.0);
+}
