@@ -12,7 +12,7 @@ use crate::graph::{Graph, Repairs};
 use crate::messaging::{self, Role};
 use crate::model::{LogRecord, Span, SpanId, SpanKind, TraceId};
 use crate::read::{ReadReport, Sink};
-use crate::report::{Evidence, EvidenceKind, Report, Totals, TraceDiagnosis};
+use crate::report::{CauseKind, Evidence, EvidenceKind, Report, Totals, TraceDiagnosis};
 use crate::versions::Versions;
 
 /// How to analyse.
@@ -209,17 +209,19 @@ impl Engine {
             })
     }
 
-    /// Analyses the request that starts `trace`. With `healthy_only`, a request with any failure is left for
-    /// later, so a batch learns from its healthy requests before it diagnoses the others.
-    fn analyse(&mut self, trace: TraceId, healthy_only: bool) {
+    /// Analyses the request that starts `trace`. With `succeeded_only`, a request that did not succeed (its root
+    /// failed, or its root is not in the input) is left for later, so a batch learns from the requests that
+    /// succeeded before it diagnoses the others.
+    fn analyse(&mut self, trace: TraceId, succeeded_only: bool) {
         let group = self.group(trace);
-        if healthy_only {
-            let failing = group
-                .iter()
-                .filter_map(|t| self.live.get(t))
-                .flat_map(|l| &l.spans)
-                .any(|s| s.is_error() || s.http_status().is_some_and(|code| code >= 400));
-            if failing {
+        if succeeded_only {
+            let succeeded = self.live.get(&trace).is_some_and(|live| {
+                let mut roots = live.spans.iter().filter(|s| s.parent_id.is_none());
+                roots.next().is_some_and(|root| {
+                    !root.is_error() && root.http_status().is_none_or(|code| code < 400)
+                })
+            });
+            if !succeeded {
                 return;
             }
         }
@@ -274,6 +276,25 @@ impl Engine {
         let diagnosis = roots
             .iter()
             .find_map(|&root| diagnose::diagnose(&graph, &cx, root));
+        // A request that succeeded teaches what should happen, also when something inside it failed and was done
+        // without (that failure is remembered as one the route survives). Only a request whose root is in the
+        // input counts: a fragment says nothing of how its request ended.
+        let whole = graph.spans[primary].parent_id.is_none();
+        let succeeded = whole
+            && diagnosis
+                .as_ref()
+                .is_none_or(|d| !d.request_failed && d.root_cause.kind == CauseKind::NonFatal);
+        let members: Vec<usize> = roots.iter().flat_map(|&r| graph.descendants(r)).collect();
+        let route = diagnose::route(graph.spans[primary]);
+        if succeeded {
+            learn(
+                &mut self.learned,
+                &self.config.version_attribute,
+                &graph,
+                &members,
+                &route,
+            );
+        }
         if let Some(d) = diagnosis {
             if d.request_failed {
                 self.totals.failing_requests += 1;
@@ -281,10 +302,6 @@ impl Engine {
             self.diagnoses.push(d);
         } else {
             self.totals.healthy_requests += 1;
-            // Every fragment of the trace belongs to the request its true root starts.
-            let members: Vec<usize> = roots.iter().flat_map(|&r| graph.descendants(r)).collect();
-            let route = diagnose::route(graph.spans[primary]);
-            learn_waits(&mut self.learned, &graph, &members, &route);
             let entry = self.healthy.entry(route).or_default();
             entry.count += 1;
             let mut seen = FxHashSet::default();
@@ -292,38 +309,6 @@ impl Engine {
                 let sig = diagnose::signature(graph.spans[m]);
                 if seen.insert(sig.clone()) {
                     *entry.signatures.entry(sig).or_default() += 1;
-                }
-            }
-            for &m in &members {
-                let span = graph.spans[m];
-                if messaging::role(span) == Some(Role::Consumer)
-                    && let (Some(message), Some(version)) = (
-                        messaging::message_name(span),
-                        messaging::version(span, &self.config.version_attribute),
-                    )
-                {
-                    self.learned.record_version(message, &version);
-                }
-                if messaging::role(span) != Some(Role::Producer) || span.is_error() {
-                    continue;
-                }
-                let Some(message) = messaging::message_name(span) else {
-                    continue;
-                };
-                // The message this publisher had consumed just before: the nearest consuming ancestor.
-                let trigger = graph
-                    .ancestry(m)
-                    .into_iter()
-                    .rev()
-                    .skip(1)
-                    .map(|a| graph.spans[a])
-                    .find(|a| {
-                        a.service == span.service && messaging::role(a) == Some(Role::Consumer)
-                    })
-                    .and_then(messaging::message_name);
-                self.learned.record(message, &span.service, trigger);
-                if let Some(key) = messaging::routing_key(span) {
-                    self.learned.record_routing_key(message, key);
                 }
             }
         }
@@ -339,12 +324,12 @@ impl Engine {
             .map(|(t, l)| (l.spans.iter().map(|s| s.start_ns).min().unwrap_or(0), *t))
             .collect();
         ready.sort();
-        for healthy_only in [true, false] {
+        for succeeded_only in [true, false] {
             for (_, trace) in &ready {
                 if self.live.get(trace).is_some_and(|l| !l.analysed)
                     && !self.is_continuation(*trace)
                 {
-                    self.analyse(*trace, healthy_only);
+                    self.analyse(*trace, succeeded_only);
                 }
             }
         }
@@ -490,6 +475,52 @@ impl Sink for Engine {
                 self.early_logs.entry(trace).or_default().push(log)
             }
             None => {}
+        }
+    }
+}
+
+/// What a request that succeeded shows: what its waits waited for, who published what after what, with which
+/// routing key, which versions consumers took, and which failures it survived.
+fn learn(
+    learned: &mut Learned,
+    version_attribute: &str,
+    graph: &Graph,
+    members: &[usize],
+    route: &str,
+) {
+    learn_waits(learned, graph, members, route);
+    for &m in members {
+        let span = graph.spans[m];
+        if span.is_error() {
+            learned.record_tolerated(route, &diagnose::tolerated_key(graph, m));
+        }
+        if messaging::role(span) == Some(Role::Consumer)
+            && !span.is_error()
+            && let (Some(message), Some(version)) = (
+                messaging::message_name(span),
+                messaging::version(span, version_attribute),
+            )
+        {
+            learned.record_version(message, &version);
+        }
+        if messaging::role(span) != Some(Role::Producer) || span.is_error() {
+            continue;
+        }
+        let Some(message) = messaging::message_name(span) else {
+            continue;
+        };
+        // The message this publisher had consumed just before: the nearest consuming ancestor.
+        let trigger = graph
+            .ancestry(m)
+            .into_iter()
+            .rev()
+            .skip(1)
+            .map(|a| graph.spans[a])
+            .find(|a| a.service == span.service && messaging::role(a) == Some(Role::Consumer))
+            .and_then(messaging::message_name);
+        learned.record(message, &span.service, trigger);
+        if let Some(key) = messaging::routing_key(span) {
+            learned.record_routing_key(message, key);
         }
     }
 }

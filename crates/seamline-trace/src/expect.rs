@@ -34,6 +34,8 @@ pub(crate) struct Learned {
     /// Per route, service and span name of a step without messaging attributes (a wait): the messages the service
     /// consumed while that step ran.
     waits: FxHashMap<(String, String, String), FxHashMap<String, u32>>,
+    /// Per route, the calls (service, kind and call) that failed in requests that still succeeded.
+    tolerated: FxHashMap<String, FxHashMap<String, u32>>,
 }
 
 fn count<K: std::hash::Hash + Eq>(tally: &mut Tally<K>, message: &str, key: K) {
@@ -184,6 +186,22 @@ impl Learned {
             .unwrap_or_default();
         seen.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         seen.into_iter().map(|(m, _)| m).collect()
+    }
+
+    pub(crate) fn record_tolerated(&mut self, route: &str, call: &str) {
+        *self
+            .tolerated
+            .entry(route.to_string())
+            .or_default()
+            .entry(call.to_string())
+            .or_default() += 1;
+    }
+
+    /// Whether `call` failed in a request of `route` that succeeded.
+    pub(crate) fn tolerates(&self, route: &str, call: &str) -> bool {
+        self.tolerated
+            .get(route)
+            .is_some_and(|calls| calls.contains_key(call))
     }
 
     /// The versions of `message` healthy consumers processed, sorted.

@@ -16,15 +16,12 @@ fn slice() -> (Vec<Scored>, Summary) {
 
 /// Rows below the goals today, as (table, row); each is a FIXME.
 const KNOWN_SHORTFALLS: &[(&str, &str)] = &[
-    // FIXME: a failure the route survives in healthy requests (an optional call answering 503) that starts before
-    // the real fault is taken for the cause, as the earliest failing sibling.
-    ("profile", "seamline-runtime"),
+    // FIXME: an optional call that fails first (a 503 the caller does without) is taken for the cause, as the
+    // earliest failing sibling, when no request of the input that succeeded shows it failing: nothing in the input
+    // then tells it from a failure whose fallout the later one is. In this slice that is one java-agent file; the
+    // rows fall below the goal (93.3 %) and below the naive rule on version-rejected (95.8 % against 100 %).
     ("profile", "java-agent"),
-    ("profile", "node-python-old"),
-    ("profile", "envoy-front"),
     ("fault kind", "version-rejected"),
-    ("fault kind", "crash-loop"),
-    ("fault kind", "sync-error"),
 ];
 
 #[test]

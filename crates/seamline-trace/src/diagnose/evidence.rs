@@ -2,6 +2,7 @@
 //! call calls, and which spans match.
 
 use super::Walk;
+use crate::graph::Graph;
 use crate::messaging::{self, Role, base_name};
 use crate::model::{Span, SpanKind};
 
@@ -19,36 +20,59 @@ pub(crate) fn signature(span: &Span) -> String {
     }
 }
 
+/// What a span calls, the same for every attempt of one call. HTTP client spans are named by the method alone when
+/// the instrumentation knows no route template (as the HTTP conventions say), so "POST" gains the path it was sent
+/// to, or else the route of the server span that answered it.
+pub(crate) fn call_key(g: &Graph, n: usize) -> String {
+    let span = g.spans[n];
+    if !bare_method(span) {
+        return span.name.to_string();
+    }
+    let sent = span.attr_str("url.full").and_then(|url| {
+        let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+        let path = &rest[rest.find('/')?..];
+        path.split(['?', '#']).next()
+    });
+    match sent.or_else(|| answered_route(g, n)) {
+        Some(path) => format!("{} {path}", span.name),
+        None => span.name.to_string(),
+    }
+}
+
+/// A failing span's call as a request that survived it records it: service, kind and call.
+pub(crate) fn tolerated_key(g: &Graph, n: usize) -> String {
+    let span = g.spans[n];
+    format!("{} {} {}", span.service, span.kind.as_str(), call_key(g, n))
+}
+
+fn answered_route<'a>(g: &Graph<'a>, n: usize) -> Option<&'a str> {
+    if !bare_method(g.spans[n]) {
+        return None;
+    }
+    g.children[n]
+        .iter()
+        .map(|&c| g.spans[c])
+        .find(|c| c.kind == SpanKind::Server)
+        .and_then(|server| server.attr_str("http.route"))
+}
+
 impl<'a> Walk<'_, 'a> {
-    /// What a span calls, the same for every attempt of one call. HTTP client spans are named by the method alone
-    /// when the instrumentation knows no route template (as the HTTP conventions say), so "POST" gains the path it
-    /// was sent to, or else the route of the server span that answered it.
+    /// What a span calls, the same for every attempt of one call (see [`call_key`]).
     pub(super) fn call_key(&self, n: usize) -> String {
-        let span = self.span(n);
-        if !bare_method(span) {
-            return span.name.to_string();
-        }
-        let sent = span.attr_str("url.full").and_then(|url| {
-            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-            let path = &rest[rest.find('/')?..];
-            path.split(['?', '#']).next()
-        });
-        match sent.or_else(|| self.answered_route(n)) {
-            Some(path) => format!("{} {path}", span.name),
-            None => span.name.to_string(),
-        }
+        call_key(self.g, n)
     }
 
     /// The `http.route` of the server span that answered a client span named by its method alone.
     pub(super) fn answered_route(&self, n: usize) -> Option<&'a str> {
-        if !bare_method(self.span(n)) {
-            return None;
-        }
-        self.g.children[n]
-            .iter()
-            .map(|&c| self.span(c))
-            .find(|c| c.kind == SpanKind::Server)
-            .and_then(|server| server.attr_str("http.route"))
+        answered_route(self.g, n)
+    }
+
+    /// Whether requests of this route that succeeded had the same call of the same service fail: a failure the
+    /// caller does without (an optional call), so not the cause when something else failed too.
+    pub(super) fn tolerated(&self, n: usize) -> bool {
+        self.cx
+            .learned
+            .tolerates(&self.route, &tolerated_key(self.g, n))
     }
 
     /// What `n` called, when it is a call (a CLIENT span, or a database call of any other outgoing kind) that no

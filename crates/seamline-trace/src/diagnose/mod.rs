@@ -24,7 +24,7 @@ use crate::messaging::{self, Role};
 use crate::model::Span;
 use crate::report::{CauseKind, Evidence, EvidenceKind, TraceDiagnosis};
 
-pub(crate) use evidence::{route, signature};
+pub(crate) use evidence::{route, signature, tolerated_key};
 pub(crate) use wording::duration_text;
 use wording::outcome;
 
@@ -220,7 +220,7 @@ impl<'a> Walk<'_, 'a> {
     /// Which of a span's failing children caused its failure. A failure that starts after another is its fallout,
     /// so the earliest is the cause, unless the span's own error names a later one (what it called, or who
     /// answered). A call made several times is represented by its last attempt.
-    fn first_failure(&self, n: usize, failing: &[usize]) -> Option<usize> {
+    fn first_failure(&mut self, n: usize, failing: &[usize]) -> Option<usize> {
         let order = |&c: &usize| (self.span(c).start_ns, self.span(c).end_ns);
         let named = self.span(n).error_text().and_then(|text| {
             let text = text.to_ascii_lowercase();
@@ -230,7 +230,27 @@ impl<'a> Walk<'_, 'a> {
                 .filter(|&c| self.named_in(&text, n, c))
                 .min_by_key(order)
         });
-        let first = named.or_else(|| failing.iter().copied().min_by_key(order))?;
+        // A failure requests of this route survive (an optional call) is not the cause when something else failed.
+        let (tolerated, untolerated): (Vec<usize>, Vec<usize>) =
+            failing.iter().partition(|&&c| self.tolerated(c));
+        let candidates = if untolerated.is_empty() {
+            failing
+        } else {
+            &untolerated
+        };
+        let first = named.or_else(|| candidates.iter().copied().min_by_key(order))?;
+        if named.is_none()
+            && !untolerated.is_empty()
+            && let Some(&skipped) = tolerated.iter().min_by_key(|c| order(c))
+            && order(&skipped) < order(&first)
+        {
+            let span = self.span(skipped);
+            let text = format!(
+                "{} {} failed first, as it does in requests of {} that succeed: not the cause",
+                span.service, span.name, self.route
+            );
+            self.note(EvidenceKind::Healthy, Some(skipped), text);
+        }
         let (span, key) = (self.span(first), self.call_key(first));
         failing
             .iter()
