@@ -29,6 +29,7 @@ fuzz_target!(|data: &[u8]| {
             let _ = op.responses(&ws);
         }
         let _ = messages(&ws, id);
+        let _ = ws.judgeable(id);
         let _ = ws.deref(id, "/components/schemas/A");
     }
     let _ = first;

@@ -126,10 +126,11 @@ impl Opened {
     }
 }
 
-/// Why `publication` may not be stored, when it may not: every file must read without a syntax problem, and
+/// Why `publication` may not be stored, when it may not (the registry answers 422, and `seam publish` refuses
+/// before sending): every file must read without a syntax problem, and
 /// each contract the deploy gate compares (the provided ones, the vendored copies of consumed ones) must be
 /// judgeable ([`Workspace::judgeable`]). A version stored anyway could only ever be answered "cannot judge".
-pub(crate) fn unreadable(publication: &Publication) -> Option<String> {
+pub fn unreadable(publication: &Publication) -> Option<String> {
     let (workspace, _, docs) = files_workspace(
         &publication.service,
         &publication.version,

@@ -12,7 +12,7 @@ mod tokens;
 mod ui;
 
 pub use api::Settings;
-pub use compat::{ContractChanges, Decision, Matrix, PairVerdict};
+pub use compat::{ContractChanges, Decision, Matrix, PairVerdict, unreadable};
 pub use server::{Limits, serve};
 pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 

@@ -133,13 +133,29 @@ pub(crate) fn publish(global: &Global, args: &PublishArgs) -> anyhow::Result<Sta
         }
     };
     segment("version", &version)?;
+    let publication = seamline_registry::Publication {
+        service: service.clone(),
+        owner: manifest.owner.as_ref().map(|o| o.value.clone()),
+        version: version.clone(),
+        git_commit: git(&args.dir, &["rev-parse", "HEAD"]),
+        branch: args.branch.clone().or_else(|| {
+            git(&args.dir, &["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD")
+        }),
+        manifest: std::fs::read_to_string(args.dir.join("seam.toml"))?,
+        contracts: contract_files(&args.dir, &manifest)?,
+    };
+    // The registry's own check, before anything is sent: a contract the deploy gate could not judge is refused
+    // whatever --allow-lint-errors says.
+    if let Some(why) = seamline_registry::unreadable(&publication) {
+        bail!("seam publish: refused: {why}");
+    }
     let body = json!({
-        "owner": manifest.owner.as_ref().map(|o| &o.value),
-        "git_commit": git(&args.dir, &["rev-parse", "HEAD"]),
-        "branch": args.branch.clone().or_else(|| git(&args.dir, &["rev-parse", "--abbrev-ref", "HEAD"]).filter(|b| b != "HEAD")),
-        "manifest": std::fs::read_to_string(args.dir.join("seam.toml"))?,
-        "contracts": contract_files(&args.dir, &manifest)?
-            .into_iter()
+        "owner": publication.owner,
+        "git_commit": publication.git_commit,
+        "branch": publication.branch,
+        "manifest": publication.manifest,
+        "contracts": publication.contracts
+            .iter()
             .map(|(path, content)| json!({ "path": path, "content": content }))
             .collect::<Vec<_>>(),
     });
