@@ -471,8 +471,17 @@ impl Store {
             .cloned()
             .collect();
         if !missing.is_empty() {
-            let judged = self.judge_each(missing).await?;
-            self.store_verdicts(&judged).await?;
+            // A task of its own: when the question is abandoned (its client left, or its time ran out), the
+            // comparisons already started still end in stored verdicts rather than in work thrown away.
+            let store = self.clone();
+            let judging = tokio::spawn(async move {
+                let judged = store.judge_each(missing).await?;
+                store.store_verdicts(&judged).await?;
+                Ok::<_, StoreError>(judged)
+            });
+            let judged = judging
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
             verdicts.extend(judged);
         }
         Ok(slots
@@ -568,7 +577,12 @@ impl Store {
                 mine.extend(keys.next());
             }
             let versions = versions.clone();
-            shares.spawn_blocking(move || judge_share(mine, &versions));
+            // Every question's comparisons share the cores: a share waits for a turn.
+            let turn = self.ahead_queue().judging.clone().acquire_owned().await;
+            shares.spawn_blocking(move || {
+                let _turn = turn;
+                judge_share(mine, &versions)
+            });
         }
         let mut verdicts = HashMap::new();
         while let Some(done) = shares.join_next().await {
@@ -589,18 +603,23 @@ impl Store {
     }
 }
 
-/// Verdicts reached ahead of the questions, in the background, one batch at a time.
+/// Comparisons: verdicts reached ahead of the questions, in the background one batch at a time, and a turn for
+/// every comparison, whoever asked, one per core.
 #[derive(Debug)]
 pub(crate) struct Ahead {
     turn: tokio::sync::Semaphore,
     waiting: std::sync::atomic::AtomicUsize,
+    /// Comparisons running at once, whoever asked: one per core.
+    judging: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl Default for Ahead {
     fn default() -> Ahead {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
         Ahead {
             turn: tokio::sync::Semaphore::new(1),
             waiting: Default::default(),
+            judging: std::sync::Arc::new(tokio::sync::Semaphore::new(cores)),
         }
     }
 }

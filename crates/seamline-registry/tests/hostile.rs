@@ -738,11 +738,9 @@ fn big_api(operations: usize, extra: bool) -> String {
     text
 }
 
-/// Comparing contracts is CPU work: it runs on a blocking thread, so on a runtime with a single worker (the test's)
-/// other tasks keep running while can-i-deploy compares two large descriptions.
-#[tokio::test]
-async fn a_long_comparison_does_not_hold_up_the_worker() {
-    let (_dir, store) = sqlite().await;
+/// `big` 1 and 2 (2 adds a field to each of 1,500 operations), and `app` 1, which consumes it, deployed to
+/// production: asking about `big` 2 compares two large descriptions.
+async fn big_pair(store: &Store) {
     let operations = 1500;
     let provider = |version: &str, extra: bool| {
         seamline_registry::Publication {
@@ -776,6 +774,14 @@ async fn a_long_comparison_does_not_hold_up_the_worker() {
         .record_deployment("production", "app", "1")
         .await
         .unwrap();
+}
+
+/// Comparing contracts is CPU work: it runs on a blocking thread, so on a runtime with a single worker (the test's)
+/// other tasks keep running while can-i-deploy compares two large descriptions.
+#[tokio::test]
+async fn a_long_comparison_does_not_hold_up_the_worker() {
+    let (_dir, store) = sqlite().await;
+    big_pair(&store).await;
 
     // A task that notes the longest it waited for the worker.
     let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -809,4 +815,42 @@ async fn a_long_comparison_does_not_hold_up_the_worker() {
         longest * 4 < took,
         "another task waited {longest:?} during a can-i-deploy of {took:?}"
     );
+}
+
+/// A question abandoned in the middle of its comparison (its client left, or its time ran out) still ends in a
+/// stored verdict, which the next asking reads instead of comparing again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_abandoned_comparison_still_stores_its_verdict() {
+    use sqlx::Connection as _;
+    let (dir, store) = sqlite().await;
+    big_pair(&store).await;
+    let asked = tokio::time::timeout(
+        Duration::from_millis(300),
+        store.can_i_deploy("big", "2", "production"),
+    )
+    .await;
+    assert!(
+        asked.is_err(),
+        "the comparison took under 300 ms: {asked:?}"
+    );
+    let url = format!("sqlite:{}", dir.path().join("registry.db").display());
+    let mut db = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let deadline = Instant::now() + BOUND;
+    loop {
+        let (stored,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM verdicts WHERE consumer = 'app' AND provider = 'big' \
+             AND provider_version = '2'",
+        )
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+        if stored == 1 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no verdict stored after the question was abandoned"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
