@@ -74,6 +74,9 @@ pub struct Engine {
     services: FxHashSet<Arc<str>>,
     /// Every message name (without version) a messaging span carried, so a wait can be matched to one by name.
     messages: FxHashSet<Box<str>>,
+    /// Requests whose root span is not in the input: counted neither as healthy nor as failed.
+    rootless: u64,
+    rootless_examples: Vec<String>,
 }
 
 /// Requests with more joined traces than this are cut (a conversation id shared by a whole batch job).
@@ -106,6 +109,8 @@ impl Engine {
             repairs: Repairs::default(),
             services: FxHashSet::default(),
             messages: FxHashSet::default(),
+            rootless: 0,
+            rootless_examples: Vec::new(),
         }
     }
 
@@ -273,13 +278,34 @@ impl Engine {
             return;
         };
         self.totals.requests += 1;
-        let diagnosis = roots
-            .iter()
-            .find_map(|&root| diagnose::diagnose(&graph, &cx, root));
+        let whole = graph.spans[primary].parent_id.is_none();
+        let diagnosis = if whole {
+            roots
+                .iter()
+                .find_map(|&root| diagnose::diagnose(&graph, &cx, root))
+        } else {
+            // Fragments without their root: the first whose cause is not a failure requests survive elsewhere.
+            let found: Vec<TraceDiagnosis> = roots
+                .iter()
+                .filter_map(|&root| diagnose::diagnose(&graph, &cx, root))
+                .collect();
+            let tolerated = |d: &TraceDiagnosis| {
+                let id = d.root_cause.span_id.as_deref();
+                graph
+                    .spans
+                    .iter()
+                    .position(|s| Some(s.span_id.to_string().as_str()) == id)
+                    .is_some_and(|n| {
+                        self.learned
+                            .tolerates_anywhere(&diagnose::tolerated_key(&graph, n))
+                    })
+            };
+            let chosen = found.iter().position(|d| !tolerated(d)).unwrap_or(0);
+            found.into_iter().nth(chosen)
+        };
         // A request that succeeded teaches what should happen, also when something inside it failed and was done
         // without (that failure is remembered as one the route survives). Only a request whose root is in the
         // input counts: a fragment says nothing of how its request ended.
-        let whole = graph.spans[primary].parent_id.is_none();
         let succeeded = whole
             && diagnosis
                 .as_ref()
@@ -295,7 +321,29 @@ impl Engine {
                 &route,
             );
         }
-        if let Some(d) = diagnosis {
+        if !whole {
+            // A request without its root is never counted as healthy, and is marked incomplete.
+            self.rootless += 1;
+            if self.rootless_examples.len() < 3 {
+                self.rootless_examples.push(first_trace.to_string());
+            }
+            // It is judged by its longest part, the closest to the missing root: a tolerated failure in a short
+            // fragment does not make a request failed.
+            let top = roots
+                .iter()
+                .copied()
+                .max_by_key(|&r| graph.spans[r].duration_ns())
+                .unwrap_or(primary);
+            let top = graph.spans[top];
+            let failed = top.is_error() || top.http_status().is_some_and(|code| code >= 500);
+            if let Some(mut d) = diagnosis {
+                d.request_failed = failed;
+                if failed {
+                    self.totals.failing_requests += 1;
+                }
+                self.diagnoses.push(d);
+            }
+        } else if let Some(d) = diagnosis {
             if d.request_failed {
                 self.totals.failing_requests += 1;
             }
@@ -377,6 +425,19 @@ impl Engine {
             notes.push(format!(
                 "skipped {count} item(s): {reason}{}",
                 read.where_skipped(reason)
+            ));
+        }
+        if self.rootless > 0 {
+            notes.push(format!(
+                "{} request(s) have no root span in the input (a file cut short, or a service's spans not exported): \
+                 they are marked incomplete, judged by their longest part, and never counted as healthy (trace {}{})",
+                self.rootless,
+                self.rootless_examples.join(", "),
+                if self.rootless > self.rootless_examples.len() as u64 {
+                    ", …"
+                } else {
+                    ""
+                }
             ));
         }
         if self.totals.late_spans > 0 {
@@ -521,6 +582,9 @@ fn learn(
         learned.record(message, &span.service, trigger);
         if let Some(key) = messaging::routing_key(span) {
             learned.record_routing_key(message, key);
+        }
+        if let Some(destination) = messaging::destination(span) {
+            learned.record_destination(message, destination);
         }
     }
 }

@@ -30,6 +30,7 @@ type Tally<K> = FxHashMap<String, FxHashMap<K, u32>>;
 pub(crate) struct Learned {
     publishers: Tally<(String, Option<String>)>,
     routing_keys: Tally<String>,
+    destinations: Tally<String>,
     versions: Tally<String>,
     /// Per route, service and span name of a step without messaging attributes (a wait): the messages the service
     /// consumed while that step ran.
@@ -162,6 +163,15 @@ impl Learned {
         most_frequent(&self.routing_keys, message).map(String::as_str)
     }
 
+    pub(crate) fn record_destination(&mut self, message: &str, destination: &str) {
+        count(&mut self.destinations, message, destination.to_string());
+    }
+
+    /// The destination `message` is usually published to in healthy traces.
+    pub(crate) fn destination(&self, message: &str) -> Option<&str> {
+        most_frequent(&self.destinations, message).map(String::as_str)
+    }
+
     pub(crate) fn record_version(&mut self, message: &str, version: &str) {
         count(&mut self.versions, message, version.to_string());
     }
@@ -202,6 +212,13 @@ impl Learned {
         self.tolerated
             .get(route)
             .is_some_and(|calls| calls.contains_key(call))
+    }
+
+    /// Whether `call` failed in a request that succeeded, of any route.
+    pub(crate) fn tolerates_anywhere(&self, call: &str) -> bool {
+        self.tolerated
+            .values()
+            .any(|calls| calls.contains_key(call))
     }
 
     /// The versions of `message` healthy consumers processed, sorted.

@@ -37,11 +37,26 @@ fn duration(ms: f64) -> String {
 fn headline(report: &Report) -> String {
     let t = &report.totals;
     let failing = report.traces.iter().filter(|d| d.request_failed).count();
-    let nonfatal = report.traces.len() - failing;
+    let rootless = report
+        .traces
+        .iter()
+        .filter(|d| {
+            !d.request_failed
+                && d.incomplete
+                    .as_deref()
+                    .is_some_and(|w| w.contains("root span"))
+        })
+        .count();
+    let nonfatal = report.traces.len() - failing - rootless;
     let mut line = format!("{failing} of {} request(s) failed", t.requests);
     if nonfatal > 0 {
         line.push_str(&format!(
             ", {nonfatal} more had failures that did not fail the request"
+        ));
+    }
+    if rootless > 0 {
+        line.push_str(&format!(
+            ", {rootless} more had failures but no root span in the input"
         ));
     }
     line.push_str(&format!(" · {} span(s) in {} trace(s)", t.spans, t.traces));
@@ -189,6 +204,13 @@ pub fn render_text(report: &Report, options: RenderOptions) -> String {
             cause.service
         );
         let _ = writeln!(out, "  {}", cause.detail);
+        if let Some(why) = &trace.incomplete {
+            let _ = writeln!(
+                out,
+                "  incomplete input: {why}; confidence {:.1}",
+                cause.score
+            );
+        }
         if !trace.related_traces.is_empty() {
             let _ = writeln!(out, "  joined traces: {}", trace.related_traces.join(", "));
         }
@@ -315,14 +337,22 @@ pub fn render_markdown(
             &mut blocks,
             base,
             format!(
-                "\n## Trace `{}`: {} after {} ({})\n\n**Root cause** (`{}`): {}{span}. {}\n",
+                "\n## Trace `{}`: {} after {} ({})\n\n**Root cause** (`{}`): {}{span}. {}\n{}",
                 trace.trace_id,
                 trace.outcome,
                 duration(trace.duration_ms),
                 trace.route,
                 cause.kind.as_str(),
                 cause.service,
-                cause.detail
+                cause.detail,
+                trace
+                    .incomplete
+                    .as_ref()
+                    .map(|why| format!(
+                        "\n**Incomplete input**: {why} (confidence {:.1}).\n",
+                        cause.score
+                    ))
+                    .unwrap_or_default()
             ),
         );
         let lines = tree(&trace.path, true);

@@ -141,6 +141,11 @@ pub struct TraceDiagnosis {
     pub evidence: Vec<Evidence>,
     pub path: Vec<PathNode>,
     pub logs: Vec<LogLine>,
+    /// Why the request is known only in part (its root span, or a service's spans, are not in the input), when it
+    /// is; the root cause then has a lower score. In the JSON it is an `input` evidence item beginning
+    /// "incomplete:" (the schema has no field for it yet).
+    #[serde(skip)]
+    pub incomplete: Option<String>,
     #[serde(skip)]
     pub(crate) signature: Vec<String>,
     #[serde(skip)]

@@ -29,6 +29,8 @@ pub struct Scored {
     pub complete: bool,
     /// Whether any span of the request is in the input.
     pub present: bool,
+    /// Whether the span the fault was injected into is in the input.
+    pub span_present: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -37,6 +39,8 @@ pub struct Answer {
     pub span: Option<String>,
     pub kind: CauseKind,
     pub request_failed: bool,
+    /// Whether the diagnosis said the input holds the request only in part.
+    pub incomplete: bool,
 }
 
 impl Scored {
@@ -100,10 +104,12 @@ pub fn score(case: &Case) -> Vec<Scored> {
                 span: t.root_cause.span_name.clone(),
                 kind: t.root_cause.kind,
                 request_failed: t.request_failed,
+                incomplete: t.incomplete.is_some(),
             }),
             naive: naive.get(&request.trace_id).cloned(),
             complete: request.complete(),
             present: request.present(),
+            span_present: request.span_present,
         })
         .collect()
 }
@@ -157,6 +163,8 @@ pub struct Tally {
     pub span: usize,
     pub naive_service: usize,
     pub naive_span: usize,
+    /// Answers that said the input holds the request only in part.
+    pub marked_incomplete: usize,
 }
 
 impl Tally {
@@ -166,6 +174,7 @@ impl Tally {
         self.span += usize::from(s.span_right());
         self.naive_service += usize::from(s.naive_service_right());
         self.naive_span += usize::from(s.naive_span_right());
+        self.marked_incomplete += usize::from(s.answered.as_ref().is_some_and(|a| a.incomplete));
     }
 
     pub fn rate(part: usize, of: usize) -> f64 {
@@ -199,6 +208,8 @@ pub struct Summary {
     /// Requests that lost spans to the partial input and were counted as healthy.
     pub incomplete_as_healthy: usize,
     pub incomplete: usize,
+    /// Of those, how many the diagnosis marked incomplete.
+    pub incomplete_marked: usize,
 }
 
 pub fn summarize(scored: &[Scored]) -> Summary {
@@ -211,6 +222,7 @@ pub fn summarize(scored: &[Scored]) -> Summary {
         if !r.complete {
             s.incomplete += 1;
             s.incomplete_as_healthy += usize::from(r.answered.is_none());
+            s.incomplete_marked += usize::from(r.answered.as_ref().is_some_and(|a| a.incomplete));
         }
         if !r.faulty() {
             continue;
@@ -218,7 +230,9 @@ pub fn summarize(scored: &[Scored]) -> Summary {
         if r.partial == Partial::Complete {
             s.by_profile.entry(r.profile).or_default().add(r);
             s.by_fault.entry(r.fault).or_default().add(r);
-        } else if !r.complete {
+        } else if !r.complete && (r.span_present || r.partial != Partial::CutMidLine) {
+            // A cut file may have taken the fault's span away with the rest of the request: nothing can name it
+            // then. A partner left out is the fault's own service, which the answer should name.
             s.by_partial.entry(r.partial).or_default().add(r);
         }
     }
@@ -258,15 +272,32 @@ impl Summary {
         for (fault, t) in &self.by_fault {
             row(&mut out, fault.name(), t);
         }
-        out.push_str(&format!("\n| partial input {head}"));
+        out.push_str(
+            "\n| partial input | requests | top-1 service | top-1 span | naive: service | naive: span | marked incomplete |\n\
+             |---|---:|---:|---:|---:|---:|---:|\n",
+        );
         for (partial, t) in &self.by_partial {
-            row(&mut out, partial.name(), t);
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.1} % | {:.1} % | {:.1} % | {:.1} % | {:.1} % |",
+                partial.name(),
+                t.requests,
+                t.service_rate(),
+                Tally::rate(t.span, t.requests),
+                t.naive_service_rate(),
+                Tally::rate(t.naive_span, t.requests),
+                Tally::rate(t.marked_incomplete, t.requests),
+            );
         }
         let _ = writeln!(
             out,
             "\nhealthy requests: {}, diagnosed as failed: {}; requests that lost spans to a partial input: {}, \
-             counted as healthy: {}",
-            self.healthy, self.false_alarms, self.incomplete, self.incomplete_as_healthy
+             marked incomplete: {}, not diagnosed: {}",
+            self.healthy,
+            self.false_alarms,
+            self.incomplete,
+            self.incomplete_marked,
+            self.incomplete_as_healthy
         );
         out
     }

@@ -80,6 +80,8 @@ struct Walk<'g, 'a> {
     depth: u32,
     /// The request's route, to ask what healthy requests of it did.
     route: String,
+    /// What the input lacks of the request, in words ("inventory-service's spans are not in the input; …").
+    incomplete: Vec<String>,
 }
 
 const MAX_DEPTH: u32 = 48;
@@ -108,6 +110,7 @@ pub(crate) fn diagnose(g: &Graph, cx: &Context, root: usize) -> Option<TraceDiag
         missing: Vec::new(),
         depth: 0,
         route: route(root_span),
+        incomplete: Vec::new(),
     };
     let cause = if failed {
         walk.explain(root)

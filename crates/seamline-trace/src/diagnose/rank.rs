@@ -11,6 +11,8 @@ pub(super) const ROOT_CAUSE: f64 = 0.9;
 pub(super) const ALTERNATIVE: f64 = 0.4;
 pub(super) const NON_FATAL: f64 = 0.3;
 pub(super) const SYMPTOM: f64 = 0.1;
+/// The root cause of a request the input holds only in part: the missing spans might have told otherwise.
+pub(super) const INCOMPLETE: f64 = 0.5;
 
 impl Walk<'_, '_> {
     fn finding(
@@ -45,11 +47,43 @@ impl Walk<'_, '_> {
         failed: bool,
     ) -> TraceDiagnosis {
         let root_span = self.g.spans[root];
+        // What the input lacks of this request: its root, spans whose parent is missing, a service that should be
+        // there and wrote nothing.
+        if root_span.parent_id.is_some() {
+            self.incomplete.insert(
+                0,
+                "its root span is not in the input, so how it ended is judged by its longest part"
+                    .into(),
+            );
+        }
+        let orphans = members
+            .iter()
+            .filter(|&&m| self.g.spans[m].parent_id.is_some() && self.g.parent[m].is_none())
+            .count();
+        if orphans > 0 {
+            self.incomplete.push(format!(
+                "{orphans} of its span(s) name a parent that is not in the input"
+            ));
+        }
+        let incomplete = (!self.incomplete.is_empty()).then(|| self.incomplete.join("; "));
+        if let Some(why) = &incomplete {
+            self.evidence.push(Evidence {
+                kind: EvidenceKind::Input,
+                text: format!(
+                    "incomplete: {why}; the root cause is the likeliest given what is there"
+                ),
+                span_id: None,
+            });
+        }
         let root_cause = self.finding(
             cause.node,
             cause.service.clone(),
             cause.kind,
-            ROOT_CAUSE,
+            if incomplete.is_some() {
+                INCOMPLETE
+            } else {
+                ROOT_CAUSE
+            },
             cause.headline.clone(),
             cause.detail.clone(),
         );
@@ -137,6 +171,7 @@ impl Walk<'_, '_> {
             evidence: self.evidence,
             path,
             logs,
+            incomplete,
             signature,
             start_ns: start,
         }

@@ -170,6 +170,48 @@ impl Walk<'_, '_> {
         awaited
     }
 
+    /// A publisher that should have published `message` (after consuming `trigger`) and has no span in the
+    /// request: the input lacks its spans, so the cause is placed there with a lower score and said to be unknown,
+    /// rather than concluded from what the missing spans would have shown.
+    fn absent(
+        &mut self,
+        publisher: &str,
+        message: &str,
+        trigger: Option<&str>,
+        declared: bool,
+        waiter_service: &str,
+    ) -> Option<Cause> {
+        if self.g.spans.iter().any(|s| *s.service == *publisher) {
+            return None;
+        }
+        let place = if self.is_service(publisher) && self.cx.services.contains(publisher) {
+            "this request (it wrote spans in others of the input)"
+        } else {
+            "the input"
+        };
+        let from = if declared {
+            "from its manifest"
+        } else {
+            "in healthy requests"
+        };
+        let after = trigger
+            .map(|t| format!(" after consuming {t}"))
+            .unwrap_or_default();
+        let sentence = format!(
+            "{publisher}'s spans are not in {place}; {from} it should have published {message}{after}"
+        );
+        self.incomplete.push(sentence.clone());
+        Some(Cause {
+            kind: CauseKind::Unknown,
+            node: None,
+            service: Some(publisher.to_string()),
+            headline: format!(
+                "{publisher}'s spans are not in the input; it should have published {message}"
+            ),
+            detail: format!("{sentence}; {waiter_service} gave up waiting for {message}"),
+        })
+    }
+
     /// A publish under consumer `c`, by its service, that nobody received and whose name healthy traces never show
     /// published.
     fn astray_publish(&self, c: usize) -> Option<usize> {
@@ -343,6 +385,11 @@ impl Walk<'_, '_> {
                 format!("in healthy traces {publisher} publishes {message}")
             };
             let Some(trigger) = trigger else {
+                if let Some(cause) =
+                    self.absent(&publisher, message, None, declared, &waiter_service)
+                {
+                    return Some(cause);
+                }
                 self.note(EvidenceKind::Manifest, None, source);
                 return Some(Cause {
                     kind: CauseKind::MissingPublish,
@@ -391,6 +438,32 @@ impl Walk<'_, '_> {
             let trigger_producers =
                 self.spans_where(|s| Self::is_message(s, Role::Producer, &trigger));
             if let Some(&tp) = trigger_producers.last() {
+                // The trigger went out and nothing of the publisher is in the request: its spans are missing from
+                // the input, which says nothing of whether it received the trigger.
+                // Unless the trigger went somewhere healthy requests never send it (a routing key or destination of
+                // its own): then it was not received, and the publish says why.
+                let trigger_span = self.span(tp);
+                let astray = |seen: Option<&str>, usual: Option<&str>| {
+                    seen.zip(usual).is_some_and(|(seen, usual)| seen != usual)
+                };
+                let sent_astray = astray(
+                    messaging::routing_key(trigger_span),
+                    self.cx.learned.routing_key(&trigger),
+                ) || astray(
+                    messaging::destination(trigger_span),
+                    self.cx.learned.destination(&trigger),
+                );
+                if !sent_astray
+                    && let Some(cause) = self.absent(
+                        &publisher,
+                        message,
+                        Some(&trigger),
+                        declared,
+                        &waiter_service,
+                    )
+                {
+                    return Some(cause);
+                }
                 let others = self.g.children[tp]
                     .iter()
                     .any(|&k| messaging::role(self.span(k)) == Some(Role::Consumer));

@@ -99,6 +99,12 @@ pub(super) fn read_document(
     }
     match serde_json::from_slice::<Envelope>(trimmed) {
         Ok(envelope) => envelope.emit(reader, location, sink),
+        // A document that ends early is a file cut while it was written (or a line cut in two): said as such, with
+        // its place, since every span in it is missing from the diagnosis.
+        Err(err) if err.is_eof() => reader.skip(
+            location,
+            "cut off: the input ends inside this document, and its spans are missing",
+        ),
         Err(err) => reader.skip(location, &format!("not a trace or log document: {err}")),
     }
 }
