@@ -11,6 +11,7 @@ pub(crate) mod rules;
 pub(crate) mod serve;
 pub(crate) mod trace;
 pub(crate) mod trace_fetch;
+pub(crate) mod upstream;
 
 use std::path::{Path, PathBuf};
 

@@ -568,3 +568,119 @@ fn one_repository_diagnoses_with_its_partners_expectations_from_the_registry() {
     let nowhere = diagnose(&["--manifests", ".", "--env", "qa"]);
     refused(&nowhere, 2, "nothing is deployed in `qa`");
 }
+
+/// The seed's incident across three repositories: inventory-service renames `order_id` in
+/// `inventory.stock_reserved@2`, which order-service reads. In order-service's repository, `seam pull --check`
+/// tells a harmless provider change (safe for this service) from this one (breaks this service, naming the
+/// message, the field and the line of seam.toml that says it is used), and `seam check --refresh` fails on it
+/// with its own rule, in GitHub's annotations under GitHub Actions.
+#[test]
+fn a_consumer_is_told_when_an_upstream_change_breaks_it() {
+    let registry = Registry::start();
+    let admin = registry.token("admin");
+    let work = tempfile::tempdir().unwrap();
+    common::copy_dir(&examples().join("checkout"), work.path());
+    let service = |name: &str| work.path().join(name);
+    let (inventory, order) = (service("inventory-service"), service("order-service"));
+    for (dir, version) in [
+        (&service("payment-service"), "2.4.0"),
+        (&inventory, "2.0.0"),
+        (&order, "1.1.0"),
+    ] {
+        let out = seam(
+            dir,
+            &registry,
+            Some(&admin),
+            &["publish", "--version", version],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let check = |args: &[&str]| seam(&order, &registry, None, args);
+    // The lock records who consumes order-service as the registry knows it now.
+    let out = check(&["pull"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = check(&["pull", "--check"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // A new optional field: stale, and safe for order-service.
+    let contract = inventory.join("contracts/inventory-events.asyncapi.yaml");
+    edit(
+        &contract,
+        "          warehouse_id: {type: string}\n",
+        "          warehouse_id: {type: string}\n          picked_at: {type: string}\n",
+    );
+    let out = seam(
+        &inventory,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "2.0.1"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = check(&["pull", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains(
+            "update contracts/vendor/inventory-service/inventory-events.asyncapi.yaml from inventory-service \
+             2.0.0 to 2.0.1: safe for this service"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        !stdout(&out).contains("breaks this service"),
+        "{}",
+        text(&out)
+    );
+
+    // The rename in version 2 of the message order-service reads.
+    edit(
+        &contract,
+        "        required: [event_id, order_id, warehouse_id]\n        properties:\n          event_id: {type: string}\n          order_id: {type: string}\n",
+        "        required: [event_id, order_ref, warehouse_id]\n        properties:\n          event_id: {type: string}\n          order_ref: {type: string}\n",
+    );
+    let out = seam(
+        &inventory,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "2.1.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = check(&["pull", "--check"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let said = stdout(&out);
+    assert!(
+        said.contains(
+            "from inventory-service 2.0.0 to 2.1.0: breaks this service: inventory.stock_reserved@2"
+        ),
+        "{}",
+        text(&out)
+    );
+    assert!(said.contains("order_id"), "{said}");
+    assert!(
+        said.contains("(order-service uses it: seam.toml:27)"),
+        "{said}"
+    );
+    assert!(
+        said.contains("1 provider change(s) break order-service"),
+        "{said}"
+    );
+
+    let mut command = Command::new(env!("CARGO_BIN_EXE_seam"));
+    let out = command
+        .args(["check", "--refresh", "--against", "none"])
+        .current_dir(&order)
+        .env("SEAM_REGISTRY", &registry.base)
+        .env("GITHUB_ACTIONS", "true")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    let annotations = stdout(&out);
+    assert!(
+        annotations.lines().any(|l| l.starts_with("::error")
+            && l.contains("upstream-change-breaks")
+            && l.contains("order_id")),
+        "{}",
+        text(&out)
+    );
+}

@@ -361,7 +361,7 @@ fn bad_input_is_exit_code_2_with_a_reason() {
         (&["trace", "diagnose", "empty.json"], "the input is empty"),
         (
             &["trace", "diagnose", "broken.json"],
-            "broken.json: not a trace or log document",
+            "broken.json: cut off: the input ends inside this document",
         ),
         (&["trace", "diagnose"], "no input"),
         (

@@ -39,14 +39,29 @@ pub(crate) fn run(global: &Global, args: &CheckArgs) -> anyhow::Result<Status> {
         plan.changes
             .iter()
             .map(|change| {
+                let breaks = change.upstream.as_ref().is_some_and(|u| u.breaks);
+                let (code, id, help) = if breaks {
+                    (
+                        "SEAM-P002",
+                        "upstream-change-breaks",
+                        "adapt this service to the provider's change (or ask the provider for a migration: keep the \
+                         old version beside the new one), then `seam pull`",
+                    )
+                } else {
+                    (
+                        "SEAM-P001",
+                        "vendored-contract-stale",
+                        "run `seam pull` and commit the result",
+                    )
+                };
                 Diagnostic::new(
-                    "SEAM-P001",
-                    "vendored-contract-stale",
+                    code,
+                    id,
                     Severity::Error,
                     format!("`seam pull` would {change} (registry {})", plan.registry),
                 )
                 .with_path(args.dir.join("seam.lock").display().to_string())
-                .with_help("run `seam pull` and commit the result")
+                .with_help(help)
             })
             .collect()
     } else {

@@ -17,6 +17,7 @@ use crate::args::{
 };
 use crate::commands::init::quote;
 use crate::commands::registry_client::{Client, segment};
+use crate::commands::upstream::Upstream;
 use crate::output::{emit, emit_input_errors};
 
 /// The manifest of the service in `dir`; problems in it are an input error with file and line.
@@ -231,14 +232,40 @@ struct Pulled {
     content: String,
 }
 
+/// One thing `seam pull` would do, in words, with what it does to this service when it replaces a vendored copy.
+pub(crate) struct Planned {
+    pub(crate) what: String,
+    pub(crate) upstream: Option<Upstream>,
+}
+
+impl std::fmt::Display for Planned {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.upstream {
+            Some(u) => write!(f, "{}: {}", self.what, u.said),
+            None => f.write_str(&self.what),
+        }
+    }
+}
+
 /// What `seam pull` would do: the contracts, the changes in words, the hand-edited files it would replace.
 pub(crate) struct PullPlan {
+    service: String,
     pulled: Vec<Pulled>,
-    pub(crate) changes: Vec<String>,
+    pub(crate) changes: Vec<Planned>,
     edited: Vec<String>,
     lock: String,
     lock_changes: bool,
     pub(crate) registry: String,
+}
+
+impl PullPlan {
+    /// How many replaced copies break this service or cannot be judged.
+    pub(crate) fn breaking(&self) -> usize {
+        self.changes
+            .iter()
+            .filter(|c| c.upstream.as_ref().is_some_and(|u| u.breaks))
+            .count()
+    }
 }
 
 pub(crate) fn plan_pull(
@@ -273,30 +300,47 @@ pub(crate) fn plan_pull(
         let locked = old_lock
             .as_ref()
             .and_then(|l| l.find(&p.service, &p.contract));
-        match (&on_disk, locked) {
-            (None, _) => changes.push(format!("add {} ({} {})", p.path, p.service, p.version)),
+        let what = match (&on_disk, locked) {
+            (None, _) => format!("add {} ({} {})", p.path, p.service, p.version),
             (Some(bytes), Some(l)) if sha256_hex(bytes) != l.sha256 => {
                 edited.push(p.path.clone());
-                changes.push(format!(
+                format!(
                     "replace {} (edited by hand) with {} {}",
                     p.path, p.service, p.version
-                ));
+                )
             }
-            (Some(_), Some(l)) => changes.push(format!(
+            (Some(_), Some(l)) => format!(
                 "update {} from {} {} to {}",
                 p.path, p.service, l.version, p.version
-            )),
-            (Some(_), None) => changes.push(format!(
+            ),
+            (Some(_), None) => format!(
                 "replace {} (not locked) with {} {}",
                 p.path, p.service, p.version
-            )),
-        }
+            ),
+        };
+        // A copy that is replaced: what the provider's change does to what this service uses.
+        let upstream = on_disk.is_some().then(|| {
+            crate::commands::upstream::judge(
+                dir,
+                &manifest,
+                &p.service,
+                &p.contract,
+                &p.version,
+                &p.path,
+                &p.content,
+            )
+        });
+        changes.push(Planned { what, upstream });
     }
     let lock_changes = std::fs::read_to_string(&lock_path).ok().as_deref() != Some(&lock);
     if lock_changes {
-        changes.push("write seam.lock".into());
+        changes.push(Planned {
+            what: "write seam.lock".into(),
+            upstream: None,
+        });
     }
     Ok(PullPlan {
+        service: manifest.name.value.clone(),
         pulled,
         changes,
         edited,
@@ -316,6 +360,14 @@ pub(crate) fn pull(args: &PullArgs) -> anyhow::Result<Status> {
         println!("`seam pull` would change:");
         for c in &plan.changes {
             println!("  {c}");
+        }
+        let breaking = plan.breaking();
+        if breaking > 0 {
+            println!(
+                "{breaking} provider change(s) break {} or cannot be judged: adapt it before pulling, or ask the \
+                 provider for a migration (docs/registry.md)",
+                plan.service
+            );
         }
         return Ok(Status::Findings);
     }
