@@ -616,3 +616,64 @@ fn sarif_lists_the_diff_checks_as_rules() {
         "the lint rules too"
     );
 }
+
+/// In a provider's repository, `seam.lock` records who consumes its contracts and what each uses: a breaking
+/// change names the consumers it breaks, and one to a message no recorded consumer reads is information (exit 0).
+#[test]
+fn a_provider_sees_which_recorded_consumers_a_change_breaks() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path();
+    let example =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/checkout/order-service");
+    let copied = Command::new("cp")
+        .args([
+            "-R",
+            &format!("{}/.", example.display()),
+            &p.display().to_string(),
+        ])
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    git(p, &["init", "-q", "-b", "main"]);
+    git(p, &["add", "."]);
+    git(p, &["commit", "-q", "-m", "first"]);
+    let events = p.join("contracts/order-events.asyncapi.yaml");
+    let original = std::fs::read_to_string(&events).unwrap();
+
+    // order.cancelled loses its `reason`: nobody recorded reads order.cancelled.
+    std::fs::write(
+        &events,
+        original.replace(
+            "      required: [event_id, order_id, reason]\n      properties:\n        event_id: {type: string, format: uuid}\n        order_id: {type: string, format: uuid}\n        reason: {type: string, enum: [out_of_stock, payment_declined]}\n",
+            "      required: [event_id, order_id]\n      properties:\n        event_id: {type: string, format: uuid}\n        order_id: {type: string, format: uuid}\n",
+        ),
+    )
+    .unwrap();
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("order.cancelled@1")
+            && said.contains("no consumer recorded in seam.lock uses it"),
+        "{said}"
+    );
+
+    // order.placed loses `items`, which inventory-service reads: an error that names it.
+    std::fs::write(
+        &events,
+        original.replace(
+            "      required: [event_id, order_id, items]\n",
+            "      required: [event_id, order_id]\n",
+        ),
+    )
+    .unwrap();
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(
+        said.contains("order.placed@1")
+            && said.contains("(breaks inventory-service, as recorded in seam.lock)"),
+        "{said}"
+    );
+    assert!(!said.contains("notification-service"), "{said}");
+}

@@ -566,14 +566,6 @@ impl SeamMcp {
                     }))));
                 }
             };
-            let uses = |usage: &seamline_diff::Usage, used: &[String]| match usage {
-                seamline_diff::Usage::Everyone => true,
-                seamline_diff::Usage::Operation { id } => id.as_ref().is_none_or(|id| used.contains(id)),
-                seamline_diff::Usage::Message { name, version } => used.iter().any(|u| {
-                    let r = seamline_model::MessageRef::parse(u);
-                    &r.name == name && (r.version.is_none() || version.is_none() || r.version == *version)
-                }),
-            };
             let breaking: Vec<&seamline_diff::Change> =
                 changes.iter().filter(|c| c.level == seamline_diff::Level::Breaking).collect();
             let consumers = facts.consumers.as_ref().map(|cs| {
@@ -582,7 +574,7 @@ impl SeamMcp {
                     .map(|c| {
                         let hits: Vec<String> = breaking
                             .iter()
-                            .filter(|b| c.uses.is_empty() || uses(&b.usage, &c.uses))
+                            .filter(|b| b.usage.used_by(&c.uses))
                             .map(|b| format!("{} {}: {}", b.subject, b.path, b.message))
                             .collect();
                         json!({ "consumer": c.service, "breaks": !hits.is_empty(), "because": hits })

@@ -60,6 +60,25 @@ pub enum Usage {
     Everyone,
 }
 
+impl Usage {
+    /// Whether a consumer that uses `used` (operationIds, and messages as `name` or `name@version`, as
+    /// `seam.lock` records them) is concerned; one that lists nothing uses everything.
+    pub fn used_by(&self, used: &[String]) -> bool {
+        if used.is_empty() {
+            return true;
+        }
+        match self {
+            Usage::Everyone => true,
+            Usage::Operation { id } => id.as_ref().is_none_or(|id| used.contains(id)),
+            Usage::Message { name, version } => used.iter().any(|u| {
+                let r = seamline_model::MessageRef::parse(u);
+                &r.name == name
+                    && (r.version.is_none() || version.is_none() || r.version == *version)
+            }),
+        }
+    }
+}
+
 /// A classified change.
 #[derive(Debug, Clone)]
 pub struct Change {

@@ -2,10 +2,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
-use seamline_diagnostics::{Diagnostic, RuleInfo, Summary, TextOptions, render_sarif, render_text};
-use seamline_diff::{ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict};
+use seamline_diagnostics::{
+    Diagnostic, RuleInfo, Severity, Summary, TextOptions, render_sarif, render_text,
+};
+use seamline_diff::{
+    Change, ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict,
+};
 use seamline_model::{
-    DocId, Workspace, WorkspaceOptions, contract_kind, find_contract_files, read_manifest, searched,
+    DocId, Lock, LockedConsumer, Workspace, WorkspaceOptions, contract_kind, find_contract_files,
+    read_manifest, searched,
 };
 use seamline_syntax::Limits;
 
@@ -200,7 +205,15 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
                 }
             }
         }
-        diagnostics.extend(changes.iter().map(|c| c.to_diagnostic()));
+        let readers = pair
+            .contract
+            .as_ref()
+            .filter(|(service, _)| policy.as_ref().is_some_and(|m| &m.name.value == service))
+            .and_then(|(_, contract)| recorded_consumers(&cwd, contract));
+        diagnostics.extend(changes.iter().map(|c| match &readers {
+            Some(readers) => with_readers(c, readers),
+            None => c.to_diagnostic(),
+        }));
         subjects.extend(changes.iter().map(|c| c.subject.clone()));
         // Freeing two trees of a million nodes costs a tenth of the run; the process ends soon and the OS
         // takes the memory back at once.
@@ -214,6 +227,45 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
         verdicts,
         with_consumers: !consumers.is_empty(),
     })
+}
+
+/// The consumers of this service's `contract` as `seam.lock` recorded them at the last `seam pull`, with what
+/// each uses; `None` when the lock records no consumers (then nobody's use is known, and every breaking change
+/// stays an error).
+fn recorded_consumers(dir: &Path, contract: &str) -> Option<Vec<LockedConsumer>> {
+    let path = dir.join("seam.lock");
+    let lock = Lock::read(&path, "seam.lock").ok()?;
+    Some(
+        lock.consumers?
+            .into_iter()
+            .filter(|c| c.contract == contract)
+            .collect(),
+    )
+}
+
+/// A provided contract's change with who it concerns: a breaking change names the recorded consumers that use
+/// what it touches, and is information when none does (nobody reads what it removes or changes).
+fn with_readers(change: &Change, readers: &[LockedConsumer]) -> Diagnostic {
+    let mut d = change.to_diagnostic();
+    if change.level != Level::Breaking {
+        return d;
+    }
+    let concerned: Vec<&str> = readers
+        .iter()
+        .filter(|r| change.usage.used_by(&r.uses))
+        .map(|r| r.service.as_str())
+        .collect();
+    if concerned.is_empty() {
+        d.severity = Severity::Info;
+        d.message
+            .push_str(" (no consumer recorded in seam.lock uses it, so it breaks nobody)");
+    } else {
+        d.message.push_str(&format!(
+            " (breaks {}, as recorded in seam.lock)",
+            concerned.join(", ")
+        ));
+    }
+    d
 }
 
 pub(crate) fn run(global: &Global, args: &DiffArgs) -> anyhow::Result<Status> {
