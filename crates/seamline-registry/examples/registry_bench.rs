@@ -249,7 +249,7 @@ async fn main() {
                     .http_status_as_error(false)
                     .build()
                     .into();
-                let (mut ask, mut publish, mut errors) = (Vec::new(), Vec::new(), 0usize);
+                let (mut ask, mut publish, mut errors) = (Vec::new(), Vec::new(), Vec::new());
                 let mut i = 0usize;
                 while Instant::now() < deadline {
                     i += 1;
@@ -268,7 +268,7 @@ async fn main() {
                             .send(body.to_string())
                             .map(|r| r.status().as_u16());
                         publish.push(t.elapsed().as_secs_f64() * 1000.0);
-                        status.is_ok_and(|s| s == 201)
+                        status.map_err(|e| e.to_string()).and_then(|s| if s == 201 { Ok(()) } else { Err(format!("publish {s}")) })
                     } else {
                         let status = agent
                             .get(format!(
@@ -282,26 +282,39 @@ async fn main() {
                                 r.status().as_u16()
                             });
                         ask.push(t.elapsed().as_secs_f64() * 1000.0);
-                        status.is_ok_and(|s| s == 200)
+                        status.map_err(|e| e.to_string()).and_then(|s| if s == 200 { Ok(()) } else { Err(format!("can-i-deploy {s}")) })
                     };
-                    errors += usize::from(!ok);
+                    if let Err(e) = ok {
+                        errors.push(e);
+                    }
                 }
                 (ask, publish, errors)
             })
         })
         .collect();
-    let (mut ask, mut publish, mut errors) = (Vec::new(), Vec::new(), 0);
+    let (mut ask, mut publish, mut errors) = (Vec::new(), Vec::new(), Vec::new());
     for w in workers {
         let (a, p, e) = w.join().expect("client");
         ask.extend(a);
         publish.extend(p);
-        errors += e;
+        errors.extend(e);
     }
     let elapsed = load_started.elapsed().as_secs_f64();
+    let mut kinds = std::collections::BTreeMap::<&str, usize>::new();
+    for e in &errors {
+        *kinds.entry(e.as_str()).or_default() += 1;
+    }
+    let kinds: Vec<String> = kinds.iter().map(|(e, n)| format!("{e} ×{n}")).collect();
     println!(
-        "load: {clients} clients for {seconds} s: {} requests = {:.0} requests/s, {errors} errors",
+        "load: {clients} clients for {seconds} s: {} requests = {:.0} requests/s, {} errors{}",
         ask.len() + publish.len(),
-        (ask.len() + publish.len()) as f64 / elapsed
+        (ask.len() + publish.len()) as f64 / elapsed,
+        errors.len(),
+        if kinds.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", kinds.join(", "))
+        }
     );
     summary("  can-i-deploy (HTTP)", ask);
     summary("  publish (HTTP)", publish);

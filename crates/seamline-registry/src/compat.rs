@@ -476,7 +476,11 @@ impl Store {
             let store = self.clone();
             let judging = tokio::spawn(async move {
                 let judged = store.judge_each(missing).await?;
-                store.store_verdicts(&judged).await?;
+                // The verdicts are known: a database that cannot store them now only means they are judged
+                // again next time.
+                if let Err(err) = store.store_verdicts(&judged).await {
+                    tracing::warn!(error = %err, "storing verdicts");
+                }
                 Ok::<_, StoreError>(judged)
             });
             let judged = judging
@@ -679,7 +683,7 @@ impl Store {
 }
 
 /// Sorts keys so equal ones are next to each other.
-fn key_order(k: &PairKey) -> [&str; 5] {
+pub(crate) fn key_order(k: &PairKey) -> [&str; 5] {
     [
         &k.consumer,
         &k.consumer_version,
