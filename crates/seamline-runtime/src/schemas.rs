@@ -47,11 +47,12 @@ impl Schemas {
         let files = Files::of(&ws);
         let mut validators = HashMap::new();
         for m in messages(&ws, doc) {
-            let Some((pdoc, pointer, _)) = &m.payload else {
+            let Some(payload) = &m.payload else {
                 continue;
             };
-            let mut at = files.uri(&ws, *pdoc)?;
-            at.set_fragment(Some(pointer));
+            let (pdoc, pointer) = unresolved_payload(&m, payload);
+            let mut at = files.uri(&ws, pdoc)?;
+            at.set_fragment(Some(&pointer));
             let validator = jsonschema::options()
                 .with_draft(Draft::Draft202012)
                 .with_retriever(files.clone())
@@ -100,7 +101,35 @@ impl Schemas {
     }
 }
 
-/// The files of a contract as JSON, by `file:` URI: all a payload schema's `$ref`s may reach.
+/// Where a message's payload schema is written, before its own `$ref` is followed, so `jsonschema` applies the
+/// keywords beside that `$ref` too: the message's `payload`, or the `schema` of an AsyncAPI 3 multi-format
+/// `{schemaFormat, schema}` object. A payload that is a bare `$ref` (nothing beside it to lose, and possibly a
+/// multi-format object elsewhere) keeps the place `messages` resolved.
+fn unresolved_payload(
+    m: &seamline_model::Message<'_>,
+    resolved: &(DocId, String, &seamline_syntax::Node),
+) -> (DocId, String) {
+    let fallback = (resolved.0, resolved.1.clone());
+    let written = match m.node.get("payload") {
+        Some(w) if m.source == seamline_model::MessageSource::AsyncApi => w,
+        _ => return fallback,
+    };
+    let at = format!("{}/payload", m.pointer);
+    if written.get("schemaFormat").is_some() {
+        return match written.get("schema") {
+            Some(_) => (m.doc, format!("{at}/schema")),
+            None => fallback,
+        };
+    }
+    let bare_ref = written.get("$ref").is_some()
+        && written.as_object().is_some_and(|o| o.members().len() == 1);
+    if bare_ref {
+        return fallback;
+    }
+    (m.doc, at)
+}
+
+/// The files of a contract as JSON, by `file:` URI/// The files of a contract as JSON, by `file:` URI: all a payload schema's `$ref`s may reach.
 #[derive(Debug, Clone)]
 struct Files {
     by_uri: Arc<HashMap<String, Value>>,

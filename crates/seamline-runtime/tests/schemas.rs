@@ -57,6 +57,40 @@ fn keywords_beside_a_ref_are_applied() {
     );
 }
 
+/// The payload itself a `$ref` with keywords beside it: they apply too (the message's payload was read after
+/// following its `$ref`, which dropped `required` here), as does a multi-format `{schemaFormat, schema}` payload.
+#[test]
+fn keywords_beside_the_payloads_own_ref_are_applied() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = json!({"Base": {"type": "object", "properties": {"order_id": {"type": "string"}}}});
+    for (name, payload) in [
+        (
+            "plain.asyncapi.json",
+            json!({"$ref": "#/components/schemas/Base", "required": ["order_id"]}),
+        ),
+        (
+            "multi.asyncapi.json",
+            json!({
+                "schemaFormat": "application/schema+json;version=draft-07",
+                "schema": {"$ref": "#/components/schemas/Base", "required": ["order_id"]},
+            }),
+        ),
+    ] {
+        let path = write(dir.path(), name, &contract(base.clone(), payload));
+        let schemas = Schemas::from_contract(&path).unwrap();
+        assert_eq!(
+            schemas.validate("order.placed@1", &json!({"order_id": "o-1"})),
+            Ok(()),
+            "{name}"
+        );
+        let errors = schemas.validate("order.placed@1", &json!({})).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("order_id")),
+            "{name}: {errors:?}"
+        );
+    }
+}
+
 /// Forty schemas, each holding the next through a `$ref`, the last forbidding a string: past 32 levels the
 /// copy accepted anything.
 #[test]
