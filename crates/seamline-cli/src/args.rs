@@ -513,6 +513,21 @@ pub(crate) struct GenerateArgs {
     /// Where to write the log lines (JSON Lines).
     #[arg(long, value_name = "FILE")]
     pub logs_out: Option<PathBuf>,
+    /// Write a case of the labelled corpus instead, as this instrumentation writes it: seamline-runtime,
+    /// java-agent, node-python-old or envoy-front (docs/trace.md). --fault then names a corpus fault.
+    #[arg(long, value_name = "PROFILE")]
+    pub profile: Option<String>,
+    /// With --profile: the system, checkout (RabbitMQ) or rides (Kafka).
+    #[arg(long, value_name = "SYSTEM", requires = "profile")]
+    pub system: Option<String>,
+    /// With --profile: how the input is partial: complete, partner-absent, partner-absent-when-failing or
+    /// cut-mid-line.
+    #[arg(long, value_name = "HOW", requires = "profile")]
+    pub partial: Option<String>,
+    /// With --profile: where to write what was injected into each request (JSON Lines: trace_id, fault,
+    /// service, span), to score a diagnosis against.
+    #[arg(long, value_name = "FILE", requires = "profile")]
+    pub labels_out: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

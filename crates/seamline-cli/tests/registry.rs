@@ -602,6 +602,16 @@ fn a_consumer_is_told_when_an_upstream_change_breaks_it() {
     let out = check(&["pull", "--check"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
 
+    let publish_inventory = |version: &str| {
+        let out = seam(
+            &inventory,
+            &registry,
+            Some(&admin),
+            &["publish", "--version", version],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    };
+
     // A new optional field: stale, and safe for order-service.
     let contract = inventory.join("contracts/inventory-events.asyncapi.yaml");
     edit(
@@ -609,13 +619,7 @@ fn a_consumer_is_told_when_an_upstream_change_breaks_it() {
         "          warehouse_id: {type: string}\n",
         "          warehouse_id: {type: string}\n          picked_at: {type: string}\n",
     );
-    let out = seam(
-        &inventory,
-        &registry,
-        Some(&admin),
-        &["publish", "--version", "2.0.1"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    publish_inventory("2.0.1");
     let out = check(&["pull", "--check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(
@@ -638,13 +642,7 @@ fn a_consumer_is_told_when_an_upstream_change_breaks_it() {
         "        required: [event_id, order_id, warehouse_id]\n        properties:\n          event_id: {type: string}\n          order_id: {type: string}\n",
         "        required: [event_id, order_ref, warehouse_id]\n        properties:\n          event_id: {type: string}\n          order_ref: {type: string}\n",
     );
-    let out = seam(
-        &inventory,
-        &registry,
-        Some(&admin),
-        &["publish", "--version", "2.1.0"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
+    publish_inventory("2.1.0");
     let out = check(&["pull", "--check"]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let said = stdout(&out);

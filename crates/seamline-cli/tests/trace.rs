@@ -436,3 +436,72 @@ fn manifests_do_not_swallow_the_trace_files_after_them() {
         stderr(&out)
     );
 }
+
+/// `seam trace generate --profile` writes a case of the labelled corpus as another instrumentation writes it,
+/// with what was injected into each request; a diagnosis can be scored against those labels.
+#[test]
+fn a_corpus_case_comes_with_its_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = seam(
+        dir.path(),
+        &[
+            "trace",
+            "generate",
+            "--profile",
+            "java-agent",
+            "--system",
+            "rides",
+            "--fault",
+            "timeout",
+            "--checkouts",
+            "8",
+            "--faulty-per-40",
+            "20",
+            "-o",
+            "traces.jsonl",
+            "--labels-out",
+            "labels.jsonl",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let labels: Vec<serde_json::Value> = std::fs::read_to_string(dir.path().join("labels.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(labels.len(), 8);
+    let faulty: Vec<&serde_json::Value> =
+        labels.iter().filter(|l| l["fault"] == "timeout").collect();
+    assert_eq!(faulty.len(), 4);
+    let out = seam(
+        dir.path(),
+        &["trace", "diagnose", "traces.jsonl", "--format", "json"],
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for label in faulty {
+        let diagnosed = report["traces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["trace_id"] == label["trace_id"])
+            .unwrap_or_else(|| panic!("{label} not diagnosed"));
+        assert_eq!(
+            diagnosed["root_cause"]["service"], label["service"],
+            "{diagnosed}"
+        );
+    }
+    let unknown = seam(
+        dir.path(),
+        &[
+            "trace",
+            "generate",
+            "--profile",
+            "cobol-agent",
+            "-o",
+            "x.jsonl",
+        ],
+    );
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(stderr(&unknown).contains("unknown profile `cobol-agent`; one of: seamline-runtime"));
+}

@@ -359,7 +359,87 @@ fn versions_table(
     out
 }
 
+/// The value of `flag` among `all`, by name; an error listing the names otherwise.
+fn named<T: Copy>(
+    flag: &str,
+    given: &str,
+    all: &[T],
+    name: impl Fn(T) -> &'static str,
+) -> anyhow::Result<T> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == given)
+        .with_context(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            format!("unknown {flag} `{given}`; one of: {}", names.join(", "))
+        })
+}
+
+/// `--profile`: one case of the labelled corpus, its traces and (with --labels-out) its labels.
+fn generate_case(args: &GenerateArgs, profile: &str) -> anyhow::Result<Status> {
+    use seamline_trace::corpus::{self, FaultKind, Partial, Profile, Topology};
+    let profile = named("profile", profile, &Profile::ALL, Profile::name)?;
+    let topology = named(
+        "system",
+        args.system.as_deref().unwrap_or("checkout"),
+        &Topology::ALL,
+        Topology::name,
+    )?;
+    let fault = named(
+        "fault",
+        args.fault.as_deref().unwrap_or("healthy"),
+        &FaultKind::ALL,
+        FaultKind::name,
+    )?;
+    let partial = named(
+        "partial input",
+        args.partial.as_deref().unwrap_or("complete"),
+        &Partial::ALL,
+        Partial::name,
+    )?;
+    let faulty = if fault == FaultKind::Healthy {
+        0
+    } else {
+        (args.checkouts * args.faulty_per_40.min(40)).div_ceil(40)
+    };
+    let case = corpus::case(&corpus::Spec {
+        profile,
+        topology,
+        fault,
+        partial,
+        seed: args.seed,
+        healthy: args.checkouts - faulty,
+        faulty,
+    });
+    crate::commands::write_atomically(&args.output, &case.traces)?;
+    if let Some(path) = &args.labels_out {
+        let mut lines = String::new();
+        for r in &case.requests {
+            let label = serde_json::json!({
+                "trace_id": r.trace_id, "fault": r.fault.name(), "service": r.service, "span": r.span,
+            });
+            lines.push_str(&label.to_string());
+            lines.push('\n');
+        }
+        crate::commands::write_atomically(path, lines.as_bytes())?;
+    }
+    anstream::eprintln!(
+        "wrote {} ({} request(s), {faulty} faulty) to {}{}",
+        case.name,
+        case.requests.len(),
+        args.output.display(),
+        args.labels_out
+            .as_ref()
+            .map(|p| format!(", labels to {}", p.display()))
+            .unwrap_or_default()
+    );
+    Ok(Status::Clean)
+}
+
 fn generate(args: &GenerateArgs) -> anyhow::Result<Status> {
+    if let Some(profile) = &args.profile {
+        return generate_case(args, profile);
+    }
     let fault = match args.fault.as_deref() {
         None | Some("none") => None,
         Some(name) => Some(Fault::parse(name).with_context(|| {
