@@ -8,6 +8,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 use crate::diagnose::{self, Context};
 use crate::expect::{Expectations, Learned};
+use crate::failing_together::FailingTogether;
 use crate::graph::{Graph, Repairs};
 use crate::messaging::{self, Role};
 use crate::model::{LogRecord, Span, SpanId, SpanKind, TraceId};
@@ -41,6 +42,12 @@ struct Live {
     logs: Vec<LogRecord>,
     last_end: u64,
     analysed: bool,
+    /// Whether the engine has repaired the spans (merged halves, placed untimed spans), and what it repaired that
+    /// no analysis has reported yet.
+    repaired: bool,
+    unreported: (u64, u64),
+    /// Whether the request this trace starts is recorded in `failing_together`.
+    surveyed: bool,
 }
 
 /// Healthy requests of one route: how many, and how often each span signature appeared.
@@ -61,6 +68,8 @@ pub struct Engine {
     clock: u64,
     since_sweep: u32,
     learned: Learned,
+    /// Which calls failed together in the failing requests of each route.
+    failing_together: FailingTogether,
     healthy: FxHashMap<String, Healthy>,
     diagnoses: Vec<TraceDiagnosis>,
     pub versions: Versions,
@@ -99,6 +108,7 @@ impl Engine {
             clock: 0,
             since_sweep: 0,
             learned: Learned::default(),
+            failing_together: FailingTogether::default(),
             healthy: FxHashMap::default(),
             diagnoses: Vec::new(),
             versions,
@@ -230,12 +240,14 @@ impl Engine {
                 return;
             }
         }
+        self.repair(&group);
         let (mut untimed, mut merged) = (0, 0);
         for t in &group {
             if let Some(live) = self.live.get_mut(t) {
                 live.analysed = true;
-                merged += merge_halves(&mut live.spans);
-                untimed += repair_times(&mut live.spans);
+                let (u, m) = std::mem::take(&mut live.unreported);
+                untimed += u;
+                merged += m;
             }
         }
         let Some(first) = self.live.get(&trace) else {
@@ -253,6 +265,7 @@ impl Engine {
         let cx = Context {
             expectations: &self.config.expectations,
             learned: &self.learned,
+            failing_together: &self.failing_together,
             version_attribute: &self.config.version_attribute,
             services: &self.services,
             messages: &self.messages,
@@ -264,16 +277,7 @@ impl Engine {
         // traces hang under their producers unless their producer is missing, and then they are requests of their
         // own (analysed with their own trace).
         let first_trace = first.spans[0].trace_id;
-        let mut roots: Vec<usize> = graph
-            .roots
-            .iter()
-            .copied()
-            .filter(|&r| graph.spans[r].trace_id == first_trace)
-            .collect();
-        roots.sort_by_key(|&r| {
-            let span = graph.spans[r];
-            (span.parent_id.is_some(), span.start_ns, span.span_id)
-        });
+        let roots = request_roots(&graph, first_trace);
         let Some(&primary) = roots.first() else {
             return;
         };
@@ -362,6 +366,56 @@ impl Engine {
         }
     }
 
+    /// Merges the halves of shared spans and places untimed spans in the traces of a group, once each; what was
+    /// repaired is reported by the analysis that takes the trace.
+    fn repair(&mut self, group: &[TraceId]) {
+        for t in group {
+            if let Some(live) = self.live.get_mut(t)
+                && !live.repaired
+            {
+                live.repaired = true;
+                let merged = merge_halves(&mut live.spans);
+                let untimed = repair_times(&mut live.spans);
+                live.unreported = (untimed, merged);
+            }
+        }
+    }
+
+    /// Records the calls that failed in the request `trace` starts, when its root is in the input and failed, so
+    /// the failing requests of a route can be compared with one another before any of them is diagnosed.
+    fn survey(&mut self, trace: TraceId) {
+        match self.live.get_mut(&trace) {
+            Some(live) if !live.surveyed && !live.analysed => live.surveyed = true,
+            _ => return,
+        }
+        let group = self.group(trace);
+        self.repair(&group);
+        let parts: Vec<(&[Span], &[LogRecord])> = group
+            .iter()
+            .filter_map(|t| self.live.get(t))
+            .map(|l| (l.spans.as_slice(), l.logs.as_slice()))
+            .collect();
+        let graph = Graph::build(&parts);
+        let Some(&root) = request_roots(&graph, trace).first() else {
+            return;
+        };
+        let root_span = graph.spans[root];
+        let failed = root_span.is_error() || root_span.http_status().is_some_and(|s| s >= 500);
+        if root_span.parent_id.is_some() || !failed {
+            return;
+        }
+        let mut calls: Vec<String> = graph
+            .descendants(root)
+            .into_iter()
+            .filter(|&m| m != root && graph.spans[m].is_error())
+            .map(|m| diagnose::failure_key(&graph, m))
+            .collect();
+        calls.sort();
+        calls.dedup();
+        self.failing_together
+            .record(&diagnose::route(root_span), &calls);
+    }
+
     fn sweep(&mut self, force: bool) {
         let window = self.config.window_ns;
         let clock = self.clock;
@@ -373,6 +427,17 @@ impl Engine {
             .collect();
         ready.sort();
         for succeeded_only in [true, false] {
+            if !succeeded_only {
+                // Every failing request of the batch is recorded before any is diagnosed, so the first of a route
+                // is compared with the last as well as the last with the first.
+                for (_, trace) in &ready {
+                    if self.live.get(trace).is_some_and(|l| !l.analysed)
+                        && !self.is_continuation(*trace)
+                    {
+                        self.survey(*trace);
+                    }
+                }
+            }
             for (_, trace) in &ready {
                 if self.live.get(trace).is_some_and(|l| !l.analysed)
                     && !self.is_continuation(*trace)
@@ -538,6 +603,22 @@ impl Sink for Engine {
             None => {}
         }
     }
+}
+
+/// The roots of the request that starts with a span of `first_trace`: its true root (a span without a parent)
+/// first when the input has it, then the fragments the missing spans left, earliest first.
+fn request_roots(graph: &Graph, first_trace: TraceId) -> Vec<usize> {
+    let mut roots: Vec<usize> = graph
+        .roots
+        .iter()
+        .copied()
+        .filter(|&r| graph.spans[r].trace_id == first_trace)
+        .collect();
+    roots.sort_by_key(|&r| {
+        let span = graph.spans[r];
+        (span.parent_id.is_some(), span.start_ns, span.span_id)
+    });
+    roots
 }
 
 /// What a request that succeeded shows: what its waits waited for, who published what after what, with which

@@ -10,6 +10,7 @@ pub mod corpus;
 mod diagnose;
 mod engine;
 pub mod expect;
+mod failing_together;
 pub mod failure;
 pub mod generate;
 mod graph;

@@ -69,6 +69,8 @@ pub enum EvidenceKind {
     Manifest,
     /// What healthy traces of the same route show.
     Healthy,
+    /// What the other failing requests of the same route show.
+    Failing,
     /// Retries and redeliveries.
     Retry,
     /// A correlated log line.

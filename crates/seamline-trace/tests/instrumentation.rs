@@ -197,6 +197,9 @@ fn the_earliest_failing_sibling_is_the_cause_unless_the_parent_names_a_later_one
     // checkout's own error names neither. In the third, recommendation-service answers 503 first (tolerated:
     // recommendations are optional) and then shipping-service's query fails on its uninstrumented PostgreSQL
     // (the injected fault); the checkout's error names shipping-service, so the later failure is the cause.
+    // shipping-service fails in both failing requests and cart-service in one, yet the cart failure is not passed
+    // over as one that only comes beside another: the two shipping failures start in different places (its own
+    // input check, its database), so they are two failures, each in one request.
     check(
         "java-agent-causal-order.otlp.json",
         3,
@@ -219,6 +222,48 @@ fn the_earliest_failing_sibling_is_the_cause_unless_the_parent_names_a_later_one
             },
         ],
     );
+}
+
+#[test]
+fn an_optional_call_failing_first_in_some_failing_requests_is_not_their_cause() {
+    // A Java agent's spans; every request of the file failed, so no request that succeeded shows which calls the
+    // checkout does without. In all four, payment-service fails on its own (the injected fault). In the first and
+    // third, recommendation-service answered 503 before it (optional; the checkout's error names neither): the
+    // earliest failing sibling, but one that failed only beside the payment failure, which failed in all four.
+    let payment = |trace| Expect {
+        trace,
+        kind: CauseKind::ErrorOrigin,
+        service: "payment-service",
+        span: "POST /api/charge",
+        request_failed: true,
+        detail: &["card processor unavailable"],
+    };
+    let file = "java-agent-optional-call-failing-only.otlp.json";
+    check(
+        file,
+        4,
+        &[
+            payment("1d11c8e0a7f4b2e9d63c5a1f0e7d2b4a"),
+            payment("2d21c8e0a7f4b2e9d63c5a1f0e7d2b4a"),
+            payment("3d31c8e0a7f4b2e9d63c5a1f0e7d2b4a"),
+            payment("4d41c8e0a7f4b2e9d63c5a1f0e7d2b4a"),
+        ],
+    );
+    // The evidence says why the earlier failure was passed over, where there was one.
+    let report = diagnose(file);
+    let passed_over: Vec<&str> = report
+        .traces
+        .iter()
+        .filter(|t| {
+            t.evidence.iter().any(|e| {
+                e.text.starts_with(
+                    "checkout-service GET failed first, but in 2 of the 4 failing request(s)",
+                ) && e.text.contains("which failed in 4")
+            })
+        })
+        .map(|t| &t.trace_id[..4])
+        .collect();
+    assert_eq!(passed_over, ["1d11", "3d31"], "{:#?}", report.traces);
 }
 
 #[test]

@@ -77,35 +77,62 @@ fn markdown_fits_the_budget_and_keeps_the_root_cause() {
     );
 }
 
-#[test]
-fn json_output_matches_its_schema() {
+fn schema_validator() -> jsonschema::Validator {
     let path = concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../docs/schemas/trace-diagnosis.schema.json"
     );
     let schema: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let validator = jsonschema::validator_for(&schema).unwrap();
-    for fault in Fault::ALL {
-        for style in [Style::Child, Style::Link] {
-            let mut value = serde_json::to_value(report(fault, style)).unwrap();
-            value
-                .as_object_mut()
-                .unwrap()
-                .insert("version".into(), 1.into());
-            let errors: Vec<String> = validator
-                .iter_errors(&value)
-                .map(|e| format!("{} at {}", e, e.instance_path()))
-                .collect();
-            assert!(errors.is_empty(), "{}: {errors:#?}", fault.name());
-        }
-    }
-    // The schema is strict enough to notice a missing field.
-    let mut value = serde_json::to_value(report(Fault::PaymentSlow, Style::Child)).unwrap();
+    jsonschema::validator_for(&schema).unwrap()
+}
+
+/// The report as `seam trace diagnose --format json` writes it.
+fn json(report: &Report) -> serde_json::Value {
+    let mut value = serde_json::to_value(report).unwrap();
     value
         .as_object_mut()
         .unwrap()
         .insert("version".into(), 1.into());
+    value
+}
+
+fn schema_errors(validator: &jsonschema::Validator, value: &serde_json::Value) -> Vec<String> {
+    validator
+        .iter_errors(value)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect()
+}
+
+#[test]
+fn json_output_matches_its_schema() {
+    let validator = schema_validator();
+    for fault in Fault::ALL {
+        for style in [Style::Child, Style::Link] {
+            let value = json(&report(fault, style));
+            let errors = schema_errors(&validator, &value);
+            assert!(errors.is_empty(), "{}: {errors:#?}", fault.name());
+        }
+    }
+    // Traces as other instrumentation writes them, whose evidence has every kind (`failing` among them).
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/instrumentation");
+    let mut kinds = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let bytes = std::fs::read(&path).unwrap();
+        let name = path.display().to_string();
+        let value = json(&diagnose_bytes(&[(&name, &bytes)], Config::default()));
+        let errors = schema_errors(&validator, &value);
+        assert!(errors.is_empty(), "{name}: {errors:#?}");
+        for trace in value["traces"].as_array().unwrap() {
+            for evidence in trace["evidence"].as_array().unwrap() {
+                kinds.insert(evidence["kind"].as_str().unwrap().to_string());
+            }
+        }
+    }
+    assert!(kinds.contains("failing"), "{kinds:?}");
+    // The schema is strict enough to notice a missing field.
+    let mut value = json(&report(Fault::PaymentSlow, Style::Child));
     value["traces"][0]["root_cause"]
         .as_object_mut()
         .unwrap()

@@ -45,6 +45,25 @@ pub(crate) fn tolerated_key(g: &Graph, n: usize) -> String {
     format!("{} {} {}", span.service, span.kind.as_str(), call_key(g, n))
 }
 
+/// A failing span's failure as the failing requests of a route are compared by it: its call (as
+/// [`tolerated_key`]), and where below it the failure started, found by following the earliest failing child. A
+/// call that failed on its own and the same call failing because of its database are two failures, not one.
+pub(crate) fn failure_key(g: &Graph, n: usize) -> String {
+    let mut origin = n;
+    for _ in 0..64 {
+        let Some(&next) = g.children[origin].iter().find(|&&c| g.spans[c].is_error()) else {
+            break;
+        };
+        origin = next;
+    }
+    let call = tolerated_key(g, n);
+    if origin == n {
+        call
+    } else {
+        format!("{call} ← {}", tolerated_key(g, origin))
+    }
+}
+
 fn answered_route<'a>(g: &Graph<'a>, n: usize) -> Option<&'a str> {
     if !bare_method(g.spans[n]) {
         return None;

@@ -19,12 +19,13 @@ use std::sync::Arc;
 use rustc_hash::FxHashSet;
 
 use crate::expect::{Expectations, Learned};
+use crate::failing_together::{FailingTogether, Together};
 use crate::graph::Graph;
 use crate::messaging::{self, Role};
 use crate::model::Span;
 use crate::report::{CauseKind, Evidence, EvidenceKind, TraceDiagnosis};
 
-pub(crate) use evidence::{route, signature, tolerated_key};
+pub(crate) use evidence::{failure_key, route, signature, tolerated_key};
 pub(crate) use wording::duration_text;
 use wording::outcome;
 
@@ -32,6 +33,8 @@ use wording::outcome;
 pub(crate) struct Context<'a> {
     pub(crate) expectations: &'a Expectations,
     pub(crate) learned: &'a Learned,
+    /// Which calls failed together in the failing requests of each route.
+    pub(crate) failing_together: &'a FailingTogether,
     pub(crate) version_attribute: &'a str,
     /// The services that wrote spans anywhere in the input.
     pub(crate) services: &'a FxHashSet<Arc<str>>,
@@ -68,6 +71,13 @@ struct Symptom {
 struct MissingSpan {
     parent: usize,
     name: String,
+}
+
+/// A failing sibling passed over for another it only ever failed beside (see `Walk::explaining`).
+struct PassedOver {
+    node: usize,
+    beside: usize,
+    together: Together,
 }
 
 struct Walk<'g, 'a> {
@@ -224,7 +234,8 @@ impl<'a> Walk<'_, 'a> {
     /// so the earliest is the cause, unless the span's own error names a later one (what it called, or who
     /// answered). A call made several times is represented by its last attempt.
     fn first_failure(&mut self, n: usize, failing: &[usize]) -> Option<usize> {
-        let order = |&c: &usize| (self.span(c).start_ns, self.span(c).end_ns);
+        let g = self.g;
+        let order = |&c: &usize| (g.spans[c].start_ns, g.spans[c].end_ns);
         let named = self.span(n).error_text().and_then(|text| {
             let text = text.to_ascii_lowercase();
             failing
@@ -236,12 +247,31 @@ impl<'a> Walk<'_, 'a> {
         // A failure requests of this route survive (an optional call) is not the cause when something else failed.
         let (tolerated, untolerated): (Vec<usize>, Vec<usize>) =
             failing.iter().partition(|&&c| self.tolerated(c));
-        let candidates = if untolerated.is_empty() {
-            failing
+        let (candidates, passed) = if untolerated.is_empty() {
+            (failing.to_vec(), Vec::new())
         } else {
-            &untolerated
+            self.explaining(&untolerated)
         };
         let first = named.or_else(|| candidates.iter().copied().min_by_key(order))?;
+        if named.is_none()
+            && let Some(p) = passed.iter().min_by_key(|p| order(&p.node))
+            && order(&p.node) < order(&first)
+        {
+            let (span, beside) = (self.span(p.node), self.span(p.beside));
+            let text = format!(
+                "{} {} failed first, but in {} of the {} failing request(s) of {} it failed only beside {} {}, \
+                 which failed in {}: it does not explain the others, so it is not taken for the cause",
+                span.service,
+                span.name,
+                p.together.call,
+                p.together.requests,
+                self.route,
+                beside.service,
+                beside.name,
+                p.together.other
+            );
+            self.note(EvidenceKind::Failing, Some(p.node), text);
+        }
         if named.is_none()
             && !untolerated.is_empty()
             && let Some(&skipped) = tolerated.iter().min_by_key(|c| order(c))
@@ -263,6 +293,33 @@ impl<'a> Walk<'_, 'a> {
                 s.service == span.service && s.kind == span.kind && self.call_key(c) == key
             })
             .max_by_key(|&c| (self.span(c).end_ns, self.span(c).start_ns))
+    }
+
+    /// The failing siblings that may explain the request, and those passed over: a sibling that, in the failing
+    /// requests of the route, failed only ever beside another of them which failed in more (an optional call
+    /// failing in some requests beside the failure every one of them shares). The first list is never empty when
+    /// `failing` is not: "only beside, and in fewer" cannot go round in a circle.
+    fn explaining(&self, failing: &[usize]) -> (Vec<usize>, Vec<PassedOver>) {
+        let keys: Vec<String> = failing.iter().map(|&c| failure_key(self.g, c)).collect();
+        let mut kept = Vec::new();
+        let mut passed = Vec::new();
+        for (i, &c) in failing.iter().enumerate() {
+            let beside = failing.iter().enumerate().find_map(|(j, &other)| {
+                self.cx
+                    .failing_together
+                    .only_with(&self.route, &keys[i], &keys[j])
+                    .map(|together| PassedOver {
+                        node: c,
+                        beside: other,
+                        together,
+                    })
+            });
+            match beside {
+                Some(p) => passed.push(p),
+                None => kept.push(c),
+            }
+        }
+        (kept, passed)
     }
 
     fn origin(&mut self, n: usize) -> Cause {
