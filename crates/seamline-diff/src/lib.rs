@@ -21,7 +21,7 @@ pub use cannot_judge::CannotJudge;
 pub use policy::apply_policy;
 
 pub use report::{Change, Level, Side, Usage};
-pub use usage::{ConsumerVerdict, verdict};
+pub use usage::{ConsumerVerdict, published_messages, verdict, verdict_with_published};
 
 use seamline_model::{DocId, Workspace};
 

@@ -1,6 +1,6 @@
 //! Usage-aware verdicts: a change breaks a consumer only when it touches what that consumer uses.
 
-use seamline_model::Manifest;
+use seamline_model::{DocId, Manifest, Workspace};
 
 use crate::{Change, Level, Usage};
 
@@ -22,6 +22,21 @@ pub fn verdict(
     consumer: &Manifest,
     service: &str,
     contract: &str,
+) -> Option<ConsumerVerdict> {
+    verdict_with_published(changes, consumer, service, contract, None)
+}
+
+/// [`verdict`], knowing the message versions the new contract publishes (`seamline_model::messages` of it, as
+/// name and version): a removed version of a message the consumer accepts in several versions breaks it only
+/// when none of the versions it accepts is published any more. So a consumer that already accepts a version
+/// nobody publishes yet (a consumer-first migration) is not broken by its absence, and a producer that drops
+/// the old version once its consumers accept the new one breaks nobody.
+pub fn verdict_with_published(
+    changes: &[Change],
+    consumer: &Manifest,
+    service: &str,
+    contract: &str,
+    published: Option<&[(String, Option<u32>)]>,
 ) -> Option<ConsumerVerdict> {
     let http = consumer
         .consumes_http
@@ -50,10 +65,30 @@ pub fn verdict(
                 })
         }),
     };
+    // A removed version is no loss while another version the consumer accepts is still published.
+    let still_served = |change: &Change| {
+        let (Some(published), Some(events), Usage::Message { name, .. }) =
+            (published, events, &change.usage)
+        else {
+            return false;
+        };
+        if !std::ptr::eq(change.check, &crate::checks::MESSAGE_REMOVED) {
+            return false;
+        }
+        let accepted: Vec<Option<u32>> = events
+            .messages
+            .iter()
+            .filter(|m| &m.value.name == name)
+            .map(|m| m.value.version)
+            .collect();
+        published
+            .iter()
+            .any(|(n, v)| n == name && accepted.iter().any(|a| a.is_none() || *a == *v))
+    };
     let relevant: Vec<usize> = changes
         .iter()
         .enumerate()
-        .filter(|(_, c)| uses(c))
+        .filter(|(_, c)| uses(c) && !still_served(c))
         .map(|(i, _)| i)
         .collect();
     let breaks = relevant
@@ -64,4 +99,12 @@ pub fn verdict(
         relevant,
         breaks,
     })
+}
+
+/// The message versions `doc` publishes, as name and version, for [`verdict_with_published`].
+pub fn published_messages(ws: &Workspace, doc: DocId) -> Vec<(String, Option<u32>)> {
+    seamline_model::messages(ws, doc)
+        .into_iter()
+        .map(|m| (m.name, m.version))
+        .collect()
 }

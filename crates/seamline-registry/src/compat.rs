@@ -8,7 +8,9 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 
-use seamline_diff::{CannotJudge, DiffOptions, diff_documents, verdict};
+use seamline_diff::{
+    CannotJudge, DiffOptions, diff_documents, published_messages, verdict_with_published,
+};
 use seamline_model::{DocId, Manifest, Workspace, WorkspaceOptions, parse_manifest};
 
 use crate::store::{Publication, Store, StoreError, StoredVersion};
@@ -244,7 +246,14 @@ fn judge(consumer: &mut Opened, provider: &mut Opened, contract: &str) -> PairVe
             return pair;
         }
     };
-    match verdict(&changes, &manifest, &pair.provider, contract) {
+    let published = published_messages(provider.workspace(), new);
+    match verdict_with_published(
+        &changes,
+        &manifest,
+        &pair.provider,
+        contract,
+        Some(&published),
+    ) {
         Some(v) if v.breaks => {
             let first = v
                 .relevant

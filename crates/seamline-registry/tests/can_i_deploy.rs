@@ -597,3 +597,122 @@ async fn a_grid_answers_as_its_cells_and_its_verdicts_outlive_the_server() {
     })
     .await;
 }
+
+/// An AsyncAPI contract of inventory-service publishing `inventory.stock_reserved` in `versions`.
+fn inventory_events(versions: &[u32]) -> String {
+    let mut messages = String::new();
+    for v in versions {
+        messages.push_str(&format!(
+            "    Reserved{v}:\n      name: inventory.stock_reserved\n      x-version: {v}\n      payload:\n        type: object\n        required: [order_id]\n        properties:\n          order_id: {{type: string}}\n"
+        ));
+    }
+    format!(
+        "asyncapi: 3.0.0\ninfo: {{title: inventory, version: '1'}}\nchannels:\n  inventory:\n    address: inventory\ncomponents:\n  messages:\n{messages}"
+    )
+}
+
+fn inventory(version: &str, versions: &[u32]) -> Publication {
+    Publication {
+        service: "inventory-service".into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: "[service]\nname = \"inventory-service\"\n\n[[provides.events]]\nname = \"inventory-events\"\nspec = \"contracts/inventory-events.asyncapi.yaml\"\n".into(),
+        contracts: vec![("contracts/inventory-events.asyncapi.yaml".into(), inventory_events(versions))],
+    }
+}
+
+/// order-service `version`, accepting `accepts` of `inventory.stock_reserved`, built against a vendored copy
+/// that defines `vendored`.
+fn reader(version: &str, accepts: &[u32], vendored: &[u32]) -> Publication {
+    let messages: Vec<String> = accepts
+        .iter()
+        .map(|v| format!("\"inventory.stock_reserved@{v}\""))
+        .collect();
+    Publication {
+        service: "order-service".into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: format!(
+            "[service]\nname = \"order-service\"\n\n[[consumes.events]]\nservice = \"inventory-service\"\ncontract = \"inventory-events\"\nmessages = [{}]\n",
+            messages.join(", ")
+        ),
+        contracts: vec![(
+            "contracts/vendor/inventory-service/inventory-events.asyncapi.yaml".into(),
+            inventory_events(vendored),
+        )],
+    }
+}
+
+/// The seed's migration, both ways round. A consumer that already accepts a version nobody publishes yet (v3,
+/// consumer first) may go where v1 and v2 are published; a producer that drops v1 may go once its consumer
+/// accepts v2 too, and not while the consumer reads only v1.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_still_accepted_beside_another_is_not_a_removal() {
+    common::on_every_backend(|store, _| async move {
+        store.publish(&inventory("1", &[1, 2])).await.unwrap();
+        store
+            .record_deployment("production", "inventory-service", "1")
+            .await
+            .unwrap();
+
+        // Consumer first: accepts 1, 2 and 3, built against a copy that already defines 3.
+        store
+            .publish(&reader("ahead", &[1, 2, 3], &[1, 2, 3]))
+            .await
+            .unwrap();
+        let d = store
+            .can_i_deploy("order-service", "ahead", "production")
+            .await
+            .unwrap();
+        assert!(d.deployable, "{d:#?}");
+        // Only 3, which nobody publishes: broken.
+        store
+            .publish(&reader("only-3", &[3], &[1, 2, 3]))
+            .await
+            .unwrap();
+        let d = store
+            .can_i_deploy("order-service", "only-3", "production")
+            .await
+            .unwrap();
+        assert!(!d.deployable, "{d:#?}");
+        assert!(
+            d.pairs[0].reason.contains("inventory.stock_reserved@3"),
+            "{d:#?}"
+        );
+
+        // Producer drops 1: fine while order-service reads 1 and 2, not while it reads 1 alone.
+        store.publish(&inventory("2", &[2])).await.unwrap();
+        store
+            .publish(&reader("both", &[1, 2], &[1, 2]))
+            .await
+            .unwrap();
+        store
+            .record_deployment("production", "order-service", "both")
+            .await
+            .unwrap();
+        let d = store
+            .can_i_deploy("inventory-service", "2", "production")
+            .await
+            .unwrap();
+        assert!(d.deployable, "{d:#?}");
+        store.publish(&reader("old", &[1], &[1, 2])).await.unwrap();
+        store
+            .record_deployment("production", "order-service", "old")
+            .await
+            .unwrap();
+        let d = store
+            .can_i_deploy("inventory-service", "2", "production")
+            .await
+            .unwrap();
+        assert!(!d.deployable, "{d:#?}");
+        assert!(
+            d.pairs[0].reason.contains("inventory.stock_reserved@1"),
+            "{d:#?}"
+        );
+    })
+    .await;
+}

@@ -6,7 +6,8 @@ use seamline_diagnostics::{
     Diagnostic, RuleInfo, Severity, Summary, TextOptions, render_sarif, render_text,
 };
 use seamline_diff::{
-    Change, ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, verdict,
+    Change, ConsumerVerdict, DiffOptions, Level, apply_policy, diff_documents, published_messages,
+    verdict_with_published,
 };
 use seamline_model::{
     DocId, Lock, LockedConsumer, Workspace, WorkspaceOptions, contract_kind, find_contract_files,
@@ -194,7 +195,10 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
                 );
             };
             for consumer in &consumers {
-                if let Some(v) = verdict(&changes, consumer, service, contract) {
+                let published = published_messages(&new_ws, new_doc);
+                if let Some(v) =
+                    verdict_with_published(&changes, consumer, service, contract, Some(&published))
+                {
                     let reasons = v
                         .relevant
                         .iter()

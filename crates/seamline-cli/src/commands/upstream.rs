@@ -4,7 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
-use seamline_diff::{Change, DiffOptions, Level, Usage, diff_documents, verdict};
+use seamline_diff::{
+    Change, DiffOptions, Level, Usage, diff_documents, published_messages, verdict_with_published,
+};
 use seamline_model::{Manifest, Workspace, WorkspaceOptions};
 
 /// The verdict on one pulled contract.
@@ -73,7 +75,9 @@ pub(crate) fn judge(
             };
         }
     };
-    let Some(v) = verdict(&changes, manifest, service, contract) else {
+    let published = published_messages(&new_ws, new);
+    let Some(v) = verdict_with_published(&changes, manifest, service, contract, Some(&published))
+    else {
         return Upstream {
             breaks: false,
             said: "safe for this service: it does not consume this contract".into(),
