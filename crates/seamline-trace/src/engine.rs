@@ -325,6 +325,9 @@ impl Engine {
                 &route,
             );
         }
+        if !whole || diagnosis.as_ref().is_some_and(|d| d.incomplete.is_some()) {
+            self.totals.incomplete_requests += 1;
+        }
         if !whole {
             // A request without its root is never counted as healthy, and is marked incomplete.
             self.rootless += 1;

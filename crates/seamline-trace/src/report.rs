@@ -144,9 +144,8 @@ pub struct TraceDiagnosis {
     pub path: Vec<PathNode>,
     pub logs: Vec<LogLine>,
     /// Why the request is known only in part (its root span, or a service's spans, are not in the input), when it
-    /// is; the root cause then has a lower score. In the JSON it is an `input` evidence item beginning
-    /// "incomplete:" (the schema has no field for it yet).
-    #[serde(skip)]
+    /// is; the root cause then has a lower score. `null` in the JSON for a request the input holds whole; the
+    /// evidence repeats it as an `input` item beginning "incomplete:".
     pub incomplete: Option<String>,
     #[serde(skip)]
     pub(crate) signature: Vec<String>,
@@ -176,6 +175,10 @@ pub struct Totals {
     pub requests: u64,
     pub failing_requests: u64,
     pub healthy_requests: u64,
+    /// Requests the input holds only in part: without their root span (diagnosed or not), or diagnosed with spans
+    /// missing (a parent, a service that should have taken part). Counted besides failing and healthy ones; a
+    /// request without its root is never counted as healthy.
+    pub incomplete_requests: u64,
     pub skipped: u64,
     /// Spans that arrived after their trace had been analysed (the window was too small).
     pub late_spans: u64,

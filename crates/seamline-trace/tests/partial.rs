@@ -86,7 +86,14 @@ fn a_service_whose_spans_are_not_in_the_input_is_named_as_missing_with_a_lower_s
     );
     assert!(cause.score < 0.9, "a lower score: {}", cause.score);
     assert!(trace.incomplete.is_some());
-    // The JSON says so through its evidence, which the schema already has.
+    // The JSON says so in the entry's `incomplete` and in its evidence.
+    let json = serde_json::to_value(trace).unwrap();
+    assert!(
+        json["incomplete"]
+            .as_str()
+            .is_some_and(|why| why.starts_with("inventory-service's spans are not in the input")),
+        "{json:#}"
+    );
     assert!(
         trace.evidence.iter().any(|e| e
             .text
@@ -121,6 +128,8 @@ fn a_file_cut_mid_line_is_reported_with_its_place_and_its_fragments_are_not_heal
     );
     assert!(notes.contains("have no root span in the input"), "{notes}");
     assert_eq!(report.totals.healthy_requests, 0, "{notes}");
+    // All eight requests lost their root, diagnosed or not.
+    assert_eq!(report.totals.incomplete_requests, 8, "{notes}");
     assert!(!report.traces.is_empty());
     for trace in &report.traces {
         assert!(

@@ -1,5 +1,6 @@
 //! What people and assistants read: the text tree, the Markdown under a token budget, the JSON against its schema.
 
+use seamline_trace::corpus::{self, Partial};
 use seamline_trace::generate::{Fault, Options, Style, generate};
 use seamline_trace::render::{RenderOptions, count_tokens, render_markdown, render_text};
 use seamline_trace::{Config, Report, diagnose_bytes};
@@ -137,5 +138,72 @@ fn json_output_matches_its_schema() {
         .as_object_mut()
         .unwrap()
         .remove("span_id");
+    assert!(!validator.is_valid(&value));
+}
+
+#[test]
+fn incomplete_requests_are_marked_in_the_json_and_match_its_schema() {
+    let validator = schema_validator();
+    let (mut marked, mut whole) = (0, 0);
+    for spec in corpus::specs(7, 3, 3)
+        .into_iter()
+        .filter(|s| s.partial != Partial::Complete)
+    {
+        let case = corpus::case(&spec);
+        let config = Config {
+            expectations: case.expectations.clone(),
+            ..Config::default()
+        };
+        let report = diagnose_bytes(&[(&case.file, &case.traces)], config);
+        let value = json(&report);
+        let errors = schema_errors(&validator, &value);
+        assert!(errors.is_empty(), "{}: {errors:#?}", case.name);
+        let traces = value["traces"].as_array().unwrap();
+        // Every entry has the field: the reason in words, or null.
+        for trace in traces {
+            match &trace["incomplete"] {
+                serde_json::Value::String(why) => {
+                    assert!(!why.is_empty(), "{}", case.name);
+                    marked += 1;
+                }
+                serde_json::Value::Null => whole += 1,
+                other => panic!("{}: incomplete is {other}", case.name),
+            }
+        }
+        // The count covers every entry marked incomplete, and the requests without a root that were not diagnosed.
+        let listed = traces
+            .iter()
+            .filter(|t| t["incomplete"].is_string())
+            .count() as u64;
+        let counted = value["totals"]["incomplete_requests"].as_u64().unwrap();
+        assert!(counted >= listed, "{}: {counted} < {listed}", case.name);
+        assert_eq!(counted, report.totals.incomplete_requests);
+    }
+    assert!(marked > 50 && whole > 50, "marked {marked}, whole {whole}");
+
+    // The schema notices an entry without the field, or with something else in it.
+    let case = corpus::case(
+        &corpus::specs(7, 3, 3)
+            .into_iter()
+            .find(|s| s.partial == Partial::PartnerAbsent)
+            .unwrap(),
+    );
+    let config = Config {
+        expectations: case.expectations.clone(),
+        ..Config::default()
+    };
+    let mut value = json(&diagnose_bytes(&[(&case.file, &case.traces)], config));
+    assert!(validator.is_valid(&value));
+    value["traces"][0]["incomplete"] = 1.into();
+    assert!(!validator.is_valid(&value));
+    value["traces"][0]
+        .as_object_mut()
+        .unwrap()
+        .remove("incomplete");
+    assert!(!validator.is_valid(&value));
+    value["totals"]
+        .as_object_mut()
+        .unwrap()
+        .remove("incomplete_requests");
     assert!(!validator.is_valid(&value));
 }
