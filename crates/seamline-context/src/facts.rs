@@ -492,11 +492,18 @@ fn consumer_migrations(
             .collect();
         versions.sort_unstable();
         versions.dedup();
-        if let [.., old, new] = versions[..] {
-            out.push(format!(
+        match versions[..] {
+            [old, new] => out.push(format!(
                 "`{name}` v{old} → v{new} ({provider} publishes it): this service accepts both. Keep handling \
                  v{old} until {provider} stops publishing it; then drop v{old} from `seam.toml` and the handler."
-            ));
+            )),
+            [.., new] if versions.len() > 2 => out.push(format!(
+                "`{name}` {} → v{new} ({provider} publishes it): this service accepts all {}. Keep handling each \
+                 older version until {provider} stops publishing it; then drop it from `seam.toml` and the handler.",
+                listed(&versions[..versions.len() - 1]),
+                versions.len()
+            )),
+            _ => {}
         }
     }
     out
@@ -520,15 +527,32 @@ fn provider_migrations(ids: &[String]) -> Vec<String> {
             .collect();
         versions.sort_unstable();
         versions.dedup();
-        if let [old, .., new] = versions[..] {
-            out.push(format!(
+        match versions[..] {
+            [old, new] => out.push(format!(
                 "`{name}` v{old} → v{new}: this service publishes both. Keep publishing v{old} until no \
                  consumer uses it (`seam trace versions` on production traces shows who still does); only \
                  then stop, and remove v{old} from the contract last."
-            ));
+            )),
+            [.., new] if versions.len() > 2 => out.push(format!(
+                "`{name}` {} → v{new}: this service publishes all {}. Keep publishing each older version until \
+                 no consumer uses it (`seam trace versions` on production traces shows who still does); only \
+                 then stop it, and remove it from the contract last.",
+                listed(&versions[..versions.len() - 1]),
+                versions.len()
+            )),
+            _ => {}
         }
     }
     out
+}
+
+/// `v1, v2` of versions.
+fn listed(versions: &[u32]) -> String {
+    versions
+        .iter()
+        .map(|v| format!("v{v}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The folder `seam.toml` is in, found from `start` upward.
@@ -553,4 +577,46 @@ fn retry_text(r: &Retry) -> Option<String> {
         .collect::<Vec<_>>()
         .join(", ");
     (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two versions read as one step of a migration; three name every older version, not only the first.
+    #[test]
+    fn migrations_name_every_version_in_flight() {
+        let ids = |vs: &[u32]| -> Vec<String> {
+            vs.iter()
+                .map(|v| format!("inventory.stock_reserved@{v}"))
+                .collect()
+        };
+        let two = provider_migrations(&ids(&[1, 2]));
+        assert!(
+            two[0].starts_with("`inventory.stock_reserved` v1 → v2: this service publishes both."),
+            "{two:?}"
+        );
+        let three = provider_migrations(&ids(&[1, 2, 3]));
+        assert!(
+            three[0].starts_with(
+                "`inventory.stock_reserved` v1, v2 → v3: this service publishes all 3."
+            ),
+            "{three:?}"
+        );
+        let wanted: Vec<seamline_model::Spanned<seamline_model::MessageRef>> = ids(&[1, 2, 3])
+            .iter()
+            .map(|id| seamline_model::Spanned {
+                value: seamline_model::MessageRef::parse(id),
+                pointer: String::new(),
+            })
+            .collect();
+        let accepted = consumer_migrations("inventory-service", &wanted);
+        assert!(
+            accepted[0].starts_with(
+                "`inventory.stock_reserved` v1, v2 → v3 (inventory-service publishes it): this service accepts all 3."
+            ),
+            "{accepted:?}"
+        );
+        assert!(provider_migrations(&ids(&[2])).is_empty());
+    }
 }
