@@ -220,6 +220,27 @@ async fn exercise(client: &Client) {
     )
     .await;
     assert!(message.contains("inventory.stock_reserved@2"), "{message}");
+    // Without a version: the newest this service accepts, with every version there is and those it accepts.
+    let message = json_of(
+        &answer(
+            client,
+            "get_contract",
+            json!({"service": "inventory-service", "message": "inventory.stock_reserved"}),
+        )
+        .await,
+    );
+    assert_eq!(
+        message["message"], "inventory.stock_reserved@2",
+        "{message}"
+    );
+    assert_eq!(
+        message["versions_in_contract"],
+        json!(["inventory.stock_reserved@1", "inventory.stock_reserved@2"])
+    );
+    assert_eq!(
+        message["this_service_accepts"],
+        json!(["inventory.stock_reserved@1", "inventory.stock_reserved@2"])
+    );
 
     let current = std::fs::read_to_string(
         PathBuf::from(env!("CARGO_MANIFEST_DIR"))

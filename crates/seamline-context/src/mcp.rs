@@ -489,9 +489,34 @@ impl SeamMcp {
             }
             if let Some(wanted) = &args.message {
                 let wanted_ref = seamline_model::MessageRef::parse(wanted);
-                let Some(m) = msgs.iter().find(|m| {
-                    m.name == wanted_ref.name && (wanted_ref.version.is_none() || m.version == wanted_ref.version)
-                }) else {
+                // The versions this service accepts, when it consumes the contract (from its seam.toml).
+                let accepted: Vec<Option<u32>> = this
+                    .facts()
+                    .ok()
+                    .map(|(_, manifest)| {
+                        manifest
+                            .consumes_events
+                            .iter()
+                            .filter(|e| e.service.value == found.service && e.contract.value == found.contract)
+                            .flat_map(|e| e.messages.iter())
+                            .filter(|m| m.value.name == wanted_ref.name)
+                            .map(|m| m.value.version)
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                let mut versions: Vec<&seamline_model::Message<'_>> =
+                    msgs.iter().filter(|m| m.name == wanted_ref.name).collect();
+                versions.sort_by_key(|m| m.version);
+                // A version asked for; else the newest this service accepts; else the newest there is.
+                let chosen = match wanted_ref.version {
+                    Some(v) => versions.iter().find(|m| m.version == Some(v)),
+                    None => versions
+                        .iter()
+                        .rev()
+                        .find(|m| accepted.iter().any(|a| a.is_none() || *a == m.version))
+                        .or(versions.last()),
+                };
+                let Some(m) = chosen.copied() else {
                     let ids: Vec<String> = msgs.iter().map(|m| m.id()).collect();
                     return Err(invalid(format!(
                         "{} has no message `{wanted}`; its messages: {}",
@@ -499,8 +524,14 @@ impl SeamMcp {
                         ids.join(", ")
                     )));
                 };
+                let ids = |vs: &mut dyn Iterator<Item = Option<u32>>| -> Vec<String> {
+                    vs.map(|v| seamline_model::MessageRef { name: wanted_ref.name.clone(), version: v }.to_string())
+                        .collect()
+                };
                 return Ok(text(pretty(&json!({
                     "message": m.id(),
+                    "versions_in_contract": ids(&mut versions.iter().map(|m| m.version)),
+                    "this_service_accepts": (!accepted.is_empty()).then(|| ids(&mut accepted.iter().copied())),
                     "definition": m.node.to_json(),
                     "payload": m.payload.as_ref().map(|(_, _, p)| p.to_json()),
                     "from": found.origin,
