@@ -672,8 +672,29 @@ fn a_provider_sees_which_recorded_consumers_a_change_breaks() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
         said.contains("order.placed@1")
-            && said.contains("(breaks inventory-service, as recorded in seam.lock)"),
+            && said.contains("(breaks inventory-service (in production), as recorded in seam.lock)"),
         "{said}"
     );
     assert!(!said.contains("notification-service"), "{said}");
+
+    // order.confirmed loses `order_id`: notification-service reads it, but runs nowhere (its lock entry says
+    // `environments = []`), so nothing that runs breaks.
+    std::fs::write(
+        &events,
+        original.replace(
+            "    OrderConfirmed:\n      type: object\n      required: [event_id, order_id]\n",
+            "    OrderConfirmed:\n      type: object\n      required: [event_id]\n",
+        ),
+    )
+    .unwrap();
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    let said = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("order.confirmed@1")
+            && said.contains(
+                "(used by notification-service, deployed nowhere as recorded in seam.lock"
+            ),
+        "{said}"
+    );
 }

@@ -127,6 +127,40 @@ fn checkout_services_publish_pull_deploy_and_gate() {
     assert!(again.status.success(), "{}", text(&again));
     assert!(stdout(&again).contains("already published, same content"));
 
+    // What runs in production (and order-service in staging): the locks record where each consumer runs.
+    for (dir, version) in [
+        (&payment, "2.4.0"),
+        (&order, "1.1.0"),
+        (&inventory, "2.0.0"),
+    ] {
+        let out = seam(
+            dir,
+            &registry,
+            Some(&admin),
+            &[
+                "record-deployment",
+                "--env",
+                "production",
+                "--version",
+                version,
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let out = seam(
+        &order,
+        &registry,
+        Some(&admin),
+        &[
+            "record-deployment",
+            "--env",
+            "staging",
+            "--version",
+            "1.1.0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+
     // Pulling into an empty vendor folder gives back exactly the committed vendored files and lock.
     std::fs::remove_dir_all(order.join("contracts/vendor")).unwrap();
     std::fs::remove_file(order.join("seam.lock")).unwrap();
@@ -177,40 +211,6 @@ fn checkout_services_publish_pull_deploy_and_gate() {
         &registry,
         None,
         &["check", "--refresh", "--against", "none"],
-    );
-    assert!(out.status.success(), "{}", text(&out));
-
-    // What runs in production.
-    for (dir, version) in [
-        (&payment, "2.4.0"),
-        (&order, "1.1.0"),
-        (&inventory, "2.0.0"),
-    ] {
-        let out = seam(
-            dir,
-            &registry,
-            Some(&admin),
-            &[
-                "record-deployment",
-                "--env",
-                "production",
-                "--version",
-                version,
-            ],
-        );
-        assert!(out.status.success(), "{}", text(&out));
-    }
-    let out = seam(
-        &order,
-        &registry,
-        Some(&admin),
-        &[
-            "record-deployment",
-            "--env",
-            "staging",
-            "--version",
-            "1.1.0",
-        ],
     );
     assert!(out.status.success(), "{}", text(&out));
 

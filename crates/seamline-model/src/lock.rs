@@ -22,6 +22,9 @@ pub struct LockedConsumer {
     pub contract: String,
     /// The operations or messages it uses.
     pub uses: Vec<String>,
+    /// The environments where a version of it that consumes the contract runs, as the registry said; `None` in
+    /// a lock written before the registry told.
+    pub environments: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -84,19 +87,19 @@ impl Lock {
                             .map(str::to_owned)
                             .ok_or_else(|| format!("consumer {} has no string `{key}`", i + 1))
                     };
+                    let strings = |key: &str| {
+                        entry.get(key).and_then(|u| u.as_array()).map(|u| {
+                            u.iter()
+                                .filter_map(|x| x.as_str())
+                                .map(str::to_owned)
+                                .collect::<Vec<_>>()
+                        })
+                    };
                     out.push(LockedConsumer {
                         service: field("service")?,
                         contract: field("contract")?,
-                        uses: entry
-                            .get("uses")
-                            .and_then(|u| u.as_array())
-                            .map(|u| {
-                                u.iter()
-                                    .filter_map(|x| x.as_str())
-                                    .map(str::to_owned)
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        uses: strings("uses").unwrap_or_default(),
+                        environments: strings("environments"),
                     });
                 }
                 Some(out)

@@ -536,9 +536,12 @@ struct ConsumerOut {
     version: String,
     contract: String,
     uses: Vec<String>,
+    /// The environments where a version of the consumer that consumes this contract is deployed.
+    deployed_in: Vec<String>,
 }
 
-/// Who consumes `service`, each with what it uses, as the consumers' latest versions say.
+/// Who consumes `service`, each with what it uses, as the consumers' latest versions say, and where a version
+/// of it that consumes the contract runs.
 async fn consumers(
     State(app): State<App>,
     headers: HeaderMap,
@@ -577,11 +580,24 @@ async fn consumers(
                 operations.chain(messages).collect()
             })
             .unwrap_or_default();
+        let mut deployed_in = Vec::new();
+        for d in app.store.deployments_of(&consumer).await? {
+            let running = [(d.service.clone(), d.version.clone())];
+            let consumes = app.store.consumptions_of(&running).await?;
+            if consumes
+                .values()
+                .flatten()
+                .any(|(p, c)| *p == service && *c == contract)
+            {
+                deployed_in.push(d.environment);
+            }
+        }
         out.push(ConsumerOut {
             service: consumer,
             version,
             contract,
             uses,
+            deployed_in,
         });
     }
     Ok(Json(out))

@@ -254,19 +254,34 @@ fn with_readers(change: &Change, readers: &[LockedConsumer]) -> Diagnostic {
     if change.level != Level::Breaking {
         return d;
     }
-    let concerned: Vec<&str> = readers
+    let concerned: Vec<&LockedConsumer> = readers
         .iter()
         .filter(|r| change.usage.used_by(&r.uses))
-        .map(|r| r.service.as_str())
+        .collect();
+    // Where each runs, when the lock knows: a consumer deployed nowhere is not broken in any environment yet.
+    let running: Vec<String> = concerned
+        .iter()
+        .filter(|r| r.environments.as_ref().is_none_or(|e| !e.is_empty()))
+        .map(|r| match &r.environments {
+            Some(envs) => format!("{} (in {})", r.service, envs.join(", ")),
+            None => r.service.clone(),
+        })
         .collect();
     if concerned.is_empty() {
         d.severity = Severity::Info;
         d.message
             .push_str(" (no consumer recorded in seam.lock uses it, so it breaks nobody)");
+    } else if running.is_empty() {
+        let names: Vec<&str> = concerned.iter().map(|r| r.service.as_str()).collect();
+        d.severity = Severity::Info;
+        d.message.push_str(&format!(
+            " (used by {}, deployed nowhere as recorded in seam.lock, so it breaks nothing that runs)",
+            names.join(", ")
+        ));
     } else {
         d.message.push_str(&format!(
             " (breaks {}, as recorded in seam.lock)",
-            concerned.join(", ")
+            running.join(", ")
         ));
     }
     d

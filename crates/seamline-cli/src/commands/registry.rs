@@ -543,11 +543,17 @@ fn render_lock(pulled: &[Pulled], consumers: &Value) -> String {
                 .filter_map(Value::as_str)
                 .map(quote)
                 .collect();
+            // Where it runs, when the registry says (an older registry does not).
+            let environments = c["deployed_in"].as_array().map(|envs| {
+                let envs: Vec<String> = envs.iter().filter_map(Value::as_str).map(quote).collect();
+                format!(", environments = [{}]", envs.join(", "))
+            });
             Some(format!(
-                "  {{ service = {}, contract = {}, uses = [{}] }},\n",
+                "  {{ service = {}, contract = {}, uses = [{}]{} }},\n",
                 quote(c["service"].as_str()?),
                 quote(c["contract"].as_str()?),
-                uses.join(", ")
+                uses.join(", "),
+                environments.unwrap_or_default()
             ))
         })
         .collect();
