@@ -672,7 +672,8 @@ fn a_provider_sees_which_recorded_consumers_a_change_breaks() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(
         said.contains("order.placed@1")
-            && said.contains("(breaks inventory-service (in production), as recorded in seam.lock)"),
+            && said
+                .contains("(breaks inventory-service (in production), as recorded in seam.lock)"),
         "{said}"
     );
     assert!(!said.contains("notification-service"), "{said}");
