@@ -105,3 +105,19 @@ pub async fn take_waiting(connection: &Connection, queue: &str) -> Vec<String> {
     }
     bodies
 }
+
+/// What a closed channel held, back in `queue`: the broker requeues it soon after the close, not at once, so
+/// this waits (up to 5 s) for the first message, then a little more for any other.
+pub async fn requeued(connection: &Connection, queue: &str) -> Vec<String> {
+    let mut bodies = Vec::new();
+    for _ in 0..50 {
+        bodies.extend(take_waiting(connection, queue).await);
+        if !bodies.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    bodies.extend(take_waiting(connection, queue).await);
+    bodies
+}
