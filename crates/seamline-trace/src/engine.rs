@@ -359,11 +359,18 @@ impl Engine {
             self.totals.healthy_requests += 1;
             let entry = self.healthy.entry(route).or_default();
             entry.count += 1;
-            let mut seen = FxHashSet::default();
-            for &m in &members {
-                let sig = diagnose::signature(graph.spans[m]);
-                if seen.insert(sig.clone()) {
-                    *entry.signatures.entry(sig).or_default() += 1;
+            let mut signatures: Vec<String> = members
+                .iter()
+                .map(|&m| diagnose::signature(graph.spans[m]))
+                .collect();
+            signatures.sort_unstable();
+            signatures.dedup();
+            for sig in signatures {
+                match entry.signatures.get_mut(&sig) {
+                    Some(n) => *n += 1,
+                    None => {
+                        entry.signatures.insert(sig, 1);
+                    }
                 }
             }
         }

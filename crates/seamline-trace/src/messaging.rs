@@ -42,6 +42,10 @@ fn operation_role(operation: &str) -> Option<Role> {
     }
 }
 
+/// The first letters of the attribute names [`Fields::slot`] reads: `messaging.*`, `rpc.*`, `cloudevents.*`,
+/// `celery.*`, `kafka.*`, `aws.*`.
+const SLOT_INITIALS: [char; 5] = ['m', 'r', 'c', 'k', 'a'];
+
 /// The messaging attributes of a span, under every name the diagnosis reads, found in one pass over its attributes
 /// (the diagnosis asks for roles and names of every span many times; a lookup per name would scan a dozen times).
 #[derive(Default)]
@@ -68,6 +72,10 @@ impl<'a> Fields<'a> {
     fn of(span: &'a Span) -> Fields<'a> {
         let mut f = Fields::default();
         for (key, value) in span.attributes.iter() {
+            // Most attributes are HTTP's, the database's or the host's; their first letter rules them out.
+            if !key.starts_with(SLOT_INITIALS) {
+                continue;
+            }
             if let Some(slot) = f.slot(key)
                 && let Some(text) = value.as_str().filter(|t| !t.is_empty())
             {
@@ -77,7 +85,8 @@ impl<'a> Fields<'a> {
         f
     }
 
-    /// Where the value of `key` goes: the one table of the attribute names read here.
+    /// Where the value of `key` goes: the one table of the attribute names read here. Every name in it starts
+    /// with one of [`SLOT_INITIALS`] (a test checks the table's names against them).
     fn slot(&mut self, key: &str) -> Option<&mut Option<&'a str>> {
         Some(match key {
             OPERATION_TYPE => &mut self.operation_type,
@@ -291,4 +300,24 @@ pub fn is_dead_letter_destination(name: &str) -> bool {
         || lower.contains("dead")
         || lower.ends_with(".dlx")
         || lower.contains("dead-letter")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DESTINATION, EVENT_TYPE, Fields, OPERATION_TYPE, ROUTING_KEY, SLOT_INITIALS};
+
+    #[test]
+    fn every_name_the_slot_table_reads_passes_the_first_letter_filter() {
+        // The names are taken from the table's own source, so a name added there is checked here.
+        let source = include_str!("messaging.rs");
+        let start = source.find("fn slot(").unwrap();
+        let end = start + source[start..].find("_ => return None").unwrap();
+        let mut names: Vec<&str> = source[start..end].split('"').skip(1).step_by(2).collect();
+        names.extend([OPERATION_TYPE, EVENT_TYPE, ROUTING_KEY, DESTINATION]);
+        assert!(names.len() >= 16, "{names:?}");
+        for name in names {
+            assert!(Fields::default().slot(name).is_some(), "{name}");
+            assert!(name.starts_with(SLOT_INITIALS), "{name}");
+        }
+    }
 }

@@ -225,13 +225,36 @@ impl LStr<'_> {
 
 /// Why an id could not be read.
 pub(crate) fn trace_id(text: &str) -> Result<TraceId, String> {
+    if let Some(id) = hex_id(text, 16) {
+        return Ok(TraceId(id));
+    }
     decode_id(text, 16)
         .map(|bytes| TraceId(bytes.iter().fold(0u128, |acc, b| acc << 8 | u128::from(*b))))
 }
 
 pub(crate) fn span_id(text: &str) -> Result<SpanId, String> {
+    if let Some(id) = hex_id(text, 8) {
+        return Ok(SpanId(id as u64));
+    }
     decode_id(text, 8)
         .map(|bytes| SpanId(bytes.iter().fold(0u64, |acc, b| acc << 8 | u64::from(*b))))
+}
+
+/// The common case without allocating: exactly `width` bytes as hex digits, in any case. Anything else (shorter
+/// ids, base64, spaces) goes the long way through [`decode_id`].
+fn hex_id(text: &str, width: usize) -> Option<u128> {
+    if text.len() != width * 2 {
+        return None;
+    }
+    text.bytes().try_fold(0u128, |acc, b| {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        Some(acc << 4 | u128::from(digit))
+    })
 }
 
 /// Hex in any case (shorter ids are widened, as 64-bit Zipkin and Jaeger trace ids are), or base64 of the raw

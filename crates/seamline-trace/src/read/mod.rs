@@ -84,7 +84,41 @@ impl ReadReport {
 #[derive(Default)]
 pub struct Reader {
     pub report: ReadReport,
+    /// How many threads parse the lines of a JSON Lines stream: 0 (the default) one per core, 1 none besides the
+    /// caller's. The sink still receives every item in input order, on the calling thread.
+    pub threads: usize,
     strings: FxHashMap<Box<str>, Arc<str>>,
+    /// Lines per batch when not [`BATCH_LINES`]: small batches in tests, so items cross many batches.
+    batch_lines: Option<usize>,
+}
+
+/// Lines handed to a parsing thread at once: enough to make handing them over cheap, few enough that the batches
+/// in flight (two per thread) stay small next to the window of live traces.
+const BATCH_BYTES: usize = 1 << 20;
+const BATCH_LINES: usize = 4096;
+
+/// What a parsing thread made of a batch of lines: the items in input order, and what it skipped.
+struct Parsed {
+    items: Vec<Item>,
+    report: ReadReport,
+}
+
+enum Item {
+    Span(Span),
+    Log(LogRecord),
+}
+
+/// Keeps a batch's spans and log records in the order the lines hold them.
+#[derive(Default)]
+struct Items(Vec<Item>);
+
+impl Sink for Items {
+    fn span(&mut self, span: Span) {
+        self.0.push(Item::Span(span));
+    }
+    fn log(&mut self, log: LogRecord) {
+        self.0.push(Item::Log(log));
+    }
 }
 
 const MAX_EXAMPLES: usize = 20;
@@ -152,6 +186,13 @@ impl Reader {
             return Ok(());
         }
         json::read_document(self, &format!("{name}:1"), &first, sink);
+        let threads = match self.threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        if threads > 1 {
+            return self.read_lines_in_parallel(name, input, threads, sink);
+        }
         let mut line = Vec::new();
         let mut number = 1;
         loop {
@@ -161,6 +202,137 @@ impl Reader {
             }
             number += 1;
             json::read_document(self, &format!("{name}:{number}"), &line, sink);
+        }
+    }
+
+    /// The lines after the first of a JSON Lines stream, parsed by `threads` threads a batch at a time; the items
+    /// reach the sink in input order, from this thread, and what was skipped is counted as if read here.
+    fn read_lines_in_parallel(
+        &mut self,
+        name: &str,
+        mut input: impl BufRead,
+        threads: usize,
+        sink: &mut dyn Sink,
+    ) -> std::io::Result<()> {
+        use std::sync::{Mutex, mpsc};
+
+        // (batch number, number of its first line, its lines)
+        let (jobs, queue) = mpsc::sync_channel::<(u64, usize, Vec<u8>)>(threads * 2);
+        let queue = Mutex::new(queue);
+        let (done, results) = mpsc::channel::<(u64, Parsed)>();
+        std::thread::scope(|scope| {
+            for _ in 0..threads {
+                let (queue, done) = (&queue, done.clone());
+                scope.spawn(move || {
+                    let mut reader = Reader {
+                        threads: 1,
+                        ..Reader::default()
+                    };
+                    loop {
+                        // A poisoned lock means another parser panicked; this one stops too.
+                        let job = match queue.lock() {
+                            Ok(queue) => queue.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok((batch, first_line, lines)) = job else {
+                            return;
+                        };
+                        let mut items = Items::default();
+                        let body = lines.strip_suffix(b"\n").unwrap_or(&lines);
+                        for (i, line) in body.split(|b| *b == b'\n').enumerate() {
+                            let at = format!("{name}:{}", first_line + i);
+                            json::read_document(&mut reader, &at, line, &mut items);
+                        }
+                        let report = std::mem::take(&mut reader.report);
+                        if done
+                            .send((
+                                batch,
+                                Parsed {
+                                    items: items.0,
+                                    report,
+                                },
+                            ))
+                            .is_err()
+                        {
+                            return;
+                        }
+                    }
+                });
+            }
+            drop(done);
+            let mut pending: std::collections::BTreeMap<u64, Parsed> = Default::default();
+            let mut next = 0u64;
+            let mut emit_ready = |reader: &mut Reader,
+                                  pending: &mut std::collections::BTreeMap<u64, Parsed>,
+                                  sink: &mut dyn Sink| {
+                while let Some(parsed) = pending.remove(&next) {
+                    reader.take_batch(parsed, sink);
+                    next += 1;
+                }
+            };
+            let mut sent = 0u64;
+            let mut number = 2;
+            let mut read = Ok(());
+            loop {
+                let mut lines = Vec::with_capacity(BATCH_BYTES + BATCH_BYTES / 4);
+                let mut count = 0;
+                while lines.len() < BATCH_BYTES && count < self.batch_lines.unwrap_or(BATCH_LINES) {
+                    match input.read_until(b'\n', &mut lines) {
+                        Ok(0) => break,
+                        Ok(_) => count += 1,
+                        Err(e) => {
+                            read = Err(e);
+                            break;
+                        }
+                    }
+                }
+                if count == 0 {
+                    break;
+                }
+                if jobs.send((sent, number, lines)).is_err() {
+                    break;
+                }
+                sent += 1;
+                number += count;
+                while let Ok((batch, parsed)) = results.try_recv() {
+                    pending.insert(batch, parsed);
+                }
+                emit_ready(self, &mut pending, sink);
+                if read.is_err() {
+                    break;
+                }
+            }
+            drop(jobs);
+            for (batch, parsed) in results.iter() {
+                pending.insert(batch, parsed);
+                emit_ready(self, &mut pending, sink);
+            }
+            read
+        })
+    }
+
+    /// Hands a parsed batch's items to the sink and counts what it read and skipped.
+    fn take_batch(&mut self, parsed: Parsed, sink: &mut dyn Sink) {
+        for item in parsed.items {
+            match item {
+                Item::Span(span) => sink.span(span),
+                Item::Log(log) => sink.log(log),
+            }
+        }
+        let report = parsed.report;
+        self.report.spans += report.spans;
+        self.report.logs += report.logs;
+        for (group, count) in report.skipped {
+            match self.report.skipped.iter_mut().find(|(r, _)| *r == group) {
+                Some((_, n)) => *n += count,
+                None => self.report.skipped.push((group, count)),
+            }
+        }
+        for (example, place) in report.examples.into_iter().zip(report.example_places) {
+            if self.report.examples.len() < MAX_EXAMPLES {
+                self.report.examples.push(example);
+                self.report.example_places.push(place);
+            }
         }
     }
 
@@ -223,5 +395,89 @@ impl Sink for Collect {
     }
     fn log(&mut self, log: LogRecord) {
         self.logs.push(log);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Collect, InputFormat, Reader};
+
+    /// JSON Lines of spans and logs with the faults a real file has: a line that is not JSON, a blank line, a span
+    /// with an unreadable id, and a last line cut in the middle.
+    fn input() -> Vec<u8> {
+        let mut text = String::new();
+        for i in 0..40u32 {
+            let span = format!(
+                r#"{{"resourceSpans":[{{"resource":{{"attributes":[{{"key":"service.name","value":{{"stringValue":"svc-{}"}}}}]}},"scopeSpans":[{{"spans":[{{"traceId":"{:032x}","spanId":"{:016x}","name":"GET /{i}","kind":2,"startTimeUnixNano":"{}","endTimeUnixNano":"{}"}}]}}]}}]}}"#,
+                i % 3,
+                i + 1,
+                i + 1,
+                1_000 + u64::from(i),
+                2_000 + u64::from(i)
+            );
+            text.push_str(&span);
+            text.push('\n');
+            match i {
+                7 => text.push_str("not json at all\n"),
+                11 => text.push('\n'),
+                13 => text.push_str(&span.replace(&format!("{:016x}", i + 1), "zz")),
+                17 => text.push_str(&format!(
+                    r#"{{"trace_id":"{:032x}","span_id":"{:016x}","message":"log {i}","level":"ERROR"}}"#,
+                    i + 1,
+                    i + 1
+                )),
+                _ => continue,
+            }
+            text.push('\n');
+        }
+        text.push_str(r#"{"resourceSpans":[{"resource":{"#);
+        text.into_bytes()
+    }
+
+    fn read(threads: usize, batch_lines: Option<usize>) -> (Collect, Reader) {
+        let mut reader = Reader {
+            threads,
+            batch_lines,
+            ..Reader::default()
+        };
+        let mut sink = Collect::default();
+        let bytes = input();
+        reader
+            .read_stream("traces.jsonl", &bytes[..], InputFormat::Auto, &mut sink)
+            .unwrap();
+        (sink, reader)
+    }
+
+    #[test]
+    fn lines_read_on_several_threads_reach_the_sink_as_read_on_one() {
+        let (one, alone) = read(1, None);
+        assert_eq!(one.spans.len(), 40, "{:?}", alone.report);
+        assert_eq!(one.logs.len(), 1);
+        for (threads, batch) in [(2, Some(1)), (3, Some(4)), (4, None), (0, Some(2))] {
+            let (many, reader) = read(threads, batch);
+            assert_eq!(
+                many.spans, one.spans,
+                "{threads} threads, batches of {batch:?}"
+            );
+            assert_eq!(many.logs, one.logs);
+            let (a, b) = (&reader.report, &alone.report);
+            assert_eq!((a.spans, a.logs), (b.spans, b.logs));
+            assert_eq!(a.skipped, b.skipped);
+            assert_eq!(a.examples, b.examples);
+            for (reason, _) in &a.skipped {
+                assert_eq!(a.where_skipped(reason), b.where_skipped(reason));
+            }
+        }
+        // The places of what was skipped are the lines' own numbers.
+        let examples = alone.report.examples.join("\n");
+        assert!(
+            examples.contains("traces.jsonl:9: not a trace"),
+            "{examples}"
+        );
+        assert!(
+            examples.contains("traces.jsonl:19: resourceSpans"),
+            "{examples}"
+        );
+        assert!(examples.contains("cut off"), "{examples}");
     }
 }

@@ -144,52 +144,109 @@ pub(super) struct KeyValue<'a> {
     value: Option<AnyValue<'a>>,
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
+/// An OTLP `AnyValue`, read straight into the model's value: `stringValue`, then `intValue`, `doubleValue`,
+/// `boolValue`, `bytesValue`, then `arrayValue` or `kvlistValue` (kept as JSON text) decide, in that order. A
+/// string of the wrong type makes the value unreadable; a number or bool of the wrong type gives way to the next.
+/// Read into one small value rather than a struct of every alternative, since a file holds millions of them.
+#[derive(Default)]
 pub(super) struct AnyValue<'a> {
-    #[serde(rename = "stringValue", alias = "string_value", borrow)]
-    string: Option<LStr<'a>>,
-    #[serde(rename = "intValue", alias = "int_value")]
-    int: Option<Scalar>,
-    #[serde(rename = "doubleValue", alias = "double_value")]
-    double: Option<Scalar>,
-    #[serde(rename = "boolValue", alias = "bool_value")]
-    boolean: Option<Scalar>,
-    #[serde(rename = "bytesValue", alias = "bytes_value", borrow)]
-    bytes: Option<LStr<'a>>,
-    #[serde(rename = "arrayValue", alias = "array_value")]
-    array: Option<serde_json::Value>,
-    #[serde(rename = "kvlistValue", alias = "kvlist_value")]
-    kvlist: Option<serde_json::Value>,
+    value: Option<Value>,
+    _borrowed: std::marker::PhantomData<&'a str>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for AnyValue<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a str>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = AnyValue<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an OTLP AnyValue object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                // The alternative that decides (the lowest rank present), and its value.
+                let mut best: Option<(u8, Option<Value>)> = None;
+                while let Some(key) = map.next_key::<LStr<'de>>()? {
+                    let key = key.as_deref().unwrap_or("");
+                    let (rank, claim) = match key {
+                        "stringValue" | "string_value" | "bytesValue" | "bytes_value" => {
+                            let rank = if key.starts_with('s') { 0 } else { 4 };
+                            match map.next_value::<Option<LStr<'de>>>()? {
+                                Some(s) => (rank, Some(s.0.map(|s| Value::Str(s.into())))),
+                                None => (rank, None),
+                            }
+                        }
+                        "intValue" | "int_value" => {
+                            let v = map.next_value::<Option<Scalar>>()?.and_then(|s| s.0);
+                            (
+                                1,
+                                v.map(|v| {
+                                    Some(match v {
+                                        Value::Str(s) => s
+                                            .trim()
+                                            .parse()
+                                            .map(Value::Int)
+                                            .unwrap_or(Value::Str(s)),
+                                        other => other,
+                                    })
+                                }),
+                            )
+                        }
+                        "doubleValue" | "double_value" => {
+                            let v = map.next_value::<Option<Scalar>>()?.and_then(|s| s.0);
+                            (
+                                2,
+                                v.map(|v| {
+                                    Some(match v {
+                                        Value::Str(s) => s
+                                            .trim()
+                                            .parse()
+                                            .map(Value::Float)
+                                            .unwrap_or(Value::Str(s)),
+                                        Value::Int(n) => Value::Float(n as f64),
+                                        other => other,
+                                    })
+                                }),
+                            )
+                        }
+                        "boolValue" | "bool_value" => {
+                            let v = map.next_value::<Option<Scalar>>()?.and_then(|s| s.0);
+                            (3, v.map(|v| Some(v.as_bool().map_or(v, Value::Bool))))
+                        }
+                        "arrayValue" | "array_value" | "kvlistValue" | "kvlist_value" => {
+                            let rank = if key.starts_with('a') { 5 } else { 6 };
+                            let v = map.next_value::<Option<serde_json::Value>>()?;
+                            (
+                                rank,
+                                v.map(|json| Some(Value::Json(json.to_string().into()))),
+                            )
+                        }
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    if let Some(value) = claim
+                        && best.as_ref().is_none_or(|(top, _)| rank < *top)
+                    {
+                        best = Some((rank, value));
+                    }
+                }
+                Ok(AnyValue {
+                    value: best.and_then(|(_, v)| v),
+                    _borrowed: std::marker::PhantomData,
+                })
+            }
+        }
+        d.deserialize_map(V(std::marker::PhantomData))
+    }
 }
 
 impl AnyValue<'_> {
     pub(super) fn into_value(self) -> Option<Value> {
-        if let Some(s) = self.string {
-            return s.0.map(|s| Value::Str(s.into()));
-        }
-        if let Some(Scalar(Some(v))) = self.int {
-            return Some(match v {
-                Value::Str(s) => s.trim().parse().map(Value::Int).unwrap_or(Value::Str(s)),
-                other => other,
-            });
-        }
-        if let Some(Scalar(Some(v))) = self.double {
-            return Some(match v {
-                Value::Str(s) => s.trim().parse().map(Value::Float).unwrap_or(Value::Str(s)),
-                Value::Int(n) => Value::Float(n as f64),
-                other => other,
-            });
-        }
-        if let Some(Scalar(Some(v))) = self.boolean {
-            return Some(v.as_bool().map_or(v, Value::Bool));
-        }
-        if let Some(s) = self.bytes {
-            return s.0.map(|s| Value::Str(s.into()));
-        }
-        self.array
-            .or(self.kvlist)
-            .map(|json| Value::Json(json.to_string().into()))
+        self.value
     }
 }
 
@@ -389,5 +446,46 @@ pub(super) fn severity_name(number: i64) -> &'static str {
         17..=20 => "ERROR",
         21..=24 => "FATAL",
         _ => "UNSPECIFIED",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::AnyValue;
+    use crate::model::Value;
+
+    fn read(json: &str) -> Option<Value> {
+        serde_json::from_str::<AnyValue>(json).unwrap().into_value()
+    }
+
+    #[test]
+    fn an_any_value_is_read_by_the_first_alternative_that_holds_one() {
+        assert_eq!(read(r#"{"stringValue":"a"}"#), Some(Value::Str("a".into())));
+        assert_eq!(read(r#"{"intValue":"42"}"#), Some(Value::Int(42)));
+        assert_eq!(read(r#"{"int_value":7}"#), Some(Value::Int(7)));
+        assert_eq!(read(r#"{"doubleValue":2}"#), Some(Value::Float(2.0)));
+        assert_eq!(read(r#"{"boolValue":"true"}"#), Some(Value::Bool(true)));
+        assert_eq!(
+            read(r#"{"arrayValue":{"values":[{"stringValue":"x"}]}}"#),
+            Some(Value::Json(r#"{"values":[{"stringValue":"x"}]}"#.into()))
+        );
+        // The string decides whatever the order of the keys; a null is no alternative.
+        assert_eq!(
+            read(r#"{"intValue":1,"stringValue":"s"}"#),
+            Some(Value::Str("s".into()))
+        );
+        assert_eq!(
+            read(r#"{"stringValue":null,"intValue":1}"#),
+            Some(Value::Int(1))
+        );
+        // A string of the wrong type leaves the value unreadable; a number of the wrong type gives way.
+        assert_eq!(read(r#"{"stringValue":5,"intValue":1}"#), None);
+        assert_eq!(
+            read(r#"{"intValue":[1],"boolValue":false}"#),
+            Some(Value::Bool(false))
+        );
+        assert_eq!(read(r#"{"unknown":{"a":1}}"#), None);
+        assert_eq!(read("{}"), None);
+        assert!(serde_json::from_str::<AnyValue>(r#""text""#).is_err());
     }
 }
