@@ -547,6 +547,22 @@ fn against_without_a_manifest_compares_every_contract_below() {
         "{text}"
     );
     assert!(text.contains("currency"), "{text}");
+    // A contract that is gone since the revision is reported, not passed over; so is the only one.
+    let contracts: Vec<std::path::PathBuf> = std::fs::read_dir(p)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|f| f.extension().is_some_and(|e| e == "yaml"))
+        .collect();
+    for contract in &contracts {
+        std::fs::remove_file(contract).unwrap();
+    }
+    let out = seam(p, &["diff", "--against", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains("contract-removed") && text.contains("the contract at HEAD is gone"),
+        "{text}"
+    );
     // Where nothing is a contract, it says what to run instead.
     let empty = tempfile::tempdir().unwrap();
     git(empty.path(), &["init", "-q", "-b", "main"]);

@@ -111,6 +111,8 @@ checks! {
     // The comparison itself.
     CONTRACT_UNREADABLE = "SEAM-C300", "contract-unreadable", Breaking,
         "error, never downgraded or ignored: a side cannot be read (a syntax error, an empty file, not a contract, a `$ref` that does not resolve) or the sides are different kinds of contract, so nothing about the change is known";
+    CONTRACT_REMOVED = "SEAM-C302", "contract-removed", Breaking,
+        "breaking: a contract file compared as a folder or with --against is gone, and all it described with it";
     // The policy itself.
     IGNORE_EXPIRED = "SEAM-C301", "diff-ignore-expired", Warning,
         "warning: a `[[diff.ignore]]` entry is past its `until` date and no longer hides its change";

@@ -91,8 +91,10 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
         },
         None => None,
     };
+    // Contracts at a revision that are gone from the folder now.
+    let mut removed: Vec<(String, PathBuf)> = Vec::new();
     let pairs: Vec<Pair> = match (&args.against, &args.old, &args.new) {
-        (Some(rev), _, _) => against(&cwd, rev)?,
+        (Some(rev), _, _) => against(&cwd, rev, &mut removed)?,
         (None, Some(old), Some(new)) => {
             let (old, new) = (Source::parse(old), Source::parse(new));
             match (&old, &new) {
@@ -112,7 +114,7 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
                         .collect()
                 }
                 (Source::Git { rev, path }, Source::Path(b)) if b.is_dir() => {
-                    git_folder_pairs(rev, path, b)?
+                    git_folder_pairs(rev, path, b, &mut removed)?
                 }
                 (Source::Git { rev, path }, Source::Path(_)) if args.mode.transitive() => {
                     // Every earlier version of the file in the history of `rev`.
@@ -154,6 +156,24 @@ pub(crate) fn collect(args: &DiffArgs) -> anyhow::Result<Collected> {
     let mut diagnostics = Vec::new();
     let mut unjudged = Vec::new();
     let mut subjects = Vec::new();
+    for (rev, file) in &removed {
+        let check = &seamline_diff::checks::CONTRACT_REMOVED;
+        let shown = file.to_string_lossy().trim_start_matches("./").to_owned();
+        diagnostics.push(
+            Diagnostic::new(
+                check.code,
+                check.id,
+                Severity::Error,
+                format!(
+                    "{shown}: the contract at {rev} is gone; every operation and message it described is gone for \
+                     its consumers"
+                ),
+            )
+            .with_path(shown.clone())
+            .with_help("restore it, or remove what it described one change at a time so consumers can move"),
+        );
+        subjects.push(shown);
+    }
     let mut verdicts: Vec<(String, ConsumerVerdict, Vec<String>)> = Vec::new();
     for pair in pairs {
         // The two sides are independent: read them on two threads.
@@ -445,7 +465,12 @@ fn folder_pairs(old: &Path, new: &Path) -> Vec<Pair> {
 
 /// The contracts of folder `path` at `rev`, paired with the files of `new` by relative path: every file that
 /// is a contract on either side and exists on both.
-fn git_folder_pairs(rev: &str, path: &Path, new: &Path) -> anyhow::Result<Vec<Pair>> {
+fn git_folder_pairs(
+    rev: &str,
+    path: &Path,
+    new: &Path,
+    removed: &mut Vec<(String, PathBuf)>,
+) -> anyhow::Result<Vec<Pair>> {
     let new_files: Vec<PathBuf> = find_contract_files(new)
         .into_iter()
         .filter_map(|(p, _)| p.strip_prefix(new).ok().map(Path::to_path_buf))
@@ -460,7 +485,16 @@ fn git_folder_pairs(rev: &str, path: &Path, new: &Path) -> anyhow::Result<Vec<Pa
             .into_iter()
             .flat_map(Path::components)
             .any(|c| !searched(&c.as_os_str().to_string_lossy()));
-        if skipped || !new.join(relative).is_file() {
+        if skipped {
+            continue;
+        }
+        if !new.join(relative).is_file() {
+            // A contract at `rev` that is gone: every consumer of what it described loses it.
+            if git_show(rev, &file)?
+                .is_some_and(|bytes| contract_kind(&file.to_string_lossy(), &bytes).is_some())
+            {
+                removed.push((rev.to_owned(), file.clone()));
+            }
             continue;
         }
         // A file that is no contract now (or no longer parses) still counts when it was one at `rev`.
@@ -483,12 +517,16 @@ fn git_folder_pairs(rev: &str, path: &Path, new: &Path) -> anyhow::Result<Vec<Pa
 
 /// Every contract the service in `dir` provides, against the same path at `rev`. Without a `seam.toml`, every
 /// contract under `dir` (as `seam lint` finds them), against the same path at `rev`.
-fn against(dir: &Path, rev: &str) -> anyhow::Result<Vec<Pair>> {
+fn against(
+    dir: &Path,
+    rev: &str,
+    removed: &mut Vec<(String, PathBuf)>,
+) -> anyhow::Result<Vec<Pair>> {
     let manifest_path = dir.join("seam.toml");
     if !manifest_path.is_file() {
         rev_parse(rev)?;
-        let pairs = git_folder_pairs(rev, Path::new("."), Path::new("."))?;
-        if pairs.is_empty() {
+        let pairs = git_folder_pairs(rev, Path::new("."), Path::new("."), removed)?;
+        if pairs.is_empty() && removed.is_empty() {
             bail!(
                 "no contract here to compare with {rev} (no seam.toml, and no OpenAPI, AsyncAPI or JSON Schema \
                  file below this folder that exists at both); name the files: seam diff {rev}:PATH PATH"
