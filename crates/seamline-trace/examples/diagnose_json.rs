@@ -3,7 +3,7 @@
 //! The trace benchmark (`bench/trace.sh`) times it on one core and on all.
 //!
 //! ```sh
-//! cargo run --release -p seamline-trace --example diagnose_json -- FILE [THREADS] > report.json
+//! cargo run --release -p seamline-trace --example diagnose_json -- FILE [THREADS [WINDOW_SECONDS]] > report.json
 //! ```
 
 use std::io::Write;
@@ -17,14 +17,18 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let Some(path) = args.next() else {
-        eprintln!("usage: diagnose_json FILE [THREADS]");
+        eprintln!("usage: diagnose_json FILE [THREADS [WINDOW_SECONDS]]");
         std::process::exit(2);
     };
     let threads = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let mut config = Config::default();
+    if let Some(seconds) = args.next().and_then(|n| n.parse::<u64>().ok()) {
+        config.window_ns = seconds * 1_000_000_000;
+    }
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
     let mut reader = Reader::default();
     reader.threads = threads;
-    let mut engine = Engine::new(Config::default());
+    let mut engine = Engine::new(config);
     reader.read_stream(&path, file, InputFormat::Auto, &mut engine)?;
     let report = engine.finish(&reader.report);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

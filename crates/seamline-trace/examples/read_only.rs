@@ -1,5 +1,5 @@
 //! The trace readers alone, into a sink that only counts: separates reading from analysis in the benchmark.
-//! `read_only FILE [THREADS]`: THREADS parse lines (0, the default, one per core).
+//! `read_only FILE [THREADS]`: THREADS parse lines (0, the default, one per core). mimalloc, as in the CLI.
 
 use seamline_trace::model::{LogRecord, Span};
 use seamline_trace::read::{InputFormat, Reader, Sink};
@@ -12,6 +12,9 @@ impl Sink for Count {
     }
     fn log(&mut self, _: LogRecord) {}
 }
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::io::Result<()> {
     let Some(path) = std::env::args().nth(1) else {

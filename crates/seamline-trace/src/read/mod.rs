@@ -84,8 +84,9 @@ impl ReadReport {
 #[derive(Default)]
 pub struct Reader {
     pub report: ReadReport,
-    /// How many threads parse the lines of a JSON Lines stream: 0 (the default) one per core, 1 none besides the
-    /// caller's. The sink still receives every item in input order, on the calling thread.
+    /// How many threads read a JSON Lines stream, the caller's among them: 0 (the default) one per core, 1 the
+    /// caller's alone. Besides the caller's, which reads the lines and feeds the sink (the engine, which is the
+    /// longest single task), `threads - 1` threads parse them; the sink receives every item in input order.
     pub threads: usize,
     strings: FxHashMap<Box<str>, Arc<str>>,
     /// Lines per batch when not [`BATCH_LINES`]: small batches in tests, so items cross many batches.
@@ -191,7 +192,7 @@ impl Reader {
             n => n,
         };
         if threads > 1 {
-            return self.read_lines_in_parallel(name, input, threads, sink);
+            return self.read_lines_in_parallel(name, input, threads - 1, sink);
         }
         let mut line = Vec::new();
         let mut number = 1;
@@ -205,7 +206,7 @@ impl Reader {
         }
     }
 
-    /// The lines after the first of a JSON Lines stream, parsed by `threads` threads a batch at a time; the items
+    /// The lines after the first of a JSON Lines stream, parsed by `threads` more threads a batch at a time; the items
     /// reach the sink in input order, from this thread, and what was skipped is counted as if read here.
     fn read_lines_in_parallel(
         &mut self,
