@@ -183,6 +183,9 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
     /// Work backward from failing requests in traces to the service and span that caused them.
     #[command(subcommand)]
     Trace(TraceCommand),
+    /// Event-schema migrations across services: the evidence of which message versions each service uses.
+    #[command(subcommand)]
+    Migrate(MigrateCommand),
     /// Write the assistant files (AGENTS.md, CLAUDE.md, Cursor and Copilot rules) from seam.toml and the contracts.
     #[command(after_help = "Examples:
   seam context                     write or refresh the files [context] targets names (all by default)
@@ -413,6 +416,28 @@ Exit codes: 0 no failing request, 1 failing requests diagnosed, 2 usage or input
 Faults: missing-publish, wrong-routing-key, version-mismatch, payment-unavailable, payment-slow,
 order-database-error, invalid-request, notification-fails.")]
     Generate(GenerateArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum MigrateCommand {
+    /// Report to the registry which message versions each service published and consumed in the traces.
+    #[command(after_help = "Examples:
+  seam migrate evidence --env production traces.jsonl     counted per service, message, version and hour
+
+The counters are what tells that nobody reads an old version any more. The token (SEAM_TOKEN) needs the scope
+deploy:<environment> or admin.")]
+    Evidence(EvidenceArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    #[command(flatten)]
+    pub input: TraceInput,
+    /// The environment the traces come from.
+    #[arg(long, value_name = "ENV")]
+    pub env: String,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

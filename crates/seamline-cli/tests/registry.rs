@@ -682,3 +682,65 @@ fn a_consumer_is_told_when_an_upstream_change_breaks_it() {
         text(&out)
     );
 }
+
+/// `seam migrate evidence` reports which message versions each service published and consumed in trace files to
+/// the registry's counters for an environment, with a token allowed to deploy there.
+#[test]
+fn migration_evidence_is_reported_from_trace_files() {
+    let registry = Registry::start();
+    let work = tempfile::tempdir().unwrap();
+    let out = seam(
+        work.path(),
+        &registry,
+        None,
+        &[
+            "trace",
+            "generate",
+            "--fault",
+            "version-mismatch",
+            "--checkouts",
+            "10",
+            "-o",
+            "traces.jsonl",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let report = ["migrate", "evidence", "--env", "production", "traces.jsonl"];
+    let staging = registry.token("deploy:staging");
+    refused(
+        &seam(work.path(), &registry, Some(&staging), &report),
+        2,
+        "deploy:production",
+    );
+
+    let deployer = registry.token("deploy:production");
+    let out = seam(work.path(), &registry, Some(&deployer), &report);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("order-service consumes inventory.stock_reserved@2 ×10"),
+        "{}",
+        text(&out)
+    );
+    let mut answer = ureq::get(format!(
+        "{}/api/v1/environments/production/usage?message=inventory.stock_reserved",
+        registry.base
+    ))
+    .call()
+    .unwrap();
+    let usage: serde_json::Value =
+        serde_json::from_str(&answer.body_mut().read_to_string().unwrap()).unwrap();
+    let order = usage
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["service"] == "order-service" && u["role"] == "consumes")
+        .unwrap_or_else(|| panic!("{usage}"));
+    assert_eq!(
+        (&order["version"], &order["count"], &order["failed"]),
+        (
+            &serde_json::json!("2"),
+            &serde_json::json!(10),
+            &serde_json::json!(10)
+        )
+    );
+}

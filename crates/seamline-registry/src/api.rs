@@ -62,6 +62,10 @@ pub fn router(store: Store, settings: Settings) -> Router {
             "/api/v1/environments/{environment}/deployments/{service}",
             axum::routing::put(deploy),
         )
+        .route(
+            "/api/v1/environments/{environment}/usage",
+            get(usage).post(report_usage),
+        )
         .route("/api/v1/environments", get(environments))
         .route("/api/v1/can-i-deploy", get(can_i_deploy))
         .route("/api/v1/matrix", get(matrix))
@@ -296,6 +300,31 @@ impl FromRequestParts<App> for MayDeploy {
             environment,
             service,
         })
+    }
+}
+
+/// Permission to report version usage in the environment named in the path (the `deploy:<environment>` scope:
+/// who may say what runs there may say what it does), checked before the body is read.
+struct MayReport {
+    environment: String,
+}
+
+impl FromRequestParts<App> for MayReport {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MayReport, ApiError> {
+        let Path(environment) = Path::<String>::from_request_parts(parts, app)
+            .await
+            .map_err(|e| rejected(e.status(), e.body_text()))?;
+        check_name("environment", &environment)?;
+        may_write(
+            app,
+            &parts.headers,
+            |g| g.may_deploy(&environment),
+            format!("deploy:{environment}"),
+        )
+        .await?;
+        Ok(MayReport { environment })
     }
 }
 
@@ -896,4 +925,113 @@ mod tests {
             assert!(!is(code), "{code} is not about availability");
         }
     }
+}
+
+/// The most counters one report may carry.
+const USAGE_PER_REPORT: usize = 10_000;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UsageIn {
+    usage: Vec<crate::store::VersionUse>,
+}
+
+/// The latest `last_seen_ms` taken: 2100-01-01.
+const LATEST_MS: i64 = 4_102_444_800_000;
+/// The largest count one report may add.
+const MOST_USES: i64 = 1_000_000_000_000;
+
+/// Why a reported counter cannot be stored, if it cannot.
+fn check_use(u: &crate::store::VersionUse) -> Result<(), ApiError> {
+    check_name("service name", &u.service)?;
+    let bad = |detail: String| Err(ApiError::bad_request(detail));
+    if u.role != "publishes" && u.role != "consumes" {
+        return bad(format!(
+            "role must be `publishes` or `consumes`, not `{}`",
+            u.role
+        ));
+    }
+    check_message(&u.message)?;
+    if u.version != "unknown"
+        && (u.version.is_empty()
+            || u.version.len() > 9
+            || !u.version.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return bad(format!(
+            "version must be a major version number or `unknown`, not `{}`",
+            u.version
+        ));
+    }
+    if !(0..=MOST_USES).contains(&u.count) || !(0..=MOST_USES).contains(&u.failed) {
+        return bad(format!("count and failed are 0 to {MOST_USES}"));
+    }
+    if !(0..=LATEST_MS).contains(&u.last_seen_ms) {
+        return bad(format!(
+            "last_seen_ms must be Unix milliseconds before 2100, not {}",
+            u.last_seen_ms
+        ));
+    }
+    Ok(())
+}
+
+/// A message name: 1 to 256 characters, none of them control characters.
+fn check_message(message: &str) -> Result<(), ApiError> {
+    if message.is_empty() || message.chars().count() > 256 || message.chars().any(char::is_control)
+    {
+        return Err(ApiError::bad_request(
+            "a message name is 1 to 256 characters, none of them control characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Adds version usage seen in traces (`seam migrate evidence`) to the environment's counters.
+async fn report_usage(
+    State(app): State<App>,
+    MayReport { environment }: MayReport,
+    body: Result<Json<UsageIn>, JsonRejection>,
+) -> Result<StatusCode, ApiError> {
+    let Json(body) = body.map_err(|e| body_rejected(e, &app))?;
+    if body.usage.len() > USAGE_PER_REPORT {
+        return Err(ApiError::bad_request(format!(
+            "at most {USAGE_PER_REPORT} counters a report, not {}",
+            body.usage.len()
+        )));
+    }
+    let mut usage = body.usage;
+    for u in &mut usage {
+        check_use(u)?;
+        // More failures than uses cannot be: count them as at most the uses.
+        u.failed = u.failed.min(u.count);
+    }
+    app.store.record_usage(&environment, &usage).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+struct UsageQuery {
+    message: Option<String>,
+    since_ms: Option<i64>,
+}
+
+/// Who published and consumed which message version in the environment, since `since_ms`.
+async fn usage(
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<UsageQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<Vec<crate::store::VersionUse>>, ApiError> {
+    let Path(environment) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
+    check_name("environment", &environment)?;
+    let Query(q) = query.map_err(|e| rejected(e.status(), e.body_text()))?;
+    if let Some(message) = &q.message {
+        check_message(message)?;
+    }
+    may_read(&app, &headers).await?;
+    let since = q.since_ms.unwrap_or(0);
+    Ok(Json(
+        app.store
+            .usage(&environment, q.message.as_deref(), since)
+            .await?,
+    ))
 }

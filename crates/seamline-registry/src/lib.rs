@@ -18,7 +18,7 @@ pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 
 pub use store::{
     Deployment, Edge, EnvironmentSummary, Publication, PublishOutcome, ServiceSummary, Store,
-    StoreError, StoredVersion, VersionSummary, content_hash,
+    StoreError, StoredVersion, VersionSummary, VersionUse, content_hash,
 };
 
 /// Service, version and environment names go into URLs and storage keys: 1 to 128 of a safe alphabet, not

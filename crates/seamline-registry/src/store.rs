@@ -2,6 +2,8 @@
 //! suite covers both. Keys are natural (service name, version), times are Unix milliseconds.
 
 use std::collections::HashMap;
+
+use serde::Deserialize as _;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
@@ -146,6 +148,41 @@ pub struct Edge {
 pub struct EnvironmentSummary {
     pub name: String,
     pub services: i64,
+}
+
+/// How often one service published or consumed one version of a message, and when last.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, sqlx::FromRow)]
+#[serde(deny_unknown_fields)]
+pub struct VersionUse {
+    pub service: String,
+    /// `publishes` or `consumes`.
+    pub role: String,
+    pub message: String,
+    /// The major version as text, or `unknown`.
+    pub version: String,
+    #[serde(deserialize_with = "whole_number")]
+    pub count: i64,
+    /// How many of those failed (a consumer that rejected or dead-lettered the event).
+    #[serde(deserialize_with = "whole_number")]
+    pub failed: i64,
+    /// Unix milliseconds of the latest one.
+    #[serde(deserialize_with = "whole_number")]
+    pub last_seen_ms: i64,
+}
+
+/// An integer as JSON may write it: `10` or `10.0` (JSON Schema counts both as integers); a fraction, or one
+/// out of range, is an error.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    if let Some(i) = n.as_i64() {
+        return Ok(i);
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && f.abs() < 9.0e15 => Ok(f as i64),
+        _ => Err(serde::de::Error::custom(format!(
+            "{n} is not a whole number in range"
+        ))),
+    }
 }
 
 /// `(provider, contract)` for every contract a published `seam.toml` consumes. A manifest that does not parse, or
@@ -982,6 +1019,61 @@ impl Store {
             }
         }
         Ok(found)
+    }
+
+    /// Adds `uses` to the counters of `environment`, each in the hour of its `last_seen_ms`.
+    pub async fn record_usage(
+        &self,
+        environment: &str,
+        uses: &[VersionUse],
+    ) -> Result<(), StoreError> {
+        const HOUR_MS: i64 = 3_600_000;
+        let _turn = self.write_turn().await;
+        let mut tx = self.pool.begin().await?;
+        for u in uses {
+            sqlx::query(
+                "INSERT INTO version_usage (environment, message, version, role, service, hour_ms, count, failed, \
+                 last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (environment, message, version, role, service, hour_ms) DO UPDATE SET \
+                 count = version_usage.count + excluded.count, failed = version_usage.failed + excluded.failed, \
+                 last_seen_ms = CASE WHEN excluded.last_seen_ms > version_usage.last_seen_ms \
+                 THEN excluded.last_seen_ms ELSE version_usage.last_seen_ms END",
+            )
+            .bind(environment)
+            .bind(&u.message)
+            .bind(&u.version)
+            .bind(&u.role)
+            .bind(&u.service)
+            .bind(u.last_seen_ms.saturating_sub(u.last_seen_ms.rem_euclid(HOUR_MS)))
+            .bind(u.count)
+            .bind(u.failed)
+            .bind(u.last_seen_ms)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The counters of `environment` since `since_ms`, summed over the hours: of one message, or of every one.
+    pub async fn usage(
+        &self,
+        environment: &str,
+        message: Option<&str>,
+        since_ms: i64,
+    ) -> Result<Vec<VersionUse>, StoreError> {
+        Ok(sqlx::query_as(
+            "SELECT service, role, message, version, CAST(SUM(count) AS BIGINT) AS count, \
+             CAST(SUM(failed) AS BIGINT) AS failed, MAX(last_seen_ms) AS last_seen_ms FROM version_usage \
+             WHERE environment = $1 AND ($2 = '' OR message = $2) AND hour_ms >= $3 \
+             GROUP BY message, version, role, service ORDER BY message, version, role, service",
+        )
+        .bind(environment)
+        .bind(message.unwrap_or(""))
+        // From the start of the hour `since_ms` falls in.
+        .bind(since_ms.saturating_sub(since_ms.rem_euclid(3_600_000)))
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A trivial query, for readiness: the database answers.

@@ -389,12 +389,13 @@ async fn the_api_describes_itself() {
         "/api/v1/environments",
         "/api/v1/environments/{environment}/deployments",
         "/api/v1/environments/{environment}/deployments/{service}",
+        "/api/v1/environments/{environment}/usage",
         "/api/v1/can-i-deploy",
         "/api/v1/matrix",
     ] {
         assert!(described.contains(&route), "{route} is not in openapi.json");
     }
-    assert_eq!(described.len(), 12);
+    assert_eq!(described.len(), 13);
 }
 
 #[tokio::test]
@@ -709,4 +710,102 @@ async fn the_graph_is_drawn_again_after_a_publish() {
         .unwrap();
     let after = svg(app.clone()).await;
     assert!(after.contains(edge), "{after}");
+}
+
+/// Version usage seen in traces: reported with a `deploy:<environment>` token, counted per hour, summed when
+/// read, and refused when it is not usage.
+#[tokio::test]
+async fn version_usage_is_counted_and_read_back() {
+    let (_dir, store) = sqlite().await;
+    let deployer = store
+        .create_token("production reporter", &[Scope::Deploy("production".into())])
+        .await
+        .unwrap()
+        .secret;
+    let uri = "/api/v1/environments/production/usage";
+    let hour = 1_795_683_600_000_i64;
+    let report = |count: i64, failed: i64, role: &str, at: i64| {
+        serde_json::json!({"usage": [{
+            "service": "order-service", "role": role, "message": "inventory.stock_reserved",
+            "version": "1", "count": count, "failed": failed, "last_seen_ms": at,
+        }]})
+    };
+    let post = |token: Option<&str>, body| {
+        let store = store.clone();
+        let token = token.map(str::to_owned);
+        async move {
+            send(
+                &store,
+                Settings::default(),
+                "POST",
+                uri,
+                token.as_deref(),
+                Some(body),
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        post(None, report(1, 0, "consumes", hour)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    let staging = store
+        .create_token("staging reporter", &[Scope::Deploy("staging".into())])
+        .await
+        .unwrap()
+        .secret;
+    assert_eq!(
+        post(Some(&staging), report(1, 0, "consumes", hour))
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Two reports in one hour and one in the next: one counter each hour, summed when read.
+    for (count, failed, at) in [
+        (5, 1, hour + 60_000),
+        (3, 0, hour + 120_000),
+        (2, 0, hour + 3_700_000),
+    ] {
+        let answer = post(Some(&deployer), report(count, failed, "consumes", at)).await;
+        assert_eq!(answer.status, StatusCode::NO_CONTENT, "{}", answer.json);
+    }
+    let read = send(&store, Settings::default(), "GET", uri, None, None).await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(
+        read.json,
+        serde_json::json!([{
+            "service": "order-service", "role": "consumes", "message": "inventory.stock_reserved",
+            "version": "1", "count": 10, "failed": 1, "last_seen_ms": hour + 3_700_000,
+        }])
+    );
+    let later = send(
+        &store,
+        Settings::default(),
+        "GET",
+        &format!("{uri}?since_ms={}", hour + 3_600_000),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(later.json[0]["count"], 2, "{}", later.json);
+    let other = send(
+        &store,
+        Settings::default(),
+        "GET",
+        &format!("{uri}?message=order.placed"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(other.json, serde_json::json!([]));
+    // Not usage: a role that is neither, a negative count, a time past 2100.
+    for bad in [
+        report(1, 0, "reads", hour),
+        report(-1, 0, "consumes", hour),
+        report(1, 0, "consumes", 99_999_999_999_999),
+    ] {
+        let answer = post(Some(&deployer), bad).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.json);
+        assert_eq!(answer.content_type, "application/problem+json");
+    }
 }

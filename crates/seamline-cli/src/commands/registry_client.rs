@@ -70,6 +70,10 @@ impl Client {
         self.call("PUT", path, Some(body))
     }
 
+    pub(crate) fn post(&self, path: &str, body: &Value) -> anyhow::Result<Answer> {
+        self.call("POST", path, Some(body))
+    }
+
     fn call(&self, method: &str, path: &str, body: Option<&Value>) -> anyhow::Result<Answer> {
         let url = format!("{}{path}", self.base);
         let mut request = ureq::http::Request::builder()
