@@ -66,6 +66,7 @@ pub fn router(store: Store, settings: Settings) -> Router {
             "/api/v1/environments/{environment}/usage",
             get(usage).post(report_usage),
         )
+        .route("/v1/traces", axum::routing::post(receive_traces))
         .route("/api/v1/environments", get(environments))
         .route("/api/v1/can-i-deploy", get(can_i_deploy))
         .route("/api/v1/matrix", get(matrix))
@@ -1034,4 +1035,125 @@ async fn usage(
             .usage(&environment, q.message.as_deref(), since)
             .await?,
     ))
+}
+
+/// The header an OTLP exporter sets to name the environment its spans come from.
+pub const ENVIRONMENT_HEADER: &str = "seam-environment";
+
+/// Permission to report the spans of the environment the `Seam-Environment` header names, checked before the
+/// body is read.
+struct MayReportSpans {
+    environment: String,
+}
+
+impl FromRequestParts<App> for MayReportSpans {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MayReportSpans, ApiError> {
+        let Some(environment) = parts
+            .headers
+            .get(ENVIRONMENT_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+        else {
+            return Err(ApiError::bad_request(format!(
+                "name the environment the spans come from in the `{ENVIRONMENT_HEADER}` header (an OTLP \
+                 exporter's `headers` setting)"
+            )));
+        };
+        check_name("environment", &environment)?;
+        may_write(
+            app,
+            &parts.headers,
+            |g| g.may_deploy(&environment),
+            format!("deploy:{environment}"),
+        )
+        .await?;
+        Ok(MayReportSpans { environment })
+    }
+}
+
+/// OTLP/HTTP traces (`application/x-protobuf` or `application/json`), as an OpenTelemetry exporter or Collector
+/// sends them: the message versions they show published and consumed are added to the environment's counters.
+/// The spans themselves are not kept.
+async fn receive_traces(
+    State(app): State<App>,
+    MayReportSpans { environment }: MayReportSpans,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, ApiError> {
+    let media = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or_default()
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .unwrap_or_default();
+    let (format, protobuf) = match media.as_str() {
+        "application/x-protobuf" => (seamline_trace::InputFormat::OtlpProtobuf, true),
+        "application/json" => (seamline_trace::InputFormat::OtlpJson, false),
+        _ => {
+            return Err(ApiError {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                title: "Unsupported media type",
+                detail: "OTLP/HTTP traces are application/x-protobuf or application/json".into(),
+            });
+        }
+    };
+    let bytes = body.map_err(|e| rejected(e.status(), e.body_text()))?;
+    // An export with no spans in it (an empty batch) is taken; a body that is not one is refused.
+    let batch = !protobuf
+        && serde_json::from_slice::<serde_json::Value>(&bytes).is_ok_and(|v| {
+            v.get("resourceSpans")
+                .and_then(serde_json::Value::as_array)
+                .is_some_and(|all| all.iter().all(serde_json::Value::is_object))
+        });
+    let read = tokio::task::spawn_blocking(move || {
+        let mut versions =
+            seamline_trace::versions::Versions::new(crate::usage::VERSION_ATTRIBUTE.into());
+        let mut reader = seamline_trace::Reader::default();
+        // One request's spans: read on this blocking thread alone.
+        reader.threads = 1;
+        reader.read_bytes(
+            "request",
+            &bytes,
+            format,
+            &mut crate::usage::Observe(&mut versions),
+        );
+        let skipped: Vec<String> = reader
+            .report
+            .skipped
+            .iter()
+            .map(|(why, n)| format!("{why} ({n})"))
+            .collect();
+        (
+            crate::usage::usage_of(&versions).0,
+            reader.report.spans,
+            skipped,
+        )
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()));
+    let (usage, spans, skipped) = read;
+    if spans == 0 && !skipped.is_empty() && !batch {
+        return Err(ApiError::bad_request(format!(
+            "no span could be read: {}",
+            skipped.join("; ")
+        )));
+    }
+    app.store.record_usage(&environment, &usage).await?;
+    // An ExportTraceServiceResponse with nothing rejected: empty in protobuf, `{}` in JSON.
+    Ok(if protobuf {
+        (
+            [(header::CONTENT_TYPE, "application/x-protobuf")],
+            Vec::<u8>::new(),
+        )
+            .into_response()
+    } else {
+        ([(header::CONTENT_TYPE, "application/json")], "{}").into_response()
+    })
 }

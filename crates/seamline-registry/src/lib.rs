@@ -10,6 +10,7 @@ mod server;
 mod store;
 mod tokens;
 mod ui;
+pub mod usage;
 
 pub use api::Settings;
 pub use compat::{ContractChanges, Decision, Matrix, PairVerdict, unreadable};

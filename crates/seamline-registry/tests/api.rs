@@ -392,10 +392,11 @@ async fn the_api_describes_itself() {
         "/api/v1/environments/{environment}/usage",
         "/api/v1/can-i-deploy",
         "/api/v1/matrix",
+        "/v1/traces",
     ] {
         assert!(described.contains(&route), "{route} is not in openapi.json");
     }
-    assert_eq!(described.len(), 13);
+    assert_eq!(described.len(), 14);
 }
 
 #[tokio::test]
@@ -807,5 +808,214 @@ async fn version_usage_is_counted_and_read_back() {
         let answer = post(Some(&deployer), bad).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.json);
         assert_eq!(answer.content_type, "application/problem+json");
+    }
+}
+
+/// A raw request to the router: `(status, content type, body)`.
+async fn raw_post(
+    store: &Store,
+    uri: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> (StatusCode, String, Vec<u8>) {
+    let mut request = Request::builder().method("POST").uri(uri);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = router(store.clone(), Settings::default())
+        .oneshot(request.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    let status = response.status();
+    let bytes = response.into_body().collect().await.unwrap().to_bytes();
+    (status, content_type, bytes.to_vec())
+}
+
+/// One consumer span of `service` reading `message` in schema version `version`, as OTLP/protobuf.
+fn consumed_as_protobuf(service: &str, message: &str, version: i64) -> Vec<u8> {
+    use prost::Message as _;
+    use seamline_trace::read::proto::*;
+    let text = |key: &str, value: &str| KeyValue {
+        key: key.into(),
+        value: Some(AnyValue {
+            value: Some(AnyKind::String(value.into())),
+        }),
+    };
+    ExportTraceServiceRequest {
+        resource_spans: vec![ResourceSpans {
+            resource: Some(Resource {
+                attributes: vec![text("service.name", service)],
+            }),
+            scope_spans: vec![ScopeSpans {
+                spans: vec![ProtoSpan {
+                    trace_id: vec![7; 16],
+                    span_id: vec![8; 8],
+                    parent_span_id: vec![],
+                    name: format!("process {message}"),
+                    kind: 5,
+                    start_time_unix_nano: 1_795_683_600_000_000_000,
+                    end_time_unix_nano: 1_795_683_600_010_000_000,
+                    attributes: vec![
+                        text("messaging.system", "rabbitmq"),
+                        text("messaging.operation.type", "process"),
+                        text("messaging.destination.name", "orders"),
+                        text("cloudevents.event_type", message),
+                        KeyValue {
+                            key: "messaging.message.schema_version".into(),
+                            value: Some(AnyValue {
+                                value: Some(AnyKind::Int(version)),
+                            }),
+                        },
+                    ],
+                    events: vec![],
+                    links: vec![],
+                    status: None,
+                }],
+            }],
+            instrumentation_library_spans: vec![],
+        }],
+    }
+    .encode_to_vec()
+}
+
+/// The OTLP/HTTP receiver: spans an exporter sends (protobuf or JSON, the environment in a header) become
+/// version-usage counters; without the header, a token for that environment, or a body of spans it refuses.
+#[tokio::test]
+async fn otlp_traces_become_version_usage() {
+    let (_dir, store) = sqlite().await;
+    let token = store
+        .create_token("collector", &[Scope::Deploy("production".into())])
+        .await
+        .unwrap()
+        .secret;
+    let bearer = format!("Bearer {token}");
+    let protobuf = consumed_as_protobuf("order-service", "inventory.stock_reserved", 2);
+    let headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/x-protobuf"),
+        ("seam-environment", "production"),
+    ];
+    let (status, content_type, body) =
+        raw_post(&store, "/v1/traces", &headers, protobuf.clone()).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, "application/x-protobuf")
+    );
+    assert!(body.is_empty());
+
+    // The same request as OTLP/JSON.
+    let json = serde_json::json!({"resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "order-service"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": "0707070707070707070707070707070a", "spanId": "0808080808080809",
+            "name": "process inventory.stock_reserved", "kind": 5,
+            "startTimeUnixNano": "1795683600000000000", "endTimeUnixNano": "1795683600010000000",
+            "attributes": [
+                {"key": "messaging.system", "value": {"stringValue": "rabbitmq"}},
+                {"key": "messaging.operation.type", "value": {"stringValue": "process"}},
+                {"key": "messaging.destination.name", "value": {"stringValue": "orders"}},
+                {"key": "cloudevents.event_type", "value": {"stringValue": "inventory.stock_reserved"}},
+                {"key": "messaging.message.schema_version", "value": {"intValue": "2"}}
+            ]
+        }]}]
+    }]});
+    let json_headers = [
+        ("authorization", bearer.as_str()),
+        ("content-type", "application/json"),
+        ("seam-environment", "production"),
+    ];
+    let (status, _, body) = raw_post(
+        &store,
+        "/v1/traces",
+        &json_headers,
+        json.to_string().into_bytes(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, b"{}");
+    let read = send(
+        &store,
+        Settings::default(),
+        "GET",
+        "/api/v1/environments/production/usage",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(read.json[0]["service"], "order-service", "{}", read.json);
+    assert_eq!(
+        (
+            &read.json[0]["role"],
+            &read.json[0]["version"],
+            &read.json[0]["count"]
+        ),
+        (
+            &serde_json::json!("consumes"),
+            &serde_json::json!("2"),
+            &serde_json::json!(2)
+        )
+    );
+
+    // Refused: no environment header, a token for another environment, no token, a body of no spans, another
+    // media type.
+    let staging = store
+        .create_token("staging collector", &[Scope::Deploy("staging".into())])
+        .await
+        .unwrap()
+        .secret;
+    let staging = format!("Bearer {staging}");
+    for (headers, body, expected) in [
+        (
+            vec![
+                ("authorization", bearer.as_str()),
+                ("content-type", "application/x-protobuf"),
+            ],
+            protobuf.clone(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![
+                ("authorization", staging.as_str()),
+                ("content-type", "application/x-protobuf"),
+                ("seam-environment", "production"),
+            ],
+            protobuf.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+        (
+            vec![
+                ("content-type", "application/x-protobuf"),
+                ("seam-environment", "production"),
+            ],
+            protobuf.clone(),
+            StatusCode::UNAUTHORIZED,
+        ),
+        (
+            vec![
+                ("authorization", bearer.as_str()),
+                ("content-type", "application/json"),
+                ("seam-environment", "production"),
+            ],
+            b"{\"spans\": 1}".to_vec(),
+            StatusCode::BAD_REQUEST,
+        ),
+        (
+            vec![
+                ("authorization", bearer.as_str()),
+                ("content-type", "text/plain"),
+                ("seam-environment", "production"),
+            ],
+            protobuf.clone(),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ),
+    ] {
+        let (status, content_type, _) = raw_post(&store, "/v1/traces", &headers, body).await;
+        assert_eq!(status, expected, "{headers:?}");
+        assert_eq!(content_type, "application/problem+json");
     }
 }

@@ -252,14 +252,11 @@ fn failing_status(report: &seamline_trace::Report) -> Status {
 fn observe_versions(input: &TraceInput) -> anyhow::Result<seamline_trace::versions::Versions> {
     let mut reader = Reader::default();
     let mut versions = seamline_trace::versions::Versions::new(input.version_attribute.clone());
-    struct Observe<'a>(&'a mut seamline_trace::versions::Versions);
-    impl seamline_trace::read::Sink for Observe<'_> {
-        fn span(&mut self, span: seamline_trace::model::Span) {
-            self.0.observe(&span);
-        }
-        fn log(&mut self, _: seamline_trace::model::LogRecord) {}
-    }
-    read_inputs(input, &mut reader, &mut Observe(&mut versions))?;
+    read_inputs(
+        input,
+        &mut reader,
+        &mut seamline_registry::usage::Observe(&mut versions),
+    )?;
     Ok(versions)
 }
 
@@ -267,38 +264,10 @@ fn observe_versions(input: &TraceInput) -> anyhow::Result<seamline_trace::versio
 pub(crate) fn evidence(args: &EvidenceArgs) -> anyhow::Result<Status> {
     crate::commands::registry_client::segment("environment", &args.env)?;
     let versions = observe_versions(&args.input)?;
-    // The registry counts major versions: `2`, `v2` and `2.1` are 2; anything else is `unknown`.
-    let major = |version: &str| {
-        let digits: String = version
-            .trim_start_matches(['v', 'V'])
-            .chars()
-            .take_while(char::is_ascii_digit)
-            .collect();
-        if digits.is_empty() || digits.len() > 9 {
-            "unknown".to_owned()
-        } else {
-            digits
-        }
-    };
-    let rows = |uses: Vec<seamline_trace::versions::VersionUse>, role: &str| {
-        uses.into_iter()
-            .filter(|u| {
-                let named = seamline_registry::valid_name(&u.consumer);
-                if !named {
-                    eprintln!("warning: `{}` is not a service name the registry takes; its uses are left out", u.consumer);
-                }
-                named
-            })
-            .map(|u| {
-                serde_json::json!({
-                    "service": u.consumer, "role": role, "message": u.message, "version": major(&u.version),
-                    "count": u.count, "failed": u.failed, "last_seen_ms": u.last_seen_unix_nano / 1_000_000,
-                })
-            })
-            .collect::<Vec<_>>()
-    };
-    let mut usage = rows(versions.consumers(), "consumes");
-    usage.extend(rows(versions.producers(), "publishes"));
+    let (usage, warnings) = seamline_registry::usage::usage_of(&versions);
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
     if usage.is_empty() {
         bail!("no messaging span with a message name in the input: nothing to report");
     }
@@ -320,11 +289,7 @@ pub(crate) fn evidence(args: &EvidenceArgs) -> anyhow::Result<Status> {
     for u in &usage {
         println!(
             "  {} {} {}@{} ×{}",
-            u["service"].as_str().unwrap_or_default(),
-            u["role"].as_str().unwrap_or_default(),
-            u["message"].as_str().unwrap_or_default(),
-            u["version"].as_str().unwrap_or_default(),
-            u["count"]
+            u.service, u.role, u.message, u.version, u.count
         );
     }
     Ok(Status::Clean)
