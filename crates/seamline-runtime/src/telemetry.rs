@@ -2,6 +2,7 @@
 //! their export: as OTLP/JSON lines to a file (one `ExportTraceServiceRequest` per line), or as OTLP/HTTP to a
 //! collector.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -65,11 +66,37 @@ impl Telemetry {
     /// Spans of `service`, sent in batches as OTLP/HTTP (JSON) to `endpoint`, the collector's full traces URL
     /// (`http://collector:4318/v1/traces`).
     pub fn to_endpoint(service: &str, endpoint: &str) -> Result<Telemetry, String> {
-        use opentelemetry_otlp::{Protocol, WithExportConfig};
+        Self::exporting(service, endpoint, HashMap::new())
+    }
+
+    /// Spans of `service` sent to a Seamline registry (`registry`, its base URL), whose OTLP receiver counts the
+    /// message versions they show as published and consumed in `environment`: the evidence a migration's last
+    /// phases rest on. `token` needs the scope `deploy:<environment>`.
+    pub fn to_registry(
+        service: &str,
+        registry: &str,
+        environment: &str,
+        token: &str,
+    ) -> Result<Telemetry, String> {
+        let endpoint = format!("{}/v1/traces", registry.trim_end_matches('/'));
+        let headers = HashMap::from([
+            ("Authorization".to_owned(), format!("Bearer {token}")),
+            ("Seam-Environment".to_owned(), environment.to_owned()),
+        ]);
+        Self::exporting(service, &endpoint, headers)
+    }
+
+    fn exporting(
+        service: &str,
+        endpoint: &str,
+        headers: HashMap<String, String>,
+    ) -> Result<Telemetry, String> {
+        use opentelemetry_otlp::{Protocol, WithExportConfig, WithHttpConfig};
         let exporter = opentelemetry_otlp::SpanExporter::builder()
             .with_http()
             .with_protocol(Protocol::HttpJson)
             .with_endpoint(endpoint)
+            .with_headers(headers)
             .build()
             .map_err(|e| format!("the OTLP exporter for {endpoint}: {e}"))?;
         let provider = SdkTracerProvider::builder()

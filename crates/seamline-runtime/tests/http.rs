@@ -394,3 +394,44 @@ async fn spans_reach_an_otlp_collector() {
         "{span}"
     );
 }
+
+/// Spans sent to a Seamline registry carry what its OTLP receiver needs: the traces path, the token and the
+/// environment (a loopback server stands in for the registry and records them).
+#[tokio::test(flavor = "multi_thread")]
+async fn spans_sent_to_a_registry_name_their_environment_and_token() {
+    let received = Arc::new(std::sync::Mutex::new(Vec::<(String, String)>::new()));
+    let store = received.clone();
+    let registry = Router::new().route(
+        "/v1/traces",
+        axum::routing::post(move |headers: HeaderMap| {
+            let store = store.clone();
+            async move {
+                let header = |name: &str| {
+                    headers
+                        .get(name)
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_owned()
+                };
+                store
+                    .lock()
+                    .unwrap()
+                    .push((header("authorization"), header("seam-environment")));
+                "{}"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, registry).await.unwrap() });
+
+    let telemetry = Telemetry::to_registry("order-service", &base, "production", "s3cret").unwrap();
+    telemetry
+        .awaiting("inventory.stock_reserved", "order-service.inventory", None)
+        .received();
+    tokio::task::spawn_blocking(move || telemetry.flush())
+        .await
+        .unwrap();
+    let got = received.lock().unwrap().clone();
+    assert_eq!(got, [("Bearer s3cret".to_owned(), "production".to_owned())]);
+}
