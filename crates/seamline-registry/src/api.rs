@@ -290,13 +290,7 @@ impl FromRequestParts<App> for MayDeploy {
             .map_err(|e| rejected(e.status(), e.body_text()))?;
         check_name("environment", &environment)?;
         check_name("service name", &service)?;
-        may_write(
-            app,
-            &parts.headers,
-            |g| g.may_deploy(&environment),
-            format!("deploy:{environment}"),
-        )
-        .await?;
+        may_act_in(app, &parts.headers, &environment).await?;
         Ok(MayDeploy {
             environment,
             service,
@@ -317,16 +311,22 @@ impl FromRequestParts<App> for MayReport {
         let Path(environment) = Path::<String>::from_request_parts(parts, app)
             .await
             .map_err(|e| rejected(e.status(), e.body_text()))?;
-        check_name("environment", &environment)?;
-        may_write(
-            app,
-            &parts.headers,
-            |g| g.may_deploy(&environment),
-            format!("deploy:{environment}"),
-        )
-        .await?;
+        may_act_in(app, &parts.headers, &environment).await?;
         Ok(MayReport { environment })
     }
+}
+
+/// Whether the request's token may record what happens in `environment` (the `deploy:<environment>` scope):
+/// deployments there, and the message versions its services use. Refused before any body is read.
+async fn may_act_in(app: &App, headers: &HeaderMap, environment: &str) -> Result<(), ApiError> {
+    check_name("environment", environment)?;
+    may_write(
+        app,
+        headers,
+        |g| g.may_deploy(environment),
+        format!("deploy:{environment}"),
+    )
+    .await
 }
 
 /// A body or query that axum could not take: its status (400, 413, 415, 422) with the reason.
@@ -1061,14 +1061,7 @@ impl FromRequestParts<App> for MayReportSpans {
                  exporter's `headers` setting)"
             )));
         };
-        check_name("environment", &environment)?;
-        may_write(
-            app,
-            &parts.headers,
-            |g| g.may_deploy(&environment),
-            format!("deploy:{environment}"),
-        )
-        .await?;
+        may_act_in(app, &parts.headers, &environment).await?;
         Ok(MayReportSpans { environment })
     }
 }
