@@ -1,5 +1,5 @@
-//! What `seam trace diagnose FILE --format json` does, without the CLI around it: read (on THREADS threads; 0, the
-//! default, one per core), diagnose, and write the JSON report to standard output. Uses mimalloc, as the CLI does.
+//! What `seam trace diagnose FILE --format json` does, without the CLI around it: read and diagnose (on THREADS
+//! threads; 0, the default, one per core), and write the JSON report to standard output. Uses mimalloc, as the CLI does.
 //! The trace benchmark (`bench/trace.sh`) times it on one core and on all.
 //!
 //! ```sh
@@ -28,7 +28,7 @@ fn main() -> std::io::Result<()> {
     let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path)?);
     let mut reader = Reader::default();
     reader.threads = threads;
-    let mut engine = Engine::new(config);
+    let mut engine = Engine::new(config).with_threads(threads);
     reader.read_stream(&path, file, InputFormat::Auto, &mut engine)?;
     let report = engine.finish(&reader.report);
     let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());

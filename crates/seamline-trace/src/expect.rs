@@ -139,7 +139,32 @@ impl Expectations {
     }
 }
 
+/// Adds the counts of `from` to `into`.
+fn add_all<O, K>(into: &mut FxHashMap<O, FxHashMap<K, u32>>, from: FxHashMap<O, FxHashMap<K, u32>>)
+where
+    O: std::hash::Hash + Eq,
+    K: std::hash::Hash + Eq,
+{
+    for (outer, seen) in from {
+        let entry = into.entry(outer).or_default();
+        for (key, n) in seen {
+            *entry.entry(key).or_default() += n;
+        }
+    }
+}
+
 impl Learned {
+    /// Adds what another tally learned (one thread's part of a sweep): counts, so the order of merging is of no
+    /// consequence.
+    pub(crate) fn merge(&mut self, other: Learned) {
+        add_all(&mut self.publishers, other.publishers);
+        add_all(&mut self.routing_keys, other.routing_keys);
+        add_all(&mut self.destinations, other.destinations);
+        add_all(&mut self.versions, other.versions);
+        add_all(&mut self.waits, other.waits);
+        add_all(&mut self.tolerated, other.tolerated);
+    }
+
     pub(crate) fn record(&mut self, message: &str, publisher: &str, trigger: Option<&str>) {
         let key = (
             publisher.to_string(),

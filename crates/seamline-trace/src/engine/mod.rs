@@ -1,6 +1,13 @@
 //! Streaming analysis. Spans arrive in file order; a trace is analysed once the stream has moved a window past
 //! its last span (so the traces its messages started have arrived too) and dropped a window later. Memory holds
 //! the traces of about two windows, not the file.
+//!
+//! The requests of a sweep are analysed on several threads (`parallel.rs`); `repair.rs` mends a trace's spans
+//! before it becomes a graph, and `learn.rs` is what a request that succeeded teaches.
+
+mod learn;
+mod parallel;
+mod repair;
 
 use std::sync::Arc;
 
@@ -11,7 +18,7 @@ use crate::expect::{Expectations, Learned};
 use crate::failing_together::FailingTogether;
 use crate::graph::{Graph, Repairs};
 use crate::messaging::{self, Role};
-use crate::model::{LogRecord, Span, SpanId, SpanKind, TraceId};
+use crate::model::{LogRecord, Span, SpanId, TraceId};
 use crate::read::{ReadReport, Sink};
 use crate::report::{CauseKind, Evidence, EvidenceKind, Report, Totals, TraceDiagnosis};
 use crate::versions::Versions;
@@ -50,6 +57,35 @@ struct Live {
     surveyed: bool,
 }
 
+/// A request taken for analysis: the trace that starts it, the traces joined to it, what was repaired in them, and
+/// whether it may teach (a request examined again does not teach twice).
+struct Job {
+    trace: TraceId,
+    group: Vec<TraceId>,
+    untimed: u64,
+    merged: u64,
+    teach: bool,
+}
+
+/// What the analysis of one request found, to be counted and kept in the order the requests started.
+struct Outcome {
+    repairs: Repairs,
+    /// `None` when no span of the request's own trace is a root (nothing to analyse).
+    request: Option<Request>,
+}
+
+struct Request {
+    first_trace: TraceId,
+    /// Whether its root span is in the input.
+    whole: bool,
+    /// Without its root: whether its longest part failed.
+    top_failed: bool,
+    diagnosis: Option<TraceDiagnosis>,
+    route: String,
+    /// A healthy request's span signatures, sorted, each once.
+    signatures: Vec<String>,
+}
+
 /// Healthy requests of one route: how many, and how often each span signature appeared.
 #[derive(Default)]
 struct Healthy {
@@ -86,6 +122,8 @@ pub struct Engine {
     /// Requests whose root span is not in the input: counted neither as healthy nor as failed.
     rootless: u64,
     rootless_examples: Vec<String>,
+    /// Threads that analyse the requests of a sweep, the caller's among them.
+    threads: usize,
 }
 
 /// Requests with more joined traces than this are cut (a conversation id shared by a whole batch job).
@@ -121,7 +159,18 @@ impl Engine {
             messages: FxHashSet::default(),
             rootless: 0,
             rootless_examples: Vec::new(),
+            threads: std::thread::available_parallelism().map_or(1, usize::from),
         }
+    }
+
+    /// Analyses the requests of a sweep on `threads` threads, the caller's among them: 0 (the default) one per
+    /// core, 1 the caller's alone. The report is the same on any number.
+    pub fn with_threads(mut self, threads: usize) -> Engine {
+        self.threads = match threads {
+            0 => std::thread::available_parallelism().map_or(1, usize::from),
+            n => n,
+        };
+        self
     }
 
     /// The most spans held at once: what the window costs in memory.
@@ -223,23 +272,26 @@ impl Engine {
                         }))
             })
     }
+    /// Whether `trace` is live and not analysed yet.
+    fn pending(&self, trace: TraceId) -> bool {
+        self.live.get(&trace).is_some_and(|l| !l.analysed)
+    }
 
-    /// Analyses the request that starts `trace`. With `succeeded_only`, a request that did not succeed (its root
-    /// failed, or its root is not in the input) is left for later, so a batch learns from the requests that
-    /// succeeded before it diagnoses the others.
-    fn analyse(&mut self, trace: TraceId, succeeded_only: bool) {
+    /// Whether the request `trace` starts succeeded, by its root span: one that did not (its root failed, or is not
+    /// in the input) is left for after the requests that succeeded have taught.
+    fn root_succeeded(&self, trace: TraceId) -> bool {
+        self.live.get(&trace).is_some_and(|live| {
+            let mut roots = live.spans.iter().filter(|s| s.parent_id.is_none());
+            roots.next().is_some_and(|root| {
+                !root.is_error() && root.http_status().is_none_or(|code| code < 400)
+            })
+        })
+    }
+
+    /// Takes the request that starts `trace` for analysis: its traces are repaired and marked analysed, so no later
+    /// request takes them again.
+    fn take(&mut self, trace: TraceId, teach: bool) -> Job {
         let group = self.group(trace);
-        if succeeded_only {
-            let succeeded = self.live.get(&trace).is_some_and(|live| {
-                let mut roots = live.spans.iter().filter(|s| s.parent_id.is_none());
-                roots.next().is_some_and(|root| {
-                    !root.is_error() && root.http_status().is_none_or(|code| code < 400)
-                })
-            });
-            if !succeeded {
-                return;
-            }
-        }
         self.repair(&group);
         let (mut untimed, mut merged) = (0, 0);
         for t in &group {
@@ -250,18 +302,28 @@ impl Engine {
                 merged += m;
             }
         }
-        let Some(first) = self.live.get(&trace) else {
-            return;
-        };
-        let parts: Vec<(&[Span], &[LogRecord])> = group
+        Job {
+            trace,
+            group,
+            untimed,
+            merged,
+            teach,
+        }
+    }
+
+    /// Builds a request's graph and diagnoses it (on any thread: it reads the engine and changes nothing but
+    /// `learned`, the thread's own tally of what requests that succeeded teach).
+    fn examine(&self, job: &Job, learned: &mut Learned) -> Outcome {
+        let parts: Vec<(&[Span], &[LogRecord])> = job
+            .group
             .iter()
             .filter_map(|t| self.live.get(t))
             .map(|l| (l.spans.as_slice(), l.logs.as_slice()))
             .collect();
         let mut graph = Graph::build(&parts);
-        graph.repairs.untimed = untimed;
-        graph.repairs.merged = merged;
-        self.repairs.add(&graph.repairs);
+        graph.repairs.untimed = job.untimed;
+        graph.repairs.merged = job.merged;
+        let repairs = graph.repairs.clone();
         let cx = Context {
             expectations: &self.config.expectations,
             learned: &self.learned,
@@ -276,12 +338,13 @@ impl Engine {
         // earliest fragment, and a fragment is diagnosed only when everything before it is healthy. Roots of joined
         // traces hang under their producers unless their producer is missing, and then they are requests of their
         // own (analysed with their own trace).
-        let first_trace = first.spans[0].trace_id;
-        let roots = request_roots(&graph, first_trace);
+        let roots = request_roots(&graph, job.trace);
         let Some(&primary) = roots.first() else {
-            return;
+            return Outcome {
+                repairs,
+                request: None,
+            };
         };
-        self.totals.requests += 1;
         let whole = graph.spans[primary].parent_id.is_none();
         let diagnosis = if whole {
             roots
@@ -316,56 +379,86 @@ impl Engine {
                 .is_none_or(|d| !d.request_failed && d.root_cause.kind == CauseKind::NonFatal);
         let members: Vec<usize> = roots.iter().flat_map(|&r| graph.descendants(r)).collect();
         let route = diagnose::route(graph.spans[primary]);
-        if succeeded {
-            learn(
-                &mut self.learned,
+        if succeeded && job.teach {
+            learn::learn(
+                learned,
                 &self.config.version_attribute,
                 &graph,
                 &members,
                 &route,
             );
         }
-        if !whole || diagnosis.as_ref().is_some_and(|d| d.incomplete.is_some()) {
-            self.totals.incomplete_requests += 1;
-        }
-        if !whole {
-            // A request without its root is never counted as healthy, and is marked incomplete.
-            self.rootless += 1;
-            if self.rootless_examples.len() < 3 {
-                self.rootless_examples.push(first_trace.to_string());
-            }
-            // It is judged by its longest part, the closest to the missing root: a tolerated failure in a short
-            // fragment does not make a request failed.
+        // A request without its root is judged by its longest part, the closest to the missing root: a tolerated
+        // failure in a short fragment does not make a request failed.
+        let top_failed = !whole && {
             let top = roots
                 .iter()
                 .copied()
                 .max_by_key(|&r| graph.spans[r].duration_ns())
                 .unwrap_or(primary);
             let top = graph.spans[top];
-            let failed = top.is_error() || top.http_status().is_some_and(|code| code >= 500);
-            if let Some(mut d) = diagnosis {
-                d.request_failed = failed;
-                if failed {
+            top.is_error() || top.http_status().is_some_and(|code| code >= 500)
+        };
+        let mut signatures = Vec::new();
+        if whole && diagnosis.is_none() {
+            signatures = members
+                .iter()
+                .map(|&m| diagnose::signature(graph.spans[m]))
+                .collect();
+            signatures.sort_unstable();
+            signatures.dedup();
+        }
+        Outcome {
+            repairs,
+            request: Some(Request {
+                first_trace: job.trace,
+                whole,
+                top_failed,
+                diagnosis,
+                route,
+                signatures,
+            }),
+        }
+    }
+
+    /// Counts and keeps what the analysis of one request found.
+    fn apply(&mut self, outcome: Outcome) {
+        self.repairs.add(&outcome.repairs);
+        let Some(request) = outcome.request else {
+            return;
+        };
+        self.totals.requests += 1;
+        if !request.whole
+            || request
+                .diagnosis
+                .as_ref()
+                .is_some_and(|d| d.incomplete.is_some())
+        {
+            self.totals.incomplete_requests += 1;
+        }
+        if !request.whole {
+            // A request without its root is never counted as healthy, and is marked incomplete.
+            self.rootless += 1;
+            if self.rootless_examples.len() < 3 {
+                self.rootless_examples.push(request.first_trace.to_string());
+            }
+            if let Some(mut d) = request.diagnosis {
+                d.request_failed = request.top_failed;
+                if request.top_failed {
                     self.totals.failing_requests += 1;
                 }
                 self.diagnoses.push(d);
             }
-        } else if let Some(d) = diagnosis {
+        } else if let Some(d) = request.diagnosis {
             if d.request_failed {
                 self.totals.failing_requests += 1;
             }
             self.diagnoses.push(d);
         } else {
             self.totals.healthy_requests += 1;
-            let entry = self.healthy.entry(route).or_default();
+            let entry = self.healthy.entry(request.route).or_default();
             entry.count += 1;
-            let mut signatures: Vec<String> = members
-                .iter()
-                .map(|&m| diagnose::signature(graph.spans[m]))
-                .collect();
-            signatures.sort_unstable();
-            signatures.dedup();
-            for sig in signatures {
+            for sig in request.signatures {
                 match entry.signatures.get_mut(&sig) {
                     Some(n) => *n += 1,
                     None => {
@@ -376,6 +469,19 @@ impl Engine {
         }
     }
 
+    /// Examines `jobs` on the engine's threads; what they taught is added to `learned` once all are done.
+    fn examine_all(&mut self, jobs: &[Job]) -> Vec<Outcome> {
+        let this = &*self;
+        let (outcomes, taught) =
+            parallel::map_in_order(this.threads, jobs, Learned::default, |learned, job| {
+                this.examine(job, learned)
+            });
+        for part in taught {
+            self.learned.merge(part);
+        }
+        outcomes
+    }
+
     /// Merges the halves of shared spans and places untimed spans in the traces of a group, once each; what was
     /// repaired is reported by the analysis that takes the trace.
     fn repair(&mut self, group: &[TraceId]) {
@@ -384,35 +490,27 @@ impl Engine {
                 && !live.repaired
             {
                 live.repaired = true;
-                let merged = merge_halves(&mut live.spans);
-                let untimed = repair_times(&mut live.spans);
+                let merged = repair::merge_halves(&mut live.spans);
+                let untimed = repair::repair_times(&mut live.spans);
                 live.unreported = (untimed, merged);
             }
         }
     }
 
-    /// Records the calls that failed in the request `trace` starts, when its root is in the input and failed, so
-    /// the failing requests of a route can be compared with one another before any of them is diagnosed.
-    fn survey(&mut self, trace: TraceId) {
-        match self.live.get_mut(&trace) {
-            Some(live) if !live.surveyed && !live.analysed => live.surveyed = true,
-            _ => return,
-        }
-        let group = self.group(trace);
-        self.repair(&group);
+    /// The calls that failed in the request `trace` starts, with its route, when its root is in the input and
+    /// failed, so the failing requests of a route can be compared with one another before any of them is diagnosed.
+    fn failing_calls(&self, group: &[TraceId], trace: TraceId) -> Option<(String, Vec<String>)> {
         let parts: Vec<(&[Span], &[LogRecord])> = group
             .iter()
             .filter_map(|t| self.live.get(t))
             .map(|l| (l.spans.as_slice(), l.logs.as_slice()))
             .collect();
         let graph = Graph::build(&parts);
-        let Some(&root) = request_roots(&graph, trace).first() else {
-            return;
-        };
+        let &root = request_roots(&graph, trace).first()?;
         let root_span = graph.spans[root];
         let failed = root_span.is_error() || root_span.http_status().is_some_and(|s| s >= 500);
         if root_span.parent_id.is_some() || !failed {
-            return;
+            return None;
         }
         let mut calls: Vec<String> = graph
             .descendants(root)
@@ -422,10 +520,14 @@ impl Engine {
             .collect();
         calls.sort();
         calls.dedup();
-        self.failing_together
-            .record(&diagnose::route(root_span), &calls);
+        Some((diagnose::route(root_span), calls))
     }
 
+    /// Analyses the requests whose traces the stream has moved a window past (every live one with `force`), in
+    /// three rounds: the requests that succeeded teach; the failing calls of every failing request are recorded;
+    /// then every other request is diagnosed, and the requests that succeeded with a failure inside (diagnosed as
+    /// non-fatal) with them, so each diagnosis of a batch knows all the batch taught. Within a round the requests
+    /// are analysed on the engine's threads, and their results applied in the order the requests started.
     fn sweep(&mut self, force: bool) {
         let window = self.config.window_ns;
         let clock = self.clock;
@@ -436,32 +538,72 @@ impl Engine {
             .map(|(t, l)| (l.spans.iter().map(|s| s.start_ns).min().unwrap_or(0), *t))
             .collect();
         ready.sort();
-        for succeeded_only in [true, false] {
-            if !succeeded_only {
-                // Every failing request of the batch is recorded before any is diagnosed, so the first of a route
-                // is compared with the last as well as the last with the first.
-                for (_, trace) in &ready {
-                    if self.live.get(trace).is_some_and(|l| !l.analysed)
-                        && !self.is_continuation(*trace)
-                    {
-                        self.survey(*trace);
-                    }
-                }
+        // Which requests are taken, and in which order, is decided here on one thread: a trace joined to an earlier
+        // request is part of it, not a request of its own.
+        let mut jobs = Vec::new();
+        for &(_, trace) in &ready {
+            if self.pending(trace) && self.root_succeeded(trace) && !self.is_continuation(trace) {
+                jobs.push(self.take(trace, true));
             }
-            for (_, trace) in &ready {
-                if self.live.get(trace).is_some_and(|l| !l.analysed)
-                    && !self.is_continuation(*trace)
-                {
-                    self.analyse(*trace, succeeded_only);
-                }
+        }
+        let outcomes = self.examine_all(&jobs);
+        let mut later = Vec::new();
+        for (mut job, outcome) in jobs.into_iter().zip(outcomes) {
+            if outcome
+                .request
+                .as_ref()
+                .is_some_and(|r| r.diagnosis.is_some())
+            {
+                // Diagnosed again below, with what the whole batch taught; it has taught already.
+                job.teach = false;
+                later.push(job);
+            } else {
+                self.apply(outcome);
             }
+        }
+        // Every failing request of the batch is recorded before any is diagnosed, so the first of a route is
+        // compared with the last as well as the last with the first.
+        let mut surveyed = Vec::new();
+        for &(_, trace) in &ready {
+            if self.pending(trace)
+                && !self.is_continuation(trace)
+                && let Some(live) = self.live.get_mut(&trace)
+                && !live.surveyed
+            {
+                live.surveyed = true;
+                let group = self.group(trace);
+                self.repair(&group);
+                surveyed.push((group, trace));
+            }
+        }
+        let this = &*self;
+        let (calls, _) = parallel::map_in_order(
+            this.threads,
+            &surveyed,
+            || (),
+            |(), (group, trace)| this.failing_calls(group, *trace),
+        );
+        for (route, calls) in calls.into_iter().flatten() {
+            self.failing_together.record(&route, &calls);
+        }
+        for &(_, trace) in &ready {
+            if self.pending(trace) && !self.is_continuation(trace) {
+                later.push(self.take(trace, true));
+            }
+        }
+        for outcome in self.examine_all(&later) {
+            self.apply(outcome);
         }
         if force {
             // Continuations whose producer never became a request of its own.
-            for (_, trace) in ready {
-                if self.live.get(&trace).is_some_and(|l| !l.analysed) {
-                    self.analyse(trace, false);
+            let mut rest = Vec::new();
+            for &(_, trace) in &ready {
+                if self.pending(trace) {
+                    rest.push(self.take(trace, true));
                 }
+            }
+            for outcome in self.examine_all(&rest) {
+                self.apply(outcome);
             }
         }
         let expired: Vec<TraceId> = self
@@ -629,189 +771,4 @@ fn request_roots(graph: &Graph, first_trace: TraceId) -> Vec<usize> {
         (span.parent_id.is_some(), span.start_ns, span.span_id)
     });
     roots
-}
-
-/// What a request that succeeded shows: what its waits waited for, who published what after what, with which
-/// routing key, which versions consumers took, and which failures it survived.
-fn learn(
-    learned: &mut Learned,
-    version_attribute: &str,
-    graph: &Graph,
-    members: &[usize],
-    route: &str,
-) {
-    learn_waits(learned, graph, members, route);
-    for &m in members {
-        let span = graph.spans[m];
-        if span.is_error() {
-            learned.record_tolerated(route, &diagnose::tolerated_key(graph, m));
-        }
-        if messaging::role(span) == Some(Role::Consumer)
-            && !span.is_error()
-            && let (Some(message), Some(version)) = (
-                messaging::message_name(span),
-                messaging::version(span, version_attribute),
-            )
-        {
-            learned.record_version(message, &version);
-        }
-        if messaging::role(span) != Some(Role::Producer) || span.is_error() {
-            continue;
-        }
-        let Some(message) = messaging::message_name(span) else {
-            continue;
-        };
-        // The message this publisher had consumed just before: the nearest consuming ancestor.
-        let trigger = graph
-            .ancestry(m)
-            .into_iter()
-            .rev()
-            .skip(1)
-            .map(|a| graph.spans[a])
-            .find(|a| a.service == span.service && messaging::role(a) == Some(Role::Consumer))
-            .and_then(messaging::message_name);
-        learned.record(message, &span.service, trigger);
-        if let Some(key) = messaging::routing_key(span) {
-            learned.record_routing_key(message, key);
-        }
-        if let Some(destination) = messaging::destination(span) {
-            learned.record_destination(message, destination);
-        }
-    }
-}
-
-/// What each service consumed while one of its steps without messaging attributes ran (a wait that names no
-/// message): a consumer of the same service that starts within the step and is not inside it.
-fn learn_waits(learned: &mut Learned, graph: &Graph, members: &[usize], route: &str) {
-    let consumers: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&m| messaging::role(graph.spans[m]) == Some(Role::Consumer))
-        .collect();
-    if consumers.is_empty() {
-        return;
-    }
-    let steps: Vec<usize> = members
-        .iter()
-        .copied()
-        .filter(|&m| {
-            let step = graph.spans[m];
-            matches!(step.kind, SpanKind::Internal | SpanKind::Unspecified)
-                && messaging::role(step).is_none()
-        })
-        .collect();
-    for c in consumers {
-        let consumer = graph.spans[c];
-        let Some(message) = messaging::message_name(consumer) else {
-            continue;
-        };
-        let inside = graph.ancestry(c);
-        for &m in &steps {
-            let step = graph.spans[m];
-            if consumer.service == step.service
-                && (step.start_ns..=step.end_ns).contains(&consumer.start_ns)
-                && !inside.contains(&m)
-            {
-                learned.record_wait(route, &step.service, &step.name, message);
-            }
-        }
-    }
-}
-
-/// Places spans without a start time (Zipkin allows them; broken exporters write 0) at their parent's start, or
-/// the trace's earliest; their recorded duration is kept. Returns how many had no start time.
-fn repair_times(spans: &mut [Span]) -> u64 {
-    let untimed = spans.iter().filter(|s| s.start_ns == 0).count() as u64;
-    // A child of an unplaced span waits a round for its parent; four rounds cover real traces.
-    for _ in 0..4 {
-        let starts: FxHashMap<SpanId, u64> = spans
-            .iter()
-            .filter(|s| s.start_ns > 0)
-            .map(|s| (s.span_id, s.start_ns))
-            .collect();
-        let unplaced: FxHashSet<SpanId> = spans
-            .iter()
-            .filter(|s| s.start_ns == 0)
-            .map(|s| s.span_id)
-            .collect();
-        if unplaced.is_empty() {
-            break;
-        }
-        let earliest = starts.values().copied().min();
-        for span in spans.iter_mut().filter(|s| s.start_ns == 0) {
-            let base = match span.parent_id {
-                Some(p) if starts.contains_key(&p) => starts.get(&p).copied(),
-                Some(p) if unplaced.contains(&p) && p != span.span_id => None,
-                _ => earliest,
-            };
-            if let Some(base) = base {
-                span.end_ns = base.saturating_add(span.end_ns);
-                span.start_ns = base;
-            }
-        }
-    }
-    untimed
-}
-
-/// Spans that share an id: the client and server halves of one RPC (Zipkin's shared spans, written without the
-/// `shared` flag) become parent and child; parts of one span reported separately (a late annotation, a second
-/// reporter) are merged into one.
-fn merge_halves(spans: &mut Vec<Span>) -> u64 {
-    let mut first: FxHashMap<SpanId, usize> = FxHashMap::default();
-    let mut merged = 0;
-    let mut remove = Vec::new();
-    for i in 0..spans.len() {
-        let id = spans[i].span_id;
-        let Some(&j) = first.get(&id) else {
-            first.insert(id, i);
-            continue;
-        };
-        let (a, b) = (spans[j].kind, spans[i].kind);
-        if a != b
-            && matches!(
-                (a, b),
-                (SpanKind::Client, SpanKind::Server) | (SpanKind::Server, SpanKind::Client)
-            )
-        {
-            let server = if b == SpanKind::Server { i } else { j };
-            spans[server].parent_id = Some(id);
-            spans[server].span_id = SpanId(id.0.rotate_left(32) ^ 0x5348_4152_4544_0001);
-            if server == j {
-                first.insert(id, i);
-            }
-            continue;
-        }
-        let part = spans[i].clone();
-        let whole = &mut spans[j];
-        if whole.start_ns == 0 && part.start_ns > 0 {
-            whole.start_ns = part.start_ns;
-            whole.end_ns = part.end_ns;
-        }
-        if whole.name.is_empty() {
-            whole.name = part.name;
-        }
-        if whole.kind == SpanKind::Unspecified {
-            whole.kind = part.kind;
-        }
-        if part.status != crate::model::StatusCode::Unset
-            && whole.status == crate::model::StatusCode::Unset
-        {
-            whole.status = part.status;
-            whole.status_message = part.status_message;
-        }
-        for (key, value) in part.attributes.0 {
-            if whole.attributes.get(&key).is_none() {
-                whole.attributes.0.push((key, value));
-            }
-        }
-        whole.events.extend(part.events);
-        whole.links.extend(part.links);
-        whole.parent_id = whole.parent_id.or(part.parent_id);
-        remove.push(i);
-        merged += 1;
-    }
-    for i in remove.into_iter().rev() {
-        spans.remove(i);
-    }
-    merged
 }
