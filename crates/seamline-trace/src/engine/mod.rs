@@ -55,6 +55,9 @@ struct Live {
     unreported: (u64, u64),
     /// Whether the request this trace starts is recorded in `failing_together`.
     surveyed: bool,
+    /// The message ids and conversation ids its messaging spans carry (the keys it is indexed under), read once.
+    message_ids: Vec<Box<str>>,
+    conversations: Vec<Box<str>>,
 }
 
 /// A request taken for analysis: the trace that starts it, the traces joined to it, what was repaired in them, and
@@ -178,37 +181,49 @@ impl Engine {
         self.peak_live_spans
     }
 
-    fn index(&mut self, span: &Span) {
+    /// Indexes a span's links, and the ids of its message when it plays a part in moving one (`role`).
+    fn index(&mut self, span: &Span, role: Option<Role>) {
         for link in &span.links {
             self.linked_from
                 .entry((link.trace_id, link.span_id))
                 .or_default()
                 .push(span.trace_id);
         }
-        if messaging::role(span).is_some() {
-            if let Some(id) = messaging::message_id(span) {
-                self.by_message_id
-                    .entry(id.into())
-                    .or_default()
-                    .push(span.trace_id);
-            }
-            if let Some(id) = messaging::conversation_id(span) {
-                self.by_conversation
-                    .entry(id.into())
-                    .or_default()
-                    .push(span.trace_id);
-            }
+        if role.is_none() {
+            return;
+        }
+        let message_id = messaging::message_id(span).map(Box::<str>::from);
+        let conversation = messaging::conversation_id(span).map(Box::<str>::from);
+        if message_id.is_none() && conversation.is_none() {
+            return;
+        }
+        let live = self.live.entry(span.trace_id).or_default();
+        if let Some(id) = message_id {
+            self.by_message_id
+                .entry(id.clone())
+                .or_default()
+                .push(span.trace_id);
+            live.message_ids.push(id);
+        }
+        if let Some(id) = conversation {
+            self.by_conversation
+                .entry(id.clone())
+                .or_default()
+                .push(span.trace_id);
+            live.conversations.push(id);
         }
     }
 
-    fn unindex(&mut self, span: &Span) {
-        for link in &span.links {
-            self.linked_from.remove(&(link.trace_id, link.span_id));
+    fn unindex(&mut self, live: &Live) {
+        for span in &live.spans {
+            for link in &span.links {
+                self.linked_from.remove(&(link.trace_id, link.span_id));
+            }
         }
-        if let Some(id) = messaging::message_id(span) {
+        for id in &live.message_ids {
             self.by_message_id.remove(id);
         }
-        if let Some(id) = messaging::conversation_id(span) {
+        for id in &live.conversations {
             self.by_conversation.remove(id);
         }
     }
@@ -222,28 +237,24 @@ impl Engine {
                 i += 1;
                 continue;
             };
+            let mut joined: Vec<TraceId> = Vec::new();
             for span in &live.spans {
-                let mut joined: Vec<TraceId> = Vec::new();
                 if let Some(traces) = self.linked_from.get(&(span.trace_id, span.span_id)) {
                     joined.extend(traces);
                 }
-                if messaging::role(span).is_some() {
-                    for (key, index) in [
-                        (messaging::message_id(span), &self.by_message_id),
-                        (messaging::conversation_id(span), &self.by_conversation),
-                    ] {
-                        if let Some(traces) = key.and_then(|k| index.get(k)) {
-                            joined.extend(traces);
-                        }
-                    }
-                }
-                for trace in joined {
-                    if !group.contains(&trace)
-                        && self.live.contains_key(&trace)
-                        && group.len() < MAX_GROUP
-                    {
-                        group.push(trace);
-                    }
+            }
+            for id in &live.message_ids {
+                joined.extend(self.by_message_id.get(id).into_iter().flatten());
+            }
+            for id in &live.conversations {
+                joined.extend(self.by_conversation.get(id).into_iter().flatten());
+            }
+            for trace in joined {
+                if !group.contains(&trace)
+                    && self.live.contains_key(&trace)
+                    && group.len() < MAX_GROUP
+                {
+                    group.push(trace);
                 }
             }
             i += 1;
@@ -615,9 +626,7 @@ impl Engine {
         for trace in expired {
             if let Some(live) = self.live.remove(&trace) {
                 self.live_spans -= live.spans.len();
-                for span in &live.spans {
-                    self.unindex(span);
-                }
+                self.unindex(&live);
                 self.done.insert(trace);
             }
         }
@@ -716,12 +725,13 @@ impl Sink for Engine {
         }
         self.clock = self.clock.max(span.end_ns);
         self.versions.observe(&span);
-        self.index(&span);
+        let role = messaging::role(&span);
+        self.index(&span, role);
         if self.services.len() < MAX_NAMES && !self.services.contains(&span.service) {
             self.services.insert(span.service.clone());
         }
         if self.messages.len() < MAX_NAMES
-            && messaging::role(&span).is_some()
+            && role.is_some()
             && let Some(message) = messaging::message_name(&span).map(messaging::base_name)
             && !self.messages.contains(message)
         {
