@@ -183,7 +183,7 @@ Exit codes: 0 nothing at or above --fail-on (default: breaking), 1 otherwise, 2 
     /// Work backward from failing requests in traces to the service and span that caused them.
     #[command(subcommand)]
     Trace(TraceCommand),
-    /// Event-schema migrations across services: the evidence of which message versions each service uses.
+    /// Event-schema migrations across services: five phases, each gated on evidence the registry holds.
     #[command(subcommand)]
     Migrate(MigrateCommand),
     /// Write the assistant files (AGENTS.md, CLAUDE.md, Cursor and Copilot rules) from seam.toml and the contracts.
@@ -427,6 +427,95 @@ pub(crate) enum MigrateCommand {
 The counters are what tells that nobody reads an old version any more. The token (SEAM_TOKEN) needs the scope
 deploy:<environment> or admin.")]
     Evidence(EvidenceArgs),
+    /// Start migrating one of this service's messages to a new major version (phase 1: both versions defined).
+    #[command(after_help = "Examples:
+  seam migrate start inventory-events inventory.stock_reserved --from 1 --to 2
+  seam migrate start inventory-events inventory.stock_reserved --from 1 --to 2 --window 14d
+
+The phases: 1 new version defined, 2 dual-publish, 3 consumers accept both, 4 nobody reads the old version (for
+the whole window, from traces), 5 old version removed. can-i-deploy refuses a producer version without the old
+version before phase 4. The token (SEAM_TOKEN) needs the scope publish:<service> or admin. The guide is
+docs/migrations.md.
+
+Exit codes: 0 started, 1 refused (the gate of phase 1 is shut, or a migration of the message is running), 2
+usage or input error.")]
+    Start(MigrateStartArgs),
+    /// Where migrations stand: every phase's gate, and per environment each producer and consumer with its evidence.
+    #[command(after_help = "Examples:
+  seam migrate status                                  every migration, one line each
+  seam migrate status inventory.stock_reserved         one migration in full (whichever service publishes it)
+  seam migrate status inventory.stock_reserved --format json
+
+Exit codes: 0 shown, 2 usage or input error (no such migration).")]
+    Status(MigrateStatusArgs),
+    /// Move a migration to its next phase, when that phase's gate holds on the registry's evidence now.
+    #[command(after_help = "Examples:
+  seam migrate advance inventory.stock_reserved
+
+Exit codes: 0 advanced, 1 refused (the gate is shut: what keeps it shut is printed), 2 usage or input error.")]
+    Advance(MigrateStepArgs),
+    /// Abandon a migration: its gates stop applying.
+    #[command(after_help = "Examples:
+  seam migrate abort inventory.stock_reserved")]
+    Abort(MigrateStepArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateStartArgs {
+    /// The contract (a `[[provides.events]]` name) that defines the message.
+    pub contract: String,
+    /// The message, without a version.
+    pub message: String,
+    /// The major version consumers read now.
+    #[arg(long)]
+    pub from: u32,
+    /// The major version to move them to.
+    #[arg(long)]
+    pub to: u32,
+    /// How long nobody may have read the old version before it may go (e.g. 7d, 36h, 90s).
+    #[arg(long, default_value = "7d")]
+    pub window: String,
+    #[command(flatten)]
+    pub on: MigrationOf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateStatusArgs {
+    /// The message; without it, every migration is listed.
+    pub message: Option<String>,
+    #[command(flatten)]
+    pub on: MigrationOf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct MigrateStepArgs {
+    /// The message being migrated.
+    pub message: String,
+    #[command(flatten)]
+    pub on: MigrationOf,
+    /// Output format.
+    #[arg(long, value_enum)]
+    pub format: Option<DataFormat>,
+}
+
+/// Whose migration: the producer, and the registry.
+#[derive(Debug, Args)]
+pub(crate) struct MigrationOf {
+    /// The producing service. Default: `[service] name` of seam.toml in --dir (for status: whichever service
+    /// migrates the message).
+    #[arg(long)]
+    pub service: Option<String>,
+    /// The service folder the defaults come from.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
+    #[command(flatten)]
+    pub registry: RegistryArgs,
 }
 
 #[derive(Debug, Args)]

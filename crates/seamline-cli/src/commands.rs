@@ -5,6 +5,7 @@ pub(crate) mod diff;
 pub(crate) mod init;
 pub(crate) mod lint;
 pub(crate) mod mcp;
+pub(crate) mod migrate;
 pub(crate) mod registry;
 pub(crate) mod registry_client;
 pub(crate) mod rules;

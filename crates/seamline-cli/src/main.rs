@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-use crate::args::{Cli, Command, MigrateCommand};
+use crate::args::{Cli, Command};
 
 // Reading a large description allocates millions of small nodes; mimalloc does that markedly faster than the
 // system allocator (bench/README.md has the measurement).
@@ -34,7 +34,7 @@ fn main() -> ExitCode {
         Command::Init(args) => commands::init::run(args),
         Command::Rules(args) => commands::rules::run(&global.with(args.format, None), args),
         Command::Trace(command) => commands::trace::run(global, command),
-        Command::Migrate(MigrateCommand::Evidence(args)) => commands::trace::evidence(args),
+        Command::Migrate(command) => commands::migrate::run(command),
         Command::Context(args) => commands::context::run(&global.with(args.format, None), args),
         Command::Mcp(args) => commands::mcp::run(args),
         Command::Serve(args) => commands::serve::run(args),

@@ -69,6 +69,19 @@ pub fn router(store: Store, settings: Settings) -> Router {
         .route("/v1/traces", axum::routing::post(receive_traces))
         .route("/api/v1/environments", get(environments))
         .route("/api/v1/can-i-deploy", get(can_i_deploy))
+        .route("/api/v1/migrations", get(migrations))
+        .route(
+            "/api/v1/migrations/{service}",
+            axum::routing::post(start_migration),
+        )
+        .route(
+            "/api/v1/migrations/{service}/{message}",
+            get(migration_status),
+        )
+        .route(
+            "/api/v1/migrations/{service}/{message}/{step}",
+            axum::routing::post(migration_step),
+        )
         .route("/api/v1/matrix", get(matrix))
         .merge(crate::ui::routes())
         .method_not_allowed_fallback(|| async {
@@ -225,20 +238,20 @@ pub(crate) async fn may_read(app: &App, headers: &HeaderMap) -> Result<(), ApiEr
     Ok(())
 }
 
-/// A write needs a token, and the check decides whether its scopes cover it.
+/// A write needs a token, and the check decides whether its scopes cover it: the grant, when they do.
 async fn may_write(
     app: &App,
     headers: &HeaderMap,
     allowed: impl FnOnce(&Grant) -> bool,
     needed: String,
-) -> Result<(), ApiError> {
+) -> Result<Grant, ApiError> {
     let Some(grant) = grant(app, headers).await? else {
         return Err(ApiError::unauthorized(
             "writing needs a token: send `Authorization: Bearer <token>`",
         ));
     };
     if allowed(&grant) {
-        Ok(())
+        Ok(grant)
     } else {
         Err(ApiError::forbidden(format!(
             "token {} lacks the scope {needed} (or admin)",
@@ -327,6 +340,7 @@ async fn may_act_in(app: &App, headers: &HeaderMap, environment: &str) -> Result
         format!("deploy:{environment}"),
     )
     .await
+    .map(drop)
 }
 
 /// A body or query that axum could not take: its status (400, 413, 415, 422) with the reason.
@@ -398,6 +412,16 @@ impl From<StoreError> for ApiError {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
                 title: "Unreadable contract",
                 detail: err.to_string(),
+            },
+            StoreError::MigrationRefused(detail) => ApiError {
+                status: StatusCode::CONFLICT,
+                title: "Migration step refused",
+                detail,
+            },
+            StoreError::NoMigration(detail) => ApiError {
+                status: StatusCode::NOT_FOUND,
+                title: "No such migration",
+                detail,
             },
             StoreError::UnknownVersion { .. } => ApiError {
                 status: StatusCode::NOT_FOUND,
@@ -966,6 +990,13 @@ fn check_use(u: &crate::store::VersionUse) -> Result<(), ApiError> {
     if !(0..=MOST_USES).contains(&u.count) || !(0..=MOST_USES).contains(&u.failed) {
         return bad(format!("count and failed are 0 to {MOST_USES}"));
     }
+    if let Some(id) = &u.trace_id
+        && (id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return bad(format!(
+            "trace_id must be 32 hexadecimal digits, not `{id}`"
+        ));
+    }
     if !(0..=LATEST_MS).contains(&u.last_seen_ms) {
         return bad(format!(
             "last_seen_ms must be Unix milliseconds before 2100, not {}",
@@ -1149,4 +1180,116 @@ async fn receive_traces(
     } else {
         ([(header::CONTENT_TYPE, "application/json")], "{}").into_response()
     })
+}
+
+/// Every migration, the active ones first.
+async fn migrations(
+    State(app): State<App>,
+    headers: HeaderMap,
+) -> Result<Json<Vec<crate::migrate::Migration>>, ApiError> {
+    may_read(&app, &headers).await?;
+    Ok(Json(app.store.migrations().await?))
+}
+
+/// Permission to run the migrations of the service named in the path (its `publish:<service>` scope: who may say
+/// what it publishes may move its messages), checked before the body is read; `by` is the token's id, for the
+/// migration's history.
+struct MayMigrate {
+    service: String,
+    message: Option<String>,
+    step: Option<String>,
+    by: String,
+}
+
+impl FromRequestParts<App> for MayMigrate {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &App) -> Result<MayMigrate, ApiError> {
+        let Path(segments) = Path::<Vec<String>>::from_request_parts(parts, app)
+            .await
+            .map_err(|e| rejected(e.status(), e.body_text()))?;
+        let service = segments.first().cloned().unwrap_or_default();
+        check_name("service name", &service)?;
+        let message = segments.get(1).cloned();
+        if let Some(message) = &message {
+            check_message(message)?;
+        }
+        let step = segments.get(2).cloned();
+        if let Some(other) = step
+            .as_deref()
+            .filter(|s| !matches!(*s, "advance" | "abort"))
+        {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                "Not found",
+                format!("a migration takes the steps `advance` and `abort`, not `{other}`"),
+            ));
+        }
+        let grant = may_write(
+            app,
+            &parts.headers,
+            |g| g.may_publish(&service),
+            format!("publish:{service}"),
+        )
+        .await?;
+        Ok(MayMigrate {
+            service,
+            message,
+            step,
+            by: grant.token_id,
+        })
+    }
+}
+
+/// Starts a migration of one of the service's messages, at phase 1 (its gate must hold).
+async fn start_migration(
+    State(app): State<App>,
+    may: MayMigrate,
+    body: Result<Json<crate::migrate::Start>, JsonRejection>,
+) -> Result<(StatusCode, Json<crate::migrate::Status>), ApiError> {
+    let Json(start) = body.map_err(|e| body_rejected(e, &app))?;
+    check_name("contract name", &start.contract)?;
+    check_message(&start.message)?;
+    let status = app
+        .store
+        .start_migration(&may.service, &start, &may.by)
+        .await?;
+    Ok((StatusCode::CREATED, Json(status)))
+}
+
+/// A migration with its five gates judged now.
+async fn migration_status(
+    State(app): State<App>,
+    headers: HeaderMap,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<Json<crate::migrate::Status>, ApiError> {
+    let Path((service, message)) = path.map_err(|e| rejected(e.status(), e.body_text()))?;
+    check_name("service name", &service)?;
+    check_message(&message)?;
+    may_read(&app, &headers).await?;
+    let Some(migration) = app.store.migration(&service, &message).await? else {
+        return Err(StoreError::NoMigration(format!(
+            "{service} has no migration of {message}; start one with `seam migrate start`"
+        ))
+        .into());
+    };
+    Ok(Json(app.store.migration_status(&migration).await?))
+}
+
+/// `advance` (to the next phase, when its gate holds) or `abort`.
+async fn migration_step(
+    State(app): State<App>,
+    may: MayMigrate,
+) -> Result<Json<crate::migrate::Status>, ApiError> {
+    let message = may.message.unwrap_or_default();
+    let status = if may.step.as_deref() == Some("abort") {
+        app.store
+            .abort_migration(&may.service, &message, &may.by)
+            .await?
+    } else {
+        app.store
+            .advance_migration(&may.service, &message, &may.by)
+            .await?
+    };
+    Ok(Json(status))
 }

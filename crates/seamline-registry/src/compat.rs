@@ -36,6 +36,25 @@ pub struct Decision {
     pub environment: String,
     pub deployable: bool,
     pub pairs: Vec<PairVerdict>,
+    /// Message versions this version stops publishing that the version deployed there publishes, where the
+    /// registry has evidence about them: a migration of the message, or spans of someone consuming it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub removals: Vec<Removal>,
+}
+
+/// A message version a producer version stops publishing, judged from the message's migration and from who
+/// consumed the version in the environment within the window.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Removal {
+    pub message: String,
+    pub version: u32,
+    pub allowed: bool,
+    pub reason: String,
+    /// Who consumed it there within the window (`unknown` versions included: they may be this one).
+    pub readers: Vec<crate::store::VersionUse>,
+    /// The phase of the message's migration, when one runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub migration_phase: Option<u8>,
 }
 
 /// A stored version opened for comparison: its manifest, and its files in a workspace of their own, parsed on
@@ -173,6 +192,31 @@ pub fn unreadable(publication: &Publication) -> Option<String> {
         "{first}{more}; a contract that cannot be read cannot be judged by the deploy gate: fix it (`seam lint` \
          shows every problem) and publish again"
     ))
+}
+
+/// The major versions of `message` that `stored`'s contract `contract` defines, or why they cannot be told.
+pub(crate) fn defined_versions(
+    stored: StoredVersion,
+    contract: &str,
+    message: &str,
+) -> Result<Vec<u32>, String> {
+    let mut opened = open(stored);
+    let Some(spec) = opened.provided(contract) else {
+        return Err(format!("provides no contract named {contract}"));
+    };
+    if !opened.has(&spec) {
+        return Err(format!("did not publish {spec}"));
+    }
+    let path = opened.root.join(&spec);
+    let doc = opened.workspace().load_with_refs(&path);
+    let mut versions: Vec<u32> = published_messages(opened.workspace(), doc)
+        .into_iter()
+        .filter(|(name, _)| name == message)
+        .filter_map(|(_, version)| version)
+        .collect();
+    versions.sort_unstable();
+    versions.dedup();
+    Ok(versions)
 }
 
 /// Compares `consumer`'s vendored copy of `provider`'s `contract` with what `provider` publishes.
@@ -317,7 +361,7 @@ fn cannot_judge(cannot: &CannotJudge, old: &Opened, new: &Opened) -> String {
 
 /// Runs `work` on a blocking thread: parsing and diffing contracts is CPU time, which on an async worker would
 /// hold up every other request served by that worker. A panic in `work` is the caller's.
-async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
+pub(crate) async fn blocking<T: Send + 'static>(work: impl FnOnce() -> T + Send + 'static) -> T {
     match tokio::task::spawn_blocking(work).await {
         Ok(value) => value,
         Err(err) => match err.try_into_panic() {
@@ -338,6 +382,11 @@ pub(crate) struct PairKey {
     pub provider: String,
     pub provider_version: String,
     pub contract: String,
+}
+
+/// The longest window of `migrations`.
+fn longest(migrations: &[crate::migrate::Migration]) -> i64 {
+    migrations.iter().map(|m| m.window_ms).max().unwrap_or(0)
 }
 
 /// A verdict: compatible or not, and why.
@@ -497,7 +546,7 @@ impl Store {
                 .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
             verdicts.extend(judged);
         }
-        Ok(slots
+        let mut grid: Vec<Vec<Decision>> = slots
             .into_iter()
             .zip(candidates)
             .map(|(row, (service, version))| {
@@ -545,11 +594,127 @@ impl Store {
                             environment: environment.clone(),
                             deployable: pairs.iter().all(|p| p.compatible),
                             pairs,
+                            removals: Vec::new(),
                         }
                     })
                     .collect()
             })
-            .collect())
+            .collect();
+        self.judge_removals(candidates, environments, &mut grid)
+            .await?;
+        Ok(grid)
+    }
+
+    /// Adds to each decision the message versions its candidate stops publishing where there is evidence about
+    /// them (a migration of the message, or spans of someone consuming the version), and says in each pair
+    /// through a migrating contract which phase its verdict depends on.
+    async fn judge_removals(
+        &self,
+        candidates: &[(String, String)],
+        environments: &[String],
+        grid: &mut [Vec<Decision>],
+    ) -> Result<(), StoreError> {
+        let migrations = self.active_migrations().await?;
+        let now = crate::store::now_ms();
+        let mut services: Vec<&str> = candidates.iter().map(|(s, _)| s.as_str()).collect();
+        services.sort_unstable();
+        services.dedup();
+        for (e, environment) in environments.iter().enumerate() {
+            let read = self
+                .consumed_since(
+                    environment,
+                    now - crate::migrate::DEFAULT_WINDOW_MS.max(longest(&migrations)),
+                )
+                .await?;
+            let migrating = |service: &str| migrations.iter().any(|m| m.service == service);
+            if read.is_empty() && !services.iter().any(|s| migrating(s)) {
+                continue;
+            }
+            let running: HashMap<String, String> = self
+                .deployed_versions(environment, &services)
+                .await?
+                .into_iter()
+                .collect();
+            for (row, (service, version)) in grid.iter_mut().zip(candidates) {
+                let decision = &mut row[e];
+                for pair in &mut decision.pairs {
+                    if let Some(m) = migrations
+                        .iter()
+                        .find(|m| m.provider_of(&pair.provider, &pair.contract))
+                    {
+                        pair.reason.push_str(&format!(
+                            " (while {} migrates {}: phase {}, {})",
+                            m.service,
+                            m.title(),
+                            m.phase,
+                            crate::migrate::PHASES[usize::from(m.phase.clamp(1, 5)) - 1]
+                        ));
+                    }
+                }
+                let Some(deployed) = running.get(service).filter(|d| *d != version) else {
+                    continue;
+                };
+                if read.is_empty() && !migrating(service) {
+                    continue;
+                }
+                let (Some(candidate), Some(running)) = (
+                    self.version(service, version).await?,
+                    self.version(service, deployed).await?,
+                ) else {
+                    continue;
+                };
+                for (message, v) in crate::migrate::stops_publishing(&running, &candidate) {
+                    let migration = migrations
+                        .iter()
+                        .find(|m| m.service == *service && m.message == message && m.from == v);
+                    if migration.is_none() && !read.contains(&message) {
+                        continue;
+                    }
+                    let window =
+                        migration.map_or(crate::migrate::DEFAULT_WINDOW_MS, |m| m.window_ms);
+                    let readers: Vec<crate::store::VersionUse> = self
+                        .usage(environment, Some(&message), now - window)
+                        .await?
+                        .into_iter()
+                        .filter(|u| {
+                            u.role == "consumes"
+                                && u.last_seen_ms >= now - window
+                                && (u.version == v.to_string() || u.version == "unknown")
+                        })
+                        .collect();
+                    let removal = crate::migrate::judge_removal(
+                        &message,
+                        v,
+                        migration,
+                        readers,
+                        window,
+                        environment,
+                    );
+                    decision.deployable &= removal.allowed;
+                    decision.removals.push(removal);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The messages someone consumed in `environment` since `since_ms`.
+    async fn consumed_since(
+        &self,
+        environment: &str,
+        since_ms: i64,
+    ) -> Result<std::collections::HashSet<String>, StoreError> {
+        use sqlx::Row;
+        let rows = sqlx::query(
+            "SELECT DISTINCT message FROM version_usage WHERE environment = $1 AND role = 'consumes' \
+             AND hour_ms >= $2 AND last_seen_ms >= $3",
+        )
+        .bind(environment)
+        .bind(since_ms.saturating_sub(since_ms.rem_euclid(3_600_000)))
+        .bind(since_ms)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
     }
 
     /// Compares the pairs of `keys`, on blocking threads, a share of the pairs each (grouped by provider version,

@@ -6,6 +6,7 @@ pub mod api;
 mod compat;
 mod graph;
 mod guard;
+pub mod migrate;
 mod server;
 mod store;
 mod tokens;
@@ -13,7 +14,7 @@ mod ui;
 pub mod usage;
 
 pub use api::Settings;
-pub use compat::{ContractChanges, Decision, Matrix, PairVerdict, unreadable};
+pub use compat::{ContractChanges, Decision, Matrix, PairVerdict, Removal, unreadable};
 pub use server::{Limits, serve};
 pub use tokens::{Grant, NewToken, Scope, TokenInfo};
 

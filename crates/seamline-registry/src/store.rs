@@ -36,6 +36,11 @@ pub enum StoreError {
     /// where and why.
     #[error("a published contract cannot be read: {0}")]
     UnreadableContract(String),
+    /// A migration step its gate or its state does not allow: which gate, and what keeps it shut.
+    #[error("{0}")]
+    MigrationRefused(String),
+    #[error("{0}")]
+    NoMigration(String),
     #[error("the system's random source failed: {0}")]
     Random(String),
     #[error("database: {0}")]
@@ -168,6 +173,9 @@ pub struct VersionUse {
     /// Unix milliseconds of the latest one.
     #[serde(deserialize_with = "whole_number")]
     pub last_seen_ms: i64,
+    /// The trace of the latest one (32 hexadecimal digits), when known: the evidence to open.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_id: Option<String>,
 }
 
 /// An integer as JSON may write it: `10` or `10.0` (JSON Schema counts both as integers); a fraction, or one
@@ -1033,11 +1041,16 @@ impl Store {
         for u in uses {
             sqlx::query(
                 "INSERT INTO version_usage (environment, message, version, role, service, hour_ms, count, failed, \
-                 last_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 last_seen_ms, last_trace_id, first_seen_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $9) \
                  ON CONFLICT (environment, message, version, role, service, hour_ms) DO UPDATE SET \
                  count = version_usage.count + excluded.count, failed = version_usage.failed + excluded.failed, \
+                 last_trace_id = CASE WHEN excluded.last_seen_ms >= version_usage.last_seen_ms \
+                 THEN COALESCE(excluded.last_trace_id, version_usage.last_trace_id) \
+                 ELSE version_usage.last_trace_id END, \
                  last_seen_ms = CASE WHEN excluded.last_seen_ms > version_usage.last_seen_ms \
-                 THEN excluded.last_seen_ms ELSE version_usage.last_seen_ms END",
+                 THEN excluded.last_seen_ms ELSE version_usage.last_seen_ms END, \
+                 first_seen_ms = CASE WHEN excluded.first_seen_ms < version_usage.first_seen_ms \
+                 THEN excluded.first_seen_ms ELSE version_usage.first_seen_ms END",
             )
             .bind(environment)
             .bind(&u.message)
@@ -1048,6 +1061,7 @@ impl Store {
             .bind(u.count)
             .bind(u.failed)
             .bind(u.last_seen_ms)
+            .bind(u.trace_id.as_deref())
             .execute(&mut *tx)
             .await?;
         }
@@ -1064,7 +1078,11 @@ impl Store {
     ) -> Result<Vec<VersionUse>, StoreError> {
         Ok(sqlx::query_as(
             "SELECT service, role, message, version, CAST(SUM(count) AS BIGINT) AS count, \
-             CAST(SUM(failed) AS BIGINT) AS failed, MAX(last_seen_ms) AS last_seen_ms FROM version_usage \
+             CAST(SUM(failed) AS BIGINT) AS failed, MAX(last_seen_ms) AS last_seen_ms, \
+             (SELECT l.last_trace_id FROM version_usage l WHERE l.environment = $1 AND l.message = u.message \
+              AND l.version = u.version AND l.role = u.role AND l.service = u.service \
+              ORDER BY l.hour_ms DESC LIMIT 1) AS trace_id \
+             FROM version_usage u \
              WHERE environment = $1 AND ($2 = '' OR message = $2) AND hour_ms >= $3 \
              GROUP BY message, version, role, service ORDER BY message, version, role, service",
         )

@@ -52,6 +52,8 @@ fn row(u: Seen, role: &str) -> VersionUse {
         count: i64::try_from(u.count).unwrap_or(i64::MAX),
         failed: i64::try_from(u.failed).unwrap_or(i64::MAX),
         last_seen_ms: i64::try_from(u.last_seen_unix_nano / 1_000_000).unwrap_or(i64::MAX),
+        // An all-zero id is no trace.
+        trace_id: (u.last_trace_id.bytes().any(|b| b != b'0')).then_some(u.last_trace_id),
     }
 }
 

@@ -392,11 +392,15 @@ async fn the_api_describes_itself() {
         "/api/v1/environments/{environment}/usage",
         "/api/v1/can-i-deploy",
         "/api/v1/matrix",
+        "/api/v1/migrations",
+        "/api/v1/migrations/{service}",
+        "/api/v1/migrations/{service}/{message}",
+        "/api/v1/migrations/{service}/{message}/{step}",
         "/v1/traces",
     ] {
         assert!(described.contains(&route), "{route} is not in openapi.json");
     }
-    assert_eq!(described.len(), 14);
+    assert_eq!(described.len(), 18);
 }
 
 #[tokio::test]
@@ -1018,4 +1022,122 @@ async fn otlp_traces_become_version_usage() {
         assert_eq!(status, expected, "{headers:?}");
         assert_eq!(content_type, "application/problem+json");
     }
+}
+
+/// Migrations over HTTP: only the producer's token (or admin) takes steps, a refused step is 409 with the shut
+/// gate's reasons, and an aborted migration is listed as such.
+#[tokio::test]
+async fn migrations_are_steered_by_the_producers_token() {
+    let (_dir, store) = sqlite().await;
+    let contract = "asyncapi: 3.0.0\ninfo: {title: inventory, version: '1'}\nchannels:\n  inventory:\n    address: inventory\ncomponents:\n  messages:\n    R1:\n      name: inventory.stock_reserved\n      x-version: 1\n      payload: {type: object}\n    R2:\n      name: inventory.stock_reserved\n      x-version: 2\n      payload: {type: object}\n";
+    let (status, _, json) = call(
+        &store,
+        "PUT",
+        "/api/v1/services/inventory-service/versions/1",
+        Some(serde_json::json!({
+            "manifest": "[service]\nname = \"inventory-service\"\n\n[[provides.events]]\nname = \"inventory-events\"\nspec = \"contracts/e.yaml\"\n\n[[publishes]]\nmessage = \"inventory.stock_reserved@1\"\n",
+            "contracts": [{ "path": "contracts/e.yaml", "content": contract }],
+        })),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{json}");
+    let token = |scope: &str| {
+        let store = store.clone();
+        let scope: Scope = scope.parse().unwrap();
+        async move { store.create_token("t", &[scope]).await.unwrap().secret }
+    };
+    let producer = token("publish:inventory-service").await;
+    let other = token("publish:order-service").await;
+    let start = serde_json::json!({
+        "contract": "inventory-events", "message": "inventory.stock_reserved", "from": 1, "to": 2
+    });
+    let post = |uri: &'static str, token: String, body: Option<serde_json::Value>| {
+        let store = store.clone();
+        async move { send(&store, Settings::default(), "POST", uri, Some(&token), body).await }
+    };
+    let a = post(
+        "/api/v1/migrations/inventory-service",
+        other.clone(),
+        Some(start.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.json);
+    let a = post(
+        "/api/v1/migrations/inventory-service",
+        producer.clone(),
+        Some(start.clone()),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CREATED, "{}", a.json);
+    assert_eq!(a.json["gates"].as_array().unwrap().len(), 5);
+    assert_eq!(a.json["window_ms"], 7 * 24 * 3_600_000);
+    let a = post(
+        "/api/v1/migrations/inventory-service",
+        producer.clone(),
+        Some(start),
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.json);
+
+    let uri = "/api/v1/migrations/inventory-service/inventory.stock_reserved";
+    let a = send(&store, Settings::default(), "GET", uri, None, None).await;
+    assert_eq!(
+        (a.status, a.json["phase"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{}",
+        a.json
+    );
+    let a = post(
+        "/api/v1/migrations/inventory-service/inventory.stock_reserved/advance",
+        other,
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::FORBIDDEN, "{}", a.json);
+    let a = post(
+        "/api/v1/migrations/inventory-service/inventory.stock_reserved/advance",
+        producer.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::CONFLICT, "{}", a.json);
+    assert!(
+        a.json["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("gate 2 (dual-publish) of inventory.stock_reserved v1 → v2 is shut"),
+        "{}",
+        a.json
+    );
+    let a = post(
+        "/api/v1/migrations/inventory-service/inventory.stock_reserved/jump",
+        producer.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(a.status, StatusCode::NOT_FOUND, "{}", a.json);
+    let a = post(
+        "/api/v1/migrations/inventory-service/inventory.stock_reserved/abort",
+        producer,
+        None,
+    )
+    .await;
+    assert_eq!(
+        (a.status, a.json["state"].as_str()),
+        (StatusCode::OK, Some("aborted")),
+        "{}",
+        a.json
+    );
+    let (status, _, list) = call(&store, "GET", "/api/v1/migrations", None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(list[0]["state"], "aborted");
+    assert_eq!(list[0]["history"].as_array().unwrap().len(), 2);
+    let (status, _, _) = call(
+        &store,
+        "GET",
+        "/api/v1/migrations/inventory-service/nothing.here",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::messaging::{self, Role, base_name};
-use crate::model::Span;
+use crate::model::{Span, TraceId};
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct VersionUse {
@@ -21,13 +21,24 @@ pub struct VersionUse {
     pub last_seen_unix_nano: u64,
     /// The same as RFC 3339 text, for people.
     pub last_seen: String,
+    /// The trace of the latest one: the evidence to open.
+    pub last_trace_id: String,
+}
+
+/// Per message, version and service: how many, the latest end and its trace, and how many failed.
+#[derive(Clone, Copy, Debug, Default)]
+struct Tally {
+    count: u64,
+    last: u64,
+    trace: TraceId,
+    failed: u64,
 }
 
 #[derive(Clone, Debug, Default)]
 pub struct Versions {
     attribute: String,
-    seen: BTreeMap<(String, String, String), (u64, u64, u64)>,
-    producers: BTreeMap<(String, String, String), (u64, u64, u64)>,
+    seen: BTreeMap<(String, String, String), Tally>,
+    producers: BTreeMap<(String, String, String), Tally>,
 }
 
 impl Versions {
@@ -54,9 +65,12 @@ impl Versions {
             span.service.to_string(),
         );
         let entry = target.entry(key).or_default();
-        entry.0 += 1;
-        entry.1 = entry.1.max(span.end_ns);
-        entry.2 += u64::from(span.is_error());
+        entry.count += 1;
+        if span.end_ns >= entry.last {
+            entry.last = span.end_ns;
+            entry.trace = span.trace_id;
+        }
+        entry.failed += u64::from(span.is_error());
     }
 
     /// Per message and version, each consumer; sorted by message, version, consumer.
@@ -69,19 +83,18 @@ impl Versions {
         Self::table(&self.producers)
     }
 
-    fn table(map: &BTreeMap<(String, String, String), (u64, u64, u64)>) -> Vec<VersionUse> {
+    fn table(map: &BTreeMap<(String, String, String), Tally>) -> Vec<VersionUse> {
         map.iter()
-            .map(
-                |((message, version, service), (count, last, failed))| VersionUse {
-                    message: message.clone(),
-                    version: version.clone(),
-                    consumer: service.clone(),
-                    count: *count,
-                    failed: *failed,
-                    last_seen_unix_nano: *last,
-                    last_seen: rfc3339(*last),
-                },
-            )
+            .map(|((message, version, service), tally)| VersionUse {
+                message: message.clone(),
+                version: version.clone(),
+                consumer: service.clone(),
+                count: tally.count,
+                failed: tally.failed,
+                last_seen_unix_nano: tally.last,
+                last_seen: rfc3339(tally.last),
+                last_trace_id: tally.trace.to_string(),
+            })
             .collect()
     }
 }

@@ -21,7 +21,7 @@ use crate::commands::upstream::Upstream;
 use crate::output::{emit, emit_input_errors};
 
 /// The manifest of the service in `dir`; problems in it are an input error with file and line.
-fn manifest(dir: &Path) -> anyhow::Result<Manifest> {
+pub(crate) fn manifest(dir: &Path) -> anyhow::Result<Manifest> {
     let path = dir.join("seam.toml");
     if !path.is_file() {
         bail!(
