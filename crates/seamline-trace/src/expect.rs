@@ -24,19 +24,47 @@ pub struct Expectations {
 /// Counts of what each message showed in healthy traces, keyed by the message's base name.
 type Tally<K> = FxHashMap<String, FxHashMap<K, u32>>;
 
-/// Who published a message in healthy traces (and what that service had consumed just before), with which
-/// routing key, and which versions consumers processed.
+/// What requests that succeeded showed: per route (the root span's service and name), who published each message
+/// (and what that service had consumed just before), with which routing key and to which destination; which
+/// versions consumers processed; what each wait waited for; which failures the route survived. A route's own
+/// requests say what should happen in it; the others speak only for a route none of whose requests succeeded.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Learned {
-    publishers: Tally<(String, Option<String>)>,
-    routing_keys: Tally<String>,
-    destinations: Tally<String>,
+    publishers: FxHashMap<String, Tally<(String, Option<String>)>>,
+    routing_keys: FxHashMap<String, Tally<String>>,
+    destinations: FxHashMap<String, Tally<String>>,
+    /// Requests that succeeded, per route.
+    routes: FxHashMap<String, u32>,
     versions: Tally<String>,
     /// Per route, service and span name of a step without messaging attributes (a wait): the messages the service
     /// consumed while that step ran.
     waits: FxHashMap<(String, String, String), FxHashMap<String, u32>>,
     /// Per route, the calls (service, kind and call) that failed in requests that still succeeded.
     tolerated: FxHashMap<String, FxHashMap<String, u32>>,
+}
+
+/// Whose requests an answer of [`Learned`] comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Scope {
+    /// Requests of the same route that succeeded.
+    Route,
+    /// Requests of every route: none of the route's own succeeded.
+    AllRoutes,
+}
+
+/// What requests that succeeded showed, and whose requests they were.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Seen<T> {
+    pub(crate) value: T,
+    pub(crate) scope: Scope,
+}
+
+/// The tally of `route`, made when it has none.
+fn per_route<'t, K>(tallies: &'t mut FxHashMap<String, Tally<K>>, route: &str) -> &'t mut Tally<K> {
+    if !tallies.contains_key(route) {
+        tallies.insert(route.to_string(), Tally::default());
+    }
+    tallies.get_mut(route).expect("inserted above")
 }
 
 fn count<K: std::hash::Hash + Eq>(tally: &mut Tally<K>, message: &str, key: K) {
@@ -47,11 +75,20 @@ fn count<K: std::hash::Hash + Eq>(tally: &mut Tally<K>, message: &str, key: K) {
         .or_default() += 1;
 }
 
-/// The key seen most often for `message` (ties broken by the smaller key, so the answer is stable).
-fn most_frequent<'t, K: Ord>(tally: &'t Tally<K>, message: &str) -> Option<&'t K> {
-    let seen = tally.get(base_name(message))?;
-    seen.iter()
-        .max_by(|a, b| a.1.cmp(b.1).then_with(|| b.0.cmp(a.0)))
+/// The key seen most often for `message` in any of `tallies` (ties broken by the smaller key, so the answer is
+/// stable).
+fn most_frequent<'t, K: Ord + std::hash::Hash + Eq + 't>(
+    tallies: impl Iterator<Item = &'t Tally<K>>,
+    message: &str,
+) -> Option<&'t K> {
+    let mut sum: FxHashMap<&'t K, u32> = FxHashMap::default();
+    for tally in tallies {
+        for (key, n) in tally.get(base_name(message)).into_iter().flatten() {
+            *sum.entry(key).or_default() += n;
+        }
+    }
+    sum.into_iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then_with(|| b.0.cmp(a.0)))
         .map(|(k, _)| k)
 }
 
@@ -157,44 +194,100 @@ impl Learned {
     /// Adds what another tally learned (one thread's part of a sweep): counts, so the order of merging is of no
     /// consequence.
     pub(crate) fn merge(&mut self, other: Learned) {
-        add_all(&mut self.publishers, other.publishers);
-        add_all(&mut self.routing_keys, other.routing_keys);
-        add_all(&mut self.destinations, other.destinations);
+        for (into, from) in [
+            (&mut self.routing_keys, other.routing_keys),
+            (&mut self.destinations, other.destinations),
+        ] {
+            for (route, tally) in from {
+                add_all(into.entry(route).or_default(), tally);
+            }
+        }
+        for (route, tally) in other.publishers {
+            add_all(self.publishers.entry(route).or_default(), tally);
+        }
+        for (route, n) in other.routes {
+            *self.routes.entry(route).or_default() += n;
+        }
         add_all(&mut self.versions, other.versions);
         add_all(&mut self.waits, other.waits);
         add_all(&mut self.tolerated, other.tolerated);
     }
 
-    pub(crate) fn record(&mut self, message: &str, publisher: &str, trigger: Option<&str>) {
+    /// Counts a request of `route` that succeeded (what it showed is recorded by the other `record_` calls).
+    pub(crate) fn record_request(&mut self, route: &str) {
+        *self.routes.entry(route.to_string()).or_default() += 1;
+    }
+
+    /// `message` published by `publisher` in a request of `route` that succeeded, after consuming `trigger`.
+    pub(crate) fn record(
+        &mut self,
+        route: &str,
+        message: &str,
+        publisher: &str,
+        trigger: Option<&str>,
+    ) {
         let key = (
             publisher.to_string(),
             trigger.map(|t| base_name(t).to_string()),
         );
-        count(&mut self.publishers, message, key);
+        count(per_route(&mut self.publishers, route), message, key);
     }
 
-    /// The most frequent publisher of `message` in healthy traces, with its trigger.
-    pub(crate) fn publisher_of(&self, message: &str) -> Option<(&str, Option<&str>)> {
-        most_frequent(&self.publishers, message)
-            .map(|(service, trigger)| (service.as_str(), trigger.as_deref()))
+    /// The tallies to ask for `route`: its own when any request of it succeeded, else every route's.
+    fn scoped<'t, K>(
+        &self,
+        tallies: &'t FxHashMap<String, Tally<K>>,
+        route: &str,
+    ) -> (Vec<&'t Tally<K>>, Scope) {
+        if self.routes.get(route).is_some_and(|n| *n > 0) {
+            (tallies.get(route).into_iter().collect(), Scope::Route)
+        } else {
+            (tallies.values().collect(), Scope::AllRoutes)
+        }
     }
 
-    pub(crate) fn record_routing_key(&mut self, message: &str, key: &str) {
-        count(&mut self.routing_keys, message, key.to_string());
+    /// The most frequent publisher of `message` in requests of `route` that succeeded (of every route when none
+    /// of `route` did), with the message it consumed before.
+    pub(crate) fn publisher_of(
+        &self,
+        route: &str,
+        message: &str,
+    ) -> Option<Seen<(&str, Option<&str>)>> {
+        let (tallies, scope) = self.scoped(&self.publishers, route);
+        most_frequent(tallies.into_iter(), message).map(|(service, trigger)| Seen {
+            value: (service.as_str(), trigger.as_deref()),
+            scope,
+        })
     }
 
-    /// The routing key `message` is usually published with in healthy traces.
-    pub(crate) fn routing_key(&self, message: &str) -> Option<&str> {
-        most_frequent(&self.routing_keys, message).map(String::as_str)
+    pub(crate) fn record_routing_key(&mut self, route: &str, message: &str, key: &str) {
+        count(
+            per_route(&mut self.routing_keys, route),
+            message,
+            key.to_string(),
+        );
     }
 
-    pub(crate) fn record_destination(&mut self, message: &str, destination: &str) {
-        count(&mut self.destinations, message, destination.to_string());
+    /// The routing key `message` is usually published with in requests of `route` that succeeded (of every route
+    /// when none of `route` did).
+    pub(crate) fn routing_key(&self, route: &str, message: &str) -> Option<&str> {
+        let (tallies, _) = self.scoped(&self.routing_keys, route);
+        most_frequent(tallies.into_iter(), message).map(String::as_str)
     }
 
-    /// The destination `message` is usually published to in healthy traces.
-    pub(crate) fn destination(&self, message: &str) -> Option<&str> {
-        most_frequent(&self.destinations, message).map(String::as_str)
+    pub(crate) fn record_destination(&mut self, route: &str, message: &str, destination: &str) {
+        count(
+            per_route(&mut self.destinations, route),
+            message,
+            destination.to_string(),
+        );
+    }
+
+    /// The destination `message` is usually published to in requests of `route` that succeeded (of every route
+    /// when none of `route` did).
+    pub(crate) fn destination(&self, route: &str, message: &str) -> Option<&str> {
+        let (tallies, _) = self.scoped(&self.destinations, route);
+        most_frequent(tallies.into_iter(), message).map(String::as_str)
     }
 
     pub(crate) fn record_version(&mut self, message: &str, version: &str) {

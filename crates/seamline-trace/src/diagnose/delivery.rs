@@ -22,13 +22,16 @@ impl Walk<'_, '_> {
             && let Some(usual) = self
                 .cx
                 .learned
-                .routing_key(message)
+                .routing_key(&self.route, message)
                 .filter(|usual| *usual != key)
         {
             self.note(
                 EvidenceKind::Healthy,
                 Some(p),
-                format!("in healthy traces {message} is published with routing key {usual}, here with {key}"),
+                format!(
+                    "in healthy requests of {} {message} is published with routing key {usual}, here with {key}",
+                    self.route
+                ),
             );
         }
         let consumers = self.cx.expectations.consumers_of(message);

@@ -4,6 +4,7 @@
 use super::evidence::named_message;
 use super::wording::duration_text;
 use super::{Cause, MissingSpan, Symptom, Walk};
+use crate::expect::{Scope, Seen};
 use crate::messaging::{self, Role, base_name};
 use crate::report::{CauseKind, EvidenceKind};
 
@@ -13,6 +14,8 @@ struct ExpectedPublisher {
     service: String,
     trigger: Option<String>,
     declared: bool,
+    /// Whose healthy requests showed it, when they did.
+    learned: Option<Scope>,
 }
 
 impl Walk<'_, '_> {
@@ -227,7 +230,7 @@ impl Walk<'_, '_> {
                     )
                 })
                 && messaging::message_name(span)
-                    .is_some_and(|m| self.cx.learned.publisher_of(m).is_none())
+                    .is_some_and(|m| self.cx.learned.publisher_of(&self.route, m).is_none())
         })
     }
 
@@ -362,27 +365,39 @@ impl Walk<'_, '_> {
                 service: service.to_string(),
                 trigger: trigger.map(str::to_string),
                 declared: true,
+                learned: None,
             })
             .collect();
-        if let Some((service, trigger)) = self.cx.learned.publisher_of(message)
+        if let Some(Seen {
+            value: (service, trigger),
+            scope,
+        }) = self.cx.learned.publisher_of(&self.route, message)
             && !expected.iter().any(|e| e.service == service)
         {
             expected.push(ExpectedPublisher {
                 service: service.to_string(),
                 trigger: trigger.map(str::to_string),
                 declared: false,
+                learned: Some(scope),
             });
         }
         for ExpectedPublisher {
             service: publisher,
             trigger,
             declared,
+            learned,
         } in expected
         {
-            let source = if declared {
-                format!("{publisher}'s seam.toml: publishes {message}")
-            } else {
-                format!("in healthy traces {publisher} publishes {message}")
+            let source = match learned {
+                None => format!("{publisher}'s seam.toml: publishes {message}"),
+                Some(Scope::Route) => format!(
+                    "in healthy requests of {} {publisher} publishes {message}",
+                    self.route
+                ),
+                Some(Scope::AllRoutes) => format!(
+                    "in healthy requests of other routes (none of {} succeeded) {publisher} publishes {message}",
+                    self.route
+                ),
             };
             let Some(trigger) = trigger else {
                 if let Some(cause) =
@@ -448,10 +463,10 @@ impl Walk<'_, '_> {
                 };
                 let sent_astray = astray(
                     messaging::routing_key(trigger_span),
-                    self.cx.learned.routing_key(&trigger),
+                    self.cx.learned.routing_key(&self.route, &trigger),
                 ) || astray(
                     messaging::destination(trigger_span),
-                    self.cx.learned.destination(&trigger),
+                    self.cx.learned.destination(&self.route, &trigger),
                 );
                 if !sent_astray
                     && let Some(cause) = self.absent(

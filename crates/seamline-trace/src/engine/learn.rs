@@ -16,6 +16,7 @@ pub(super) fn learn(
     members: &[usize],
     route: &str,
 ) {
+    learned.record_request(route);
     learn_waits(learned, graph, members, route);
     for &m in members {
         let span = graph.spans[m];
@@ -46,12 +47,12 @@ pub(super) fn learn(
             .map(|a| graph.spans[a])
             .find(|a| a.service == span.service && messaging::role(a) == Some(Role::Consumer))
             .and_then(messaging::message_name);
-        learned.record(message, &span.service, trigger);
+        learned.record(route, message, &span.service, trigger);
         if let Some(key) = messaging::routing_key(span) {
-            learned.record_routing_key(message, key);
+            learned.record_routing_key(route, message, key);
         }
         if let Some(destination) = messaging::destination(span) {
-            learned.record_destination(message, destination);
+            learned.record_destination(route, message, destination);
         }
     }
 }
