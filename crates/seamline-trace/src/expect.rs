@@ -33,6 +33,8 @@ pub(crate) struct Learned {
     publishers: FxHashMap<String, Tally<(String, Option<String>)>>,
     routing_keys: FxHashMap<String, Tally<String>>,
     destinations: FxHashMap<String, Tally<String>>,
+    /// Per route, the services that consumed each message.
+    consumers: FxHashMap<String, Tally<String>>,
     /// Requests that succeeded, per route.
     routes: FxHashMap<String, u32>,
     versions: Tally<String>,
@@ -197,6 +199,7 @@ impl Learned {
         for (into, from) in [
             (&mut self.routing_keys, other.routing_keys),
             (&mut self.destinations, other.destinations),
+            (&mut self.consumers, other.consumers),
         ] {
             for (route, tally) in from {
                 add_all(into.entry(route).or_default(), tally);
@@ -288,6 +291,31 @@ impl Learned {
     pub(crate) fn destination(&self, route: &str, message: &str) -> Option<&str> {
         let (tallies, _) = self.scoped(&self.destinations, route);
         most_frequent(tallies.into_iter(), message).map(String::as_str)
+    }
+
+    pub(crate) fn record_consumer(&mut self, route: &str, message: &str, service: &str) {
+        count(
+            per_route(&mut self.consumers, route),
+            message,
+            service.to_string(),
+        );
+    }
+
+    /// The services that consumed `message` in requests of `route` that succeeded (of every route when none of
+    /// `route` did), sorted.
+    pub(crate) fn consumers_of(&self, route: &str, message: &str) -> Seen<Vec<&str>> {
+        let (tallies, scope) = self.scoped(&self.consumers, route);
+        let mut services: Vec<&str> = tallies
+            .into_iter()
+            .filter_map(|tally| tally.get(base_name(message)))
+            .flat_map(|seen| seen.keys().map(String::as_str))
+            .collect();
+        services.sort_unstable();
+        services.dedup();
+        Seen {
+            value: services,
+            scope,
+        }
     }
 
     pub(crate) fn record_version(&mut self, message: &str, version: &str) {

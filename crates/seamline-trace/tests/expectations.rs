@@ -127,3 +127,63 @@ fn a_route_without_healthy_requests_learns_from_the_others_and_says_so() {
         );
     }
 }
+
+#[test]
+fn an_unconsumed_publish_names_the_consumer_healthy_requests_show() {
+    // No manifest: inventory-service published the reply under a routing key nothing is bound to. Who should have
+    // received it is what the route's healthy requests show: order-service.
+    let (text, failing) = checkouts(6, FaultKind::WrongRoutingKey, 4, 2, &[]);
+    let report = diagnose_bytes(&[("astray.jsonl", text.as_bytes())], Config::default());
+    assert_eq!(failing.len(), 2);
+    for trace in &failing {
+        let d = diagnosis(&report, trace);
+        assert_eq!(
+            (d.root_cause.kind, d.root_cause.service.as_str()),
+            (CauseKind::UnconsumedPublish, "inventory-service"),
+            "{trace}: {:#?}",
+            d.root_cause
+        );
+        let said = evidence(d);
+        assert!(
+            said.contains(
+                &"consumed by order-service in healthy requests of gateway POST /checkout"
+            ),
+            "{said:#?}"
+        );
+        assert!(
+            !said.iter().any(|e| e.ends_with("(seam.toml)")),
+            "{said:#?}"
+        );
+    }
+}
+
+#[test]
+fn without_manifests_or_healthy_requests_the_reply_is_followed_along_the_requests_own_messages() {
+    // Only failing requests, no manifest, and a wait (an INTERNAL span) whose reply never came, so no message of
+    // the input carries its name: order-service published order.created before it waited; inventory-service
+    // consumed it and published nothing (missing publish), or failed on it (crash loop).
+    for (seed, fault, kind) in [
+        (7, FaultKind::MissingPublish, CauseKind::MissingPublish),
+        (8, FaultKind::CrashLoop, CauseKind::MessageRejected),
+    ] {
+        let (text, failing) = checkouts(seed, fault, 0, 2, &[]);
+        let report = diagnose_bytes(&[("alone.jsonl", text.as_bytes())], Config::default());
+        assert_eq!(report.totals.healthy_requests, 0, "{:?}", report.totals);
+        for trace in &failing {
+            let d = diagnosis(&report, trace);
+            assert_eq!(
+                (d.root_cause.kind, d.root_cause.service.as_str()),
+                (kind, "inventory-service"),
+                "{fault:?} {trace}: {:#?}",
+                d.root_cause
+            );
+            let said = evidence(d);
+            assert!(
+                said.iter().any(|e| e.starts_with(
+                    "no manifest or healthy request says who publishes what it waited for: order-service published"
+                )),
+                "{said:#?}"
+            );
+        }
+    }
+}

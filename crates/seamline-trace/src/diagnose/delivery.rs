@@ -1,6 +1,7 @@
 //! What happened to a message: published and received by no consumer, or rejected by the one that got it.
 
 use super::{Alternative, Cause, Walk, rank};
+use crate::expect::Scope;
 use crate::messaging::{self, Role, base_name};
 use crate::report::{CauseKind, EvidenceKind};
 
@@ -40,6 +41,27 @@ impl Walk<'_, '_> {
                 EvidenceKind::Manifest,
                 None,
                 format!("consumed by {} (seam.toml)", consumers.join(", ")),
+            );
+        }
+        // Consumers healthy requests show, besides those the manifests name.
+        let seen = self.cx.learned.consumers_of(&self.route, message);
+        let shown: Vec<&str> = seen
+            .value
+            .into_iter()
+            .filter(|s| !consumers.contains(s))
+            .collect();
+        if !shown.is_empty() {
+            let whose = match seen.scope {
+                Scope::Route => format!("healthy requests of {}", self.route),
+                Scope::AllRoutes => format!(
+                    "healthy requests of other routes (none of {} succeeded)",
+                    self.route
+                ),
+            };
+            self.note(
+                EvidenceKind::Healthy,
+                None,
+                format!("consumed by {} in {whose}", shown.join(", ")),
             );
         }
         Cause {

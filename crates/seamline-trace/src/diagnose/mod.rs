@@ -3,10 +3,12 @@
 //! manifests and the healthy traces to know which spans should have been there.
 //!
 //! `evidence.rs` reads what a span says (its call, its route, the spans that match), `waits.rs` explains a span
-//! that gave up waiting, `delivery.rs` a message that was not consumed or was rejected, `rank.rs` turns the cause
-//! and the alternatives into ranked findings, `path.rs` chooses the spans and logs the report shows, and
+//! that gave up waiting (`chain.rs` follows a reply nobody declared along the request's own messages),
+//! `delivery.rs` a message that was not consumed or was rejected, `rank.rs` turns the cause and the alternatives
+//! into ranked findings, `path.rs` chooses the spans and logs the report shows, and
 //! `wording.rs` holds the few words every sentence shares (durations, outcomes).
 
+mod chain;
 mod delivery;
 mod evidence;
 mod path;

@@ -97,6 +97,10 @@ impl Walk<'_, '_> {
                 ),
             };
         }
+        // A wait that names no message the input knows: what its service sent before it waited, and where that went.
+        if let Some(cause) = self.reply_chain(n, None) {
+            return cause;
+        }
         let mut cause = self.origin(n);
         cause.detail = format!(
             "{} (the input shows nothing of what it waited for)",
@@ -380,6 +384,9 @@ impl Walk<'_, '_> {
                 declared: false,
                 learned: Some(scope),
             });
+        }
+        if expected.is_empty() && depth == 0 {
+            return self.reply_chain(waiter, Some(message));
         }
         for ExpectedPublisher {
             service: publisher,

@@ -25,6 +25,12 @@ pub(super) fn learn(
         }
         if messaging::role(span) == Some(Role::Consumer)
             && !span.is_error()
+            && let Some(message) = messaging::message_name(span)
+        {
+            learned.record_consumer(route, message, &span.service);
+        }
+        if messaging::role(span) == Some(Role::Consumer)
+            && !span.is_error()
             && let (Some(message), Some(version)) = (
                 messaging::message_name(span),
                 messaging::version(span, version_attribute),
