@@ -2,7 +2,8 @@
 # Trace ingest and diagnosis on about 1.3M spans of OTLP/JSON lines (the collector's file-exporter layout), next to
 # serde_json alone parsing the same file into `Value`s (the raw-parse baseline), and the trace readers alone. Each
 # of seam's two is run on one core (one reading thread, pinned with taskset to one CPU: the per-core figure) and on
-# all cores (one parsing thread per core). hyperfine medians, spans per second, GNU time peak RSS. Then peak RSS
+# all cores (one parsing thread per core, and each sweep's requests analysed on one thread per core). hyperfine
+# medians, spans per second, GNU time peak RSS. Then peak RSS
 # against file size and --window, to show that memory follows the window, not the file.
 #
 # The programs are seamline-trace's examples: generate_traces writes what `seam trace generate` writes,

@@ -59,7 +59,14 @@ impl Walk<'_, '_> {
         );
         for c in consumers {
             let consumer = self.span(c);
-            let inside = self.g.descendants(c);
+            // Its own part of the request: what it did before handing a message on (the next consumer's part,
+            // under a hop, is the next link of the chain).
+            let inside: Vec<usize> = self
+                .g
+                .descendants(c)
+                .into_iter()
+                .filter(|&k| self.span(k).service == consumer.service)
+                .collect();
             if inside.iter().any(|&k| self.span(k).is_error()) {
                 self.note(EvidenceKind::Span, Some(c), inferred.clone());
                 return Some(self.explain(c));
