@@ -1,6 +1,7 @@
 //! The web UI: server-rendered HTML (maud escapes every value), no scripts, one small stylesheet. Pages: the
-//! services, one service, a diff between two versions, the dependency graph, the environments, and the
-//! can-i-deploy matrix. Reads follow the API's rule: public, or a bearer token when reads are private.
+//! services, one service, a diff between two versions, the dependency graph, the environments, the
+//! can-i-deploy matrix, and the migrations (`migrations.rs`). Reads follow the API's rule: public, or a bearer
+//! token when reads are private.
 
 use std::collections::HashMap;
 
@@ -16,6 +17,8 @@ use serde::Deserialize;
 use crate::api::{ApiError, App, may_read};
 use crate::store::{Edge, StoreError};
 
+mod migrations;
+
 pub(crate) fn routes() -> Router<App> {
     Router::new()
         .route("/", get(services))
@@ -25,6 +28,11 @@ pub(crate) fn routes() -> Router<App> {
         .route("/graph.svg", get(graph_svg))
         .route("/environments", get(environments))
         .route("/matrix", get(matrix))
+        .route("/migrations", get(migrations::migrations))
+        .route(
+            "/migrations/{service}/{message}",
+            get(migrations::migration),
+        )
         .route_layer(axum::middleware::from_fn(checked))
 }
 
@@ -57,6 +65,17 @@ async fn checked(request: axum::extract::Request, next: axum::middleware::Next) 
         };
         if let Err(detail) = crate::check_name(what, value) {
             return PageError(StatusCode::BAD_REQUEST, detail).into_response();
+        }
+    }
+    // Message names are free text, as the API takes them: a NUL or another control character never reaches the
+    // database either.
+    for (_, message) in names.iter().filter(|(key, _)| key == "message") {
+        if message.is_empty()
+            || message.chars().count() > 256
+            || message.chars().any(char::is_control)
+        {
+            let detail = "a message name is 1 to 256 characters, none of them control characters";
+            return PageError(StatusCode::BAD_REQUEST, detail.into()).into_response();
         }
     }
     let response = next
@@ -125,6 +144,11 @@ pre { background: #f1f4f7; padding: .7rem; overflow: auto; max-height: 30rem; }
 .breaking, .no { background: #fbe3e1; color: #8c1d16; } .warning { background: #fdf1d8; color: #7a5206; }
 .info, .yes { background: #e2f3e6; color: #1f6b35; }
 .graph { background: white; border: 1px solid #dde3ea; }
+ol.stepper { list-style: none; display: flex; flex-wrap: wrap; gap: .5rem; padding: 0; margin: .6rem 0 1.2rem; }
+ol.stepper li { background: white; border: 1px solid #dde3ea; border-radius: .4rem; padding: .45rem .8rem; min-width: 11rem; }
+ol.stepper li.reached { border-color: #1f6b35; } ol.stepper li.next { border: 2px solid #2857a4; }
+ol.stepper .number { display: inline-block; min-width: 1.4rem; font-weight: 700; }
+.progress { font-size: .85em; color: #66737f; } details.blockers summary { cursor: pointer; }
 ";
 
 fn page(title: &str, body: Markup) -> Markup {
@@ -144,6 +168,7 @@ fn page(title: &str, body: Markup) -> Markup {
                     a href="/graph" { "Graph" }
                     a href="/environments" { "Environments" }
                     a href="/matrix" { "Matrix" }
+                    a href="/migrations" { "Migrations" }
                     a href="/openapi.json" { "API" }
                 }
                 main { h1 { (title) } (body) }
@@ -309,6 +334,9 @@ async fn service(
     .manifest;
     let consumers = app.store.consumers_of(&name).await?;
     let deployments = app.store.deployments_of(&name).await?;
+    // A registry runs few migrations: the producer's are picked from all of them.
+    let mut migrating = app.store.migrations().await?;
+    migrating.retain(|m| m.service == name);
     let provided: Vec<(String, String, &str)> = manifest
         .as_ref()
         .map(|m| {
@@ -361,6 +389,7 @@ async fn service(
                     }
                 }
             }
+            (migrations::of_service(&migrating))
             h2 { "Consumes" }
             @if consumed.is_empty() { p.muted { "Nothing." } }
             table #consumes {

@@ -122,7 +122,11 @@ async fn start() -> Option<Fixture> {
             );
     }
     store.publish(&breaking).await.unwrap();
+    Some(browse(store, dir, driver_path).await)
+}
 
+/// `store` served on a loopback port, and a headless Chromium to look at it.
+async fn browse(store: Store, dir: tempfile::TempDir, driver_path: PathBuf) -> Fixture {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(seamline_registry::serve(
@@ -171,12 +175,12 @@ async fn start() -> Option<Fixture> {
             Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
         }
     }
-    Some(Fixture {
+    Fixture {
         base,
         browser: browser.expect("ChromeDriver did not start a browser session"),
         driver,
         _dir: dir,
-    })
+    }
 }
 
 impl Fixture {
@@ -526,4 +530,494 @@ async fn services_and_matrix_pages_come_a_page_at_a_time() {
     let (_, last) = get_page(&store, "/matrix?after=svc-099").await;
     assert_eq!(rows(&last), 5);
     assert_eq!(get_page(&store, "/matrix?after=..%2Fx").await.0, 400);
+}
+
+// The migrations pages: a producer moving `inventory.stock_reserved` from v1 to v2, as `seam migrate` runs it.
+
+const MESSAGE: &str = "inventory.stock_reserved";
+
+/// An AsyncAPI contract defining each message in `messages` at each of its versions.
+fn events_contract(messages: &[(&str, &[u32])]) -> String {
+    let mut defined = String::new();
+    for (i, (name, versions)) in messages.iter().enumerate() {
+        for v in *versions {
+            defined.push_str(&format!(
+                "    M{i}v{v}:\n      name: {}\n      x-version: {v}\n      payload:\n        type: object\n        required: [order_id]\n        properties:\n          order_id: {{type: string}}\n",
+                serde_json::to_string(name).unwrap()
+            ));
+        }
+    }
+    format!(
+        "asyncapi: 3.0.0\ninfo: {{title: inventory, version: '1'}}\nchannels:\n  inventory:\n    address: inventory\ncomponents:\n  messages:\n{defined}"
+    )
+}
+
+/// inventory-service `version`: its contract defines `messages`, its manifest publishes `MESSAGE` at `published`.
+fn inventory(version: &str, messages: &[(&str, &[u32])], published: &[u32]) -> Publication {
+    let publishes: String = published
+        .iter()
+        .map(|v| format!("\n[[publishes]]\nmessage = \"{MESSAGE}@{v}\"\n"))
+        .collect();
+    Publication {
+        service: "inventory-service".into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: format!(
+            "[service]\nname = \"inventory-service\"\n\n[[provides.events]]\nname = \"inventory-events\"\nspec = \"contracts/inventory-events.asyncapi.yaml\"\n{publishes}"
+        ),
+        contracts: vec![(
+            "contracts/inventory-events.asyncapi.yaml".into(),
+            events_contract(messages),
+        )],
+    }
+}
+
+/// `service` `version`, accepting `MESSAGE` at `accepts` only.
+fn consumer(service: &str, version: &str, accepts: &[u32]) -> Publication {
+    let messages: Vec<String> = accepts
+        .iter()
+        .map(|v| format!("\"{MESSAGE}@{v}\""))
+        .collect();
+    Publication {
+        service: service.into(),
+        owner: None,
+        version: version.into(),
+        git_commit: None,
+        branch: None,
+        manifest: format!(
+            "[service]\nname = \"{service}\"\n\n[[consumes.events]]\nservice = \"inventory-service\"\ncontract = \"inventory-events\"\nmessages = [{}]\n",
+            messages.join(", ")
+        ),
+        contracts: vec![(
+            "contracts/vendor/inventory-service/inventory-events.asyncapi.yaml".into(),
+            events_contract(&[(MESSAGE, accepts)]),
+        )],
+    }
+}
+
+/// Spans showing `service` doing `role` with `MESSAGE` at `version` ten times, the last at `at_ms`.
+fn seen(service: &str, role: &str, version: &str, at_ms: i64) -> seamline_registry::VersionUse {
+    seamline_registry::VersionUse {
+        service: service.into(),
+        role: role.into(),
+        message: MESSAGE.into(),
+        version: version.into(),
+        count: 10,
+        failed: 0,
+        last_seen_ms: at_ms,
+        trace_id: Some(format!("{at_ms:032x}")),
+    }
+}
+
+fn start_of(message: &str) -> seamline_registry::migrate::Start {
+    seamline_registry::migrate::Start {
+        contract: "inventory-events".into(),
+        message: message.into(),
+        from: 1,
+        to: 2,
+        window_ms: None,
+    }
+}
+
+/// A store where inventory-service migrates `MESSAGE` v1 → v2, at phase 2: in production it publishes both
+/// and spans show it; order-service accepts only v1 and still reads it, and legacy-audit (no seam.toml) reads v1
+/// too; in staging, deployed since phase 2 was reached, no span shows it publishing anything. A second
+/// migration, of `inventory.stock_released`, was started later and aborted.
+async fn migrating_store(dir: &tempfile::TempDir) -> Store {
+    const RELEASED: &str = "inventory.stock_released";
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let production = |service: &'static str, version: &'static str| {
+        let store = store.clone();
+        async move {
+            store
+                .record_deployment("production", service, version)
+                .await
+                .unwrap()
+        }
+    };
+    store
+        .publish(&inventory("1", &[(MESSAGE, &[1])], &[1]))
+        .await
+        .unwrap();
+    production("inventory-service", "1").await;
+    store
+        .publish(&consumer("order-service", "a", &[1]))
+        .await
+        .unwrap();
+    production("order-service", "a").await;
+    store
+        .publish(&inventory(
+            "2",
+            &[(MESSAGE, &[1, 2]), (RELEASED, &[1, 2])],
+            &[1, 2],
+        ))
+        .await
+        .unwrap();
+    production("inventory-service", "2").await;
+    store
+        .start_migration("inventory-service", &start_of(MESSAGE), "tok-ci")
+        .await
+        .unwrap();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    store
+        .record_usage(
+            "production",
+            &[
+                seen("inventory-service", "publishes", "1", now),
+                seen("inventory-service", "publishes", "2", now),
+                seen("order-service", "consumes", "1", now),
+                seen("legacy-audit", "consumes", "1", now - 1),
+            ],
+        )
+        .await
+        .unwrap();
+    let status = store
+        .advance_migration("inventory-service", MESSAGE, "tok-ci")
+        .await
+        .unwrap();
+    assert_eq!(status.migration.phase, 2);
+    store
+        .record_deployment("staging", "inventory-service", "2")
+        .await
+        .unwrap();
+    // Started after the active one, so only the state puts it second.
+    tokio::time::sleep(Duration::from_millis(5)).await;
+    store
+        .start_migration("inventory-service", &start_of(RELEASED), "tok-ci")
+        .await
+        .unwrap();
+    store
+        .abort_migration("inventory-service", RELEASED, "tok-admin")
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrations_page_shows_each_phase_its_blockers_parties_and_history() {
+    let Some(driver_path) = chromedriver() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = migrating_store(&dir).await;
+    let ui = browse(store, dir, driver_path).await;
+
+    // From the nav, the list: the active migration first, the aborted one after it.
+    ui.open("/").await;
+    ui.browser
+        .find(Locator::LinkText("Migrations"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        ui.browser.title().await.unwrap(),
+        "Migrations · Seamline registry"
+    );
+    let states = ui
+        .browser
+        .find_all(Locator::Css("table.migrations tbody tr"))
+        .await
+        .unwrap();
+    let mut order = Vec::new();
+    for row in states {
+        order.push(row.attr("data-state").await.unwrap().unwrap());
+    }
+    assert_eq!(order, ["active", "aborted"]);
+    let row = ui
+        .text("table.migrations tr[data-message='inventory.stock_reserved']")
+        .await;
+    for part in [
+        "inventory-service",
+        "inventory-events",
+        "v1 → v2",
+        "2 of 5: dual-publish",
+        "active",
+        "UTC",
+    ] {
+        assert!(row.contains(part), "{part} in {row}");
+    }
+    let aborted = ui
+        .text("table.migrations tr[data-message='inventory.stock_released']")
+        .await;
+    assert!(
+        aborted.contains("1 of 5: new version defined") && aborted.contains("aborted"),
+        "{aborted}"
+    );
+    ui.screenshot("migrations").await;
+
+    ui.browser
+        .find(Locator::LinkText(MESSAGE))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(ui.text("h1").await, "inventory.stock_reserved v1 → v2");
+
+    // The stepper: phases 1 and 2 reached, 2 the current one, 3 next and shut.
+    assert_eq!(ui.count("ol.stepper li").await, 5);
+    assert_eq!(ui.count("ol.stepper li.reached").await, 2);
+    let current = ui.text("ol.stepper li[aria-current='step']").await;
+    assert!(current.starts_with("2 dual-publish"), "{current}");
+    let next = ui.text("ol.stepper li.next").await;
+    assert!(
+        next.contains("consumers accept both") && next.contains("next") && next.contains("shut"),
+        "{next}"
+    );
+    let first = ui.text("ol.stepper li[data-phase='1']").await;
+    assert!(
+        first.contains("reached") && first.contains("holds"),
+        "{first}"
+    );
+
+    // What blocks the next gate; a reached gate shut again by a deployment since; a passed gate's evidence.
+    assert_eq!(
+        ui.text("#next").await,
+        "Next: phase 3, consumers accept both"
+    );
+    let blocks = ui.text("details.blockers[data-phase='3']").await;
+    assert!(
+        blocks.contains(
+            "production: order-service a accepts only v1 (seam.toml [[consumes.events]])"
+        ),
+        "{blocks}"
+    );
+    let shut_again = ui.text("details.blockers[data-phase='2']").await;
+    assert!(
+        shut_again
+            .contains("staging: no span shows inventory-service publishing v2 in the last 7 d"),
+        "{shut_again}"
+    );
+    let evidence = ui.text("ul.evidence[data-phase='1']").await;
+    assert!(
+        evidence.contains(
+            "inventory-service 2: inventory-events defines inventory.stock_reserved v1 and v2"
+        ),
+        "{evidence}"
+    );
+    let evidence = ui.text("ul.evidence[data-phase='2']").await;
+    assert!(
+        evidence.contains("production: spans show inventory-service publishing v2 ×10"),
+        "{evidence}"
+    );
+
+    // Who takes part, per environment, with what spans show and what each has to do.
+    let producer = ui
+        .text("table.parties[data-environment='production'] tr[data-role='producer']")
+        .await;
+    assert!(
+        producer.contains("inventory-service")
+            && producer.contains("1, 2")
+            && producer.contains("publishes v2 ×10")
+            && producer.contains("publish both v1 and v2 until phase 5"),
+        "{producer}"
+    );
+    let order = ui
+        .text("table.parties[data-environment='production'] tr[data-service='order-service']")
+        .await;
+    for part in [
+        "consumer",
+        "consumes v1 ×10, last ",
+        " UTC (just now)",
+        "trace 0000",
+    ] {
+        assert!(order.contains(part), "{part} in {order}");
+    }
+    assert_eq!(
+        ui.text(
+            "table.parties[data-environment='production'] tr[data-service='order-service'] td.duty"
+        )
+        .await,
+        "accept v2: its seam.toml lists only v1; add inventory.stock_reserved@2 and deploy"
+    );
+    let unknown = ui
+        .text("table.parties[data-environment='production'] tr[data-role='unknown reader']")
+        .await;
+    assert!(
+        unknown.contains("legacy-audit")
+            && unknown.contains("consumes v1 ×10")
+            && unknown.contains(
+                "reads inventory.stock_reserved v1 with no deployed seam.toml that says so"
+            ),
+        "{unknown}"
+    );
+    let staging = ui.text("table.parties[data-environment='staging']").await;
+    assert!(staging.contains("nothing in the window"), "{staging}");
+    assert_eq!(
+        ui.count("table.parties[data-environment='staging'] tbody tr")
+            .await,
+        1
+    );
+
+    // The history: the start, then the advance with the evidence it rested on.
+    assert_eq!(ui.count("#steps tbody tr").await, 2);
+    let advance = ui.text("#steps tr[data-action='advance']").await;
+    assert!(
+        advance.contains("tok-ci")
+            && advance.contains("spans show inventory-service publishing v2"),
+        "{advance}"
+    );
+    ui.screenshot("migration").await;
+
+    // The producer's page leads to its migrations.
+    ui.open("/services/inventory-service").await;
+    assert_eq!(ui.count("table.migrations tbody tr").await, 2);
+    ui.browser
+        .find(Locator::Css(
+            "table.migrations tr[data-message='inventory.stock_released'] a",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(ui.text("h1").await, "inventory.stock_released v1 → v2");
+    assert!(
+        ui.text("main")
+            .await
+            .contains("Aborted: the gates no longer apply")
+    );
+    ui.close().await;
+}
+
+/// A message name is free text in the API: on the pages it is text, never markup, and it reaches its page
+/// through a percent-encoded path.
+const HOSTILE: &str = "<script>document.title='pwned'</script>/?#%";
+
+async fn hostile_store(dir: &tempfile::TempDir) -> Store {
+    let store = Store::open(&format!("sqlite:{}", dir.path().join("r.db").display()))
+        .await
+        .unwrap();
+    store
+        .publish(&inventory("1", &[(HOSTILE, &[1, 2])], &[]))
+        .await
+        .unwrap();
+    store
+        .start_migration("inventory-service", &start_of(HOSTILE), "<b>tok</b>")
+        .await
+        .unwrap();
+    store
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hostile_message_name_is_text_and_an_unknown_migration_is_not_found() {
+    let Some(driver_path) = chromedriver() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let store = hostile_store(&dir).await;
+    let ui = browse(store, dir, driver_path).await;
+
+    ui.open("/migrations").await;
+    assert_eq!(ui.count("script").await, 0);
+    let row = ui.text("table.migrations tbody tr").await;
+    assert!(row.contains(HOSTILE), "{row}");
+    ui.browser
+        .find(Locator::Css(
+            "table.migrations tbody tr a[href^='/migrations/']",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(ui.text("h1").await, format!("{HOSTILE} v1 → v2"));
+    assert_eq!(
+        ui.browser.title().await.unwrap(),
+        format!("{HOSTILE} v1 → v2 · Seamline registry")
+    );
+    assert_eq!(ui.count("script").await, 0);
+    assert!(ui.text("#steps").await.contains("<b>tok</b>"));
+
+    ui.open("/migrations/inventory-service/inventory.nothing")
+        .await;
+    assert_eq!(
+        ui.browser.title().await.unwrap(),
+        "Not Found · Seamline registry"
+    );
+    assert_eq!(
+        ui.text("p.error").await,
+        "inventory-service has no migration of inventory.nothing; start one with `seam migrate start`"
+    );
+    ui.screenshot("migration-not-found").await;
+    ui.close().await;
+}
+
+/// The same through the router, everywhere: the markup escaped, the statuses of what is not there or not a name.
+#[tokio::test]
+async fn migration_pages_escape_names_and_answer_404_and_400() {
+    let empty = tempfile::tempdir().unwrap();
+    let none = Store::open(&format!("sqlite:{}", empty.path().join("r.db").display()))
+        .await
+        .unwrap();
+    let (status, list) = get_page(&none, "/migrations").await;
+    assert_eq!(status, 200, "{list}");
+    assert!(
+        list.contains("No migration yet") && !list.contains("<table"),
+        "{list}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = hostile_store(&dir).await;
+    let (status, list) = get_page(&store, "/migrations").await;
+    assert_eq!(status, 200, "{list}");
+    assert!(!list.contains("<script>"), "{list}");
+    assert!(list.contains("&lt;script&gt;document.title='pwned'&lt;/script&gt;/?#%"));
+    let href = "/migrations/inventory-service/%3Cscript%3Edocument.title%3D%27pwned%27%3C%2Fscript%3E%2F%3F%23%25";
+    assert!(list.contains(&format!("href=\"{href}\"")), "{list}");
+    let (status, page) = get_page(&store, href).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(
+        !page.contains("<script>") && !page.contains("<b>tok"),
+        "{page}"
+    );
+    assert!(page.contains("&lt;b&gt;tok&lt;/b&gt;"));
+
+    let (status, missing) =
+        get_page(&store, "/migrations/inventory-service/inventory.nothing").await;
+    assert_eq!(status, 404);
+    assert!(
+        missing.contains("<title>Not Found · Seamline registry</title>"),
+        "{missing}"
+    );
+    assert_eq!(
+        get_page(&store, "/migrations/nobody/inventory.nothing")
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        get_page(&store, "/migrations/inventory-service/a%00b")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        get_page(&store, "/migrations/inventory-service/a%0Ab")
+            .await
+            .0,
+        400
+    );
+    assert_eq!(
+        get_page(&store, "/migrations/..%2Fx/inventory.nothing")
+            .await
+            .0,
+        400
+    );
+    let long = "m".repeat(257);
+    assert_eq!(
+        get_page(&store, &format!("/migrations/inventory-service/{long}"))
+            .await
+            .0,
+        400
+    );
 }
