@@ -381,12 +381,16 @@ async fn matrix_page_answers_can_i_deploy_with_reasons() {
 
 /// A page's status and body, asked of the router on the calling thread.
 async fn get_page(store: &Store, uri: &str) -> (u16, String) {
+    get_page_with(store, Settings::default(), uri).await
+}
+
+async fn get_page_with(store: &Store, settings: Settings, uri: &str) -> (u16, String) {
     use http_body_util::BodyExt as _;
     use tower::ServiceExt as _;
     let request = axum::http::Request::get(uri)
         .body(axum::body::Body::empty())
         .unwrap();
-    let response = seamline_registry::api::router(store.clone(), Settings::default())
+    let response = seamline_registry::api::router(store.clone(), settings)
         .oneshot(request)
         .await
         .unwrap();
@@ -1013,6 +1017,20 @@ async fn migration_pages_escape_names_and_answer_404_and_400() {
             .0,
         400
     );
+    // Private reads: the pages ask for a token as the others do, before anything is looked up.
+    let private = || Settings {
+        private_reads: true,
+        ..Default::default()
+    };
+    for uri in [
+        "/migrations",
+        href,
+        "/migrations/inventory-service/inventory.nothing",
+    ] {
+        let (status, page) = get_page_with(&store, private(), uri).await;
+        assert_eq!(status, 401, "{uri}");
+        assert!(!page.contains("pwned"), "{page}");
+    }
     let long = "m".repeat(257);
     assert_eq!(
         get_page(&store, &format!("/migrations/inventory-service/{long}"))
