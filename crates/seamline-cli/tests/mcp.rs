@@ -139,7 +139,8 @@ async fn exercise(client: &Client) {
             "describe_service",
             "diagnose_trace",
             "get_contract",
-            "list_services"
+            "list_services",
+            "migration_status"
         ]
     );
     assert!(
@@ -611,6 +612,36 @@ async fn richer_with_a_registry() {
     );
     client.cancel().await.expect("closed");
 
+    // inventory-service starts migrating inventory.stock_reserved; order-service records it with `seam pull`.
+    let seam = |dir: &str, args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_seam"))
+            .args(args)
+            .args(["--registry", &base])
+            .current_dir(work.path().join(dir))
+            .env("SEAM_TOKEN", &admin)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{dir} {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    seam(
+        "inventory-service",
+        &[
+            "migrate",
+            "start",
+            "inventory-events",
+            "inventory.stock_reserved",
+            "--from",
+            "1",
+            "--to",
+            "2",
+        ],
+    );
+    seam("order-service", &["pull"]);
+
     // order-service's diagnosis reads its partners' seam.toml from the registry, and says which it read.
     let order = work.path().join("order-service");
     own_spans(&order);
@@ -641,6 +672,48 @@ async fn richer_with_a_registry() {
         nowhere.contains("The registry could not be read (nothing is deployed in `production`"),
         "{nowhere}"
     );
+
+    // The migrations it takes part in, and its duty judged from its own seam.toml (it lists v1 and v2).
+    let listed = json_of(&answer(&client, "migration_status", json!({})).await);
+    let first = &listed["migrations"][0];
+    assert_eq!(
+        (&first["service"], &first["message"], &first["phase"]),
+        (
+            &json!("inventory-service"),
+            &json!("inventory.stock_reserved"),
+            &json!(1)
+        ),
+        "{listed}"
+    );
+    assert_eq!(
+        first["this_service"]["duty"], "accepts both v1 and v2: keep both until phase 5",
+        "{listed}"
+    );
+    let one = json_of(
+        &answer(
+            &client,
+            "migration_status",
+            json!({"message": "inventory.stock_reserved"}),
+        )
+        .await,
+    );
+    assert_eq!(one["status"]["phase"], 1, "{one}");
+    assert_eq!(one["status"]["next"], 2, "{one}");
+    assert!(
+        one["source"].as_str().is_some_and(|s| s.contains(&base)),
+        "{one}"
+    );
+    let unknown = call(
+        &client,
+        "migration_status",
+        json!({"message": "order.placed"}),
+    )
+    .await;
+    assert!(
+        unknown.as_ref().is_err_and(|e| format!("{e:?}")
+            .contains("no migration of `order.placed` involves this service; those that do: inventory.stock_reserved")),
+        "{unknown:?}"
+    );
     client.cancel().await.expect("closed");
 
     // The registry goes away: local answers still come, with the reason the rest is missing.
@@ -658,6 +731,24 @@ async fn richer_with_a_registry() {
             .as_str()
             .is_some_and(|e| e.contains(&base)),
         "{services}"
+    );
+    client.cancel().await.expect("closed");
+
+    // order-service, with the registry gone, answers from what `seam pull` recorded in seam.lock.
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_seam"));
+    command
+        .args(["mcp", "--registry", &base])
+        .current_dir(&order);
+    let client = ().serve(TokioChildProcess::new(command).unwrap()).await.expect("initialized");
+    let recorded = json_of(&answer(&client, "migration_status", json!({})).await);
+    assert!(recorded["registry_error"].is_string(), "{recorded}");
+    assert!(
+        recorded["migrations"][0].as_str().is_some_and(|m| m.starts_with(
+            "`inventory.stock_reserved` v1 → v2 (inventory-service publishes it): `seam migrate` phase 1 of 5, \
+             new version defined, at the last `seam pull`. This service: accepts both v1 and v2: keep both until \
+             phase 5."
+        )),
+        "{recorded}"
     );
     client.cancel().await.expect("closed");
 }

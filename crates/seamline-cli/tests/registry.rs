@@ -744,3 +744,297 @@ fn migration_evidence_is_reported_from_trace_files() {
         )
     );
 }
+
+/// OTLP/JSON, one line: each `(service, publishes?, version)` as one messaging span of
+/// `inventory.stock_reserved` ending now.
+fn message_spans(uses: &[(&str, bool, u32)]) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let resources: Vec<serde_json::Value> = uses
+        .iter()
+        .enumerate()
+        .map(|(i, (service, publishes, version))| {
+            let (kind, operation) = if *publishes { (4, "publish") } else { (5, "process") };
+            serde_json::json!({
+                "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": service}}]},
+                "scopeSpans": [{"spans": [{
+                    "traceId": format!("{:032x}", now + i as u128),
+                    "spanId": format!("{:016x}", i + 1),
+                    "name": format!("{operation} inventory.stock_reserved"),
+                    "kind": kind,
+                    "startTimeUnixNano": (now - 1_000_000).to_string(),
+                    "endTimeUnixNano": now.to_string(),
+                    "attributes": [
+                        {"key": "messaging.system", "value": {"stringValue": "rabbitmq"}},
+                        {"key": "messaging.operation.type", "value": {"stringValue": operation}},
+                        {"key": "messaging.destination.name", "value": {"stringValue": "inventory"}},
+                        {"key": "cloudevents.event_type", "value": {"stringValue": "inventory.stock_reserved"}},
+                        {"key": "messaging.message.schema_version", "value": {"intValue": version.to_string()}},
+                    ],
+                }]}],
+            })
+        })
+        .collect();
+    format!("{}\n", serde_json::json!({ "resourceSpans": resources }))
+}
+
+/// The seed's migration from the command line: inventory-service moves `inventory.stock_reserved` from v1 to v2;
+/// each `seam migrate advance` is refused until the registry holds its evidence (spans reported with
+/// `seam migrate evidence`), and `seam can-i-deploy` refuses the version without v1 until phase 4.
+#[test]
+fn a_migration_runs_its_five_gates_from_the_command_line() {
+    let registry = Registry::start();
+    let admin = registry.token("admin");
+    let work = tempfile::tempdir().unwrap();
+    common::copy_dir(&examples().join("checkout"), work.path());
+    let (inventory, order) = (
+        work.path().join("inventory-service"),
+        work.path().join("order-service"),
+    );
+    for (dir, version) in [
+        (&work.path().join("payment-service"), "2.4.0"),
+        (&inventory, "2.0.0"),
+        (&order, "1.1.0"),
+    ] {
+        for args in [
+            &["publish", "--version", version][..],
+            &[
+                "record-deployment",
+                "--env",
+                "production",
+                "--version",
+                version,
+            ],
+        ] {
+            let out = seam(dir, &registry, Some(&admin), args);
+            assert!(out.status.success(), "{}", text(&out));
+        }
+    }
+    let producer = registry.token("publish:inventory-service");
+    let deployer = registry.token("deploy:production");
+    let migrate = |args: &[&str]| {
+        let mut all = vec!["migrate"];
+        all.extend_from_slice(args);
+        seam(&inventory, &registry, Some(&producer), &all)
+    };
+    let evidence = |uses: &[(&str, bool, u32)]| {
+        let file = work.path().join("spans.jsonl");
+        std::fs::write(&file, message_spans(uses)).unwrap();
+        let out = seam(
+            work.path(),
+            &registry,
+            Some(&deployer),
+            &["migrate", "evidence", "--env", "production", "spans.jsonl"],
+        );
+        assert!(out.status.success(), "{}", text(&out));
+    };
+    let advance = || migrate(&["advance", "inventory.stock_reserved"]);
+    let refused_because = |out: &Output, why: &str| {
+        assert_eq!(out.status.code(), Some(1), "{}", text(out));
+        assert!(
+            stdout(out).starts_with("refused: ") && stdout(out).contains(why),
+            "{}",
+            text(out)
+        );
+    };
+
+    // Only the producer's token starts it.
+    let start = [
+        "start",
+        "inventory-events",
+        "inventory.stock_reserved",
+        "--from",
+        "1",
+        "--to",
+        "2",
+        "--window",
+        "2s",
+    ];
+    let order_token = registry.token("publish:order-service");
+    refused(
+        &seam(
+            &inventory,
+            &registry,
+            Some(&order_token),
+            &[&["migrate"][..], &start].concat(),
+        ),
+        2,
+        "publish:inventory-service",
+    );
+    let out = migrate(&start);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        stdout(&out).starts_with(
+            "inventory-service inventory.stock_reserved v1 → v2: phase 1 of 5 (new version defined), active; \
+             window 2 s"
+        ),
+        "{}",
+        text(&out)
+    );
+
+    // Gate 2: the manifest publishes both, but no span shows it yet.
+    refused_because(&advance(), "no span shows inventory-service publishing v1");
+    evidence(&[
+        ("inventory-service", true, 1),
+        ("inventory-service", true, 2),
+        ("order-service", false, 1),
+    ]);
+    let out = advance();
+    assert!(
+        stdout(&out).contains("phase 2 of 5 (dual-publish)"),
+        "{}",
+        text(&out)
+    );
+    // Gate 3: order-service 1.1.0 lists v1 and v2.
+    let out = advance();
+    assert!(
+        stdout(&out).contains("phase 3 of 5 (consumers accept both)")
+            && stdout(&out)
+                .contains("production: order-service 1.1.0 accepts v1 and v2 (seam.toml)"),
+        "{}",
+        text(&out)
+    );
+
+    // Each repository records the migration with `seam pull`, and its assistant files tell it its duty, judged
+    // from its own seam.toml.
+    for (dir, duty) in [
+        (
+            &order,
+            "(inventory-service publishes it): `seam migrate` phase 3 of 5, consumers accept both, at the \
+                  last `seam pull`. This service: accepts both v1 and v2: keep both until phase 5.",
+        ),
+        (
+            &inventory,
+            "(this service publishes it): `seam migrate` phase 3 of 5, consumers accept both, at the \
+                      last `seam pull`. This service: publish both v1 and v2 until phase 5.",
+        ),
+    ] {
+        let out = seam(dir, &registry, None, &["pull"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let lock = std::fs::read_to_string(dir.join("seam.lock")).unwrap();
+        assert!(
+            lock.contains(
+                "migrations = [\n  { service = \"inventory-service\", contract = \"inventory-events\", \
+                 message = \"inventory.stock_reserved\", from = 1, to = 2, phase = 3 },\n]\n"
+            ),
+            "{lock}"
+        );
+        let out = seam(dir, &registry, None, &["context"]);
+        assert!(out.status.success(), "{}", text(&out));
+        let agents = std::fs::read_to_string(dir.join("AGENTS.md")).unwrap();
+        assert!(
+            agents.contains(&format!("- `inventory.stock_reserved` v1 → v2 {duty}")),
+            "{agents}"
+        );
+    }
+    // A consumer that drops v2 from its seam.toml is told at once, without a pull.
+    edit(
+        &order.join("seam.toml"),
+        "\"inventory.stock_reserved@2\", ",
+        "",
+    );
+    let out = seam(&order, &registry, None, &["context"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let agents = std::fs::read_to_string(order.join("AGENTS.md")).unwrap();
+    assert!(
+        agents.contains(
+            "This service: accept v2: seam.toml lists only v1; add inventory.stock_reserved@2 and deploy."
+        ),
+        "{agents}"
+    );
+    edit(
+        &order.join("seam.toml"),
+        "\"inventory.stock_reserved@1\", ",
+        "\"inventory.stock_reserved@1\", \"inventory.stock_reserved@2\", ",
+    );
+
+    // The producer without v1: refused before phase 4, naming the reader.
+    let manifest = inventory.join("seam.toml");
+    edit(
+        &manifest,
+        "[[publishes]]\nmessage = \"inventory.stock_reserved@1\"\nafter = \"order.placed\"\n\n",
+        "",
+    );
+    let out = seam(
+        &inventory,
+        &registry,
+        Some(&admin),
+        &["publish", "--version", "3.0.0"],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let gate = ["can-i-deploy", "--env", "production", "--version", "3.0.0"];
+    let out = seam(&inventory, &registry, None, &gate);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        stdout(&out).contains("✗ stops publishing inventory.stock_reserved v1: inventory.stock_reserved v1 → v2 is at phase 3")
+            && stdout(&out).contains("order-service ×1, last "),
+        "{}",
+        text(&out)
+    );
+
+    // Gate 4: order-service read v1 within the window, and was never seen on v2.
+    refused_because(&advance(), "order-service still reads v1");
+    std::thread::sleep(std::time::Duration::from_millis(2_300));
+    evidence(&[("inventory-service", true, 2), ("order-service", false, 2)]);
+    let out = advance();
+    assert!(
+        stdout(&out).contains("phase 4 of 5 (nobody reads the old version)"),
+        "{}",
+        text(&out)
+    );
+    let out = seam(&inventory, &registry, None, &gate);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+
+    // Gate 5: once the version without v1 runs.
+    refused_because(&advance(), "inventory-service 2.0.0 still publishes v1");
+    let out = seam(
+        &inventory,
+        &registry,
+        Some(&admin),
+        &[
+            "record-deployment",
+            "--env",
+            "production",
+            "--version",
+            "3.0.0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out));
+    let out = advance();
+    assert!(
+        stdout(&out).contains("phase 5 of 5 (old version removed), done"),
+        "{}",
+        text(&out)
+    );
+
+    // Any repository sees where it stands.
+    let out = seam(&order, &registry, None, &["migrate", "status"]);
+    assert_eq!(
+        stdout(&out),
+        "inventory-service inventory.stock_reserved v1 → v2: phase 5 of 5 (old version removed), done\n",
+        "{}",
+        text(&out)
+    );
+    let out = seam(
+        &order,
+        &registry,
+        None,
+        &[
+            "migrate",
+            "status",
+            "inventory.stock_reserved",
+            "--format",
+            "json",
+        ],
+    );
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (
+            json["phase"].as_u64(),
+            json["history"].as_array().map(Vec::len)
+        ),
+        (Some(5), Some(5))
+    );
+}

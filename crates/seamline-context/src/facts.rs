@@ -240,7 +240,8 @@ impl Facts {
                 dead_letter: None,
             });
         }
-        let mut migrations = Vec::new();
+        // What seam.toml alone shows (several versions in flight), and what the registry said at the last pull.
+        let mut local = Vec::new();
         for c in &manifest.consumes_events {
             let consumed = ConsumedContract {
                 service: &c.service,
@@ -294,7 +295,7 @@ impl Facts {
                     }
                 })
                 .collect();
-            migrations.extend(consumer_migrations(&c.service.value, &c.messages));
+            local.extend(consumer_migrations(&c.service.value, &c.messages));
             partners.push(Partner {
                 service: c.service.value.clone(),
                 contract: c.contract.value.clone(),
@@ -310,7 +311,21 @@ impl Facts {
                 dead_letter: c.dead_letter.as_ref().map(|d| d.value.clone()),
             });
         }
-        migrations.extend(provider_migrations(&provided_messages));
+        local.extend(provider_migrations(&provided_messages));
+        let recorded = lock
+            .and_then(|l| l.migrations.as_deref())
+            .unwrap_or_default();
+        let mut migrations: Vec<String> = recorded
+            .iter()
+            .map(|m| recorded_migration(manifest, m))
+            .collect();
+        // A message the registry migrates is told once, from the registry.
+        migrations.extend(
+            local
+                .into_iter()
+                .filter(|(name, _)| !recorded.iter().any(|m| &m.message == name))
+                .map(|(_, line)| line),
+        );
         Facts {
             service: manifest.name.value.clone(),
             owner: manifest.owner.as_ref().map(|o| o.value.clone()),
@@ -476,11 +491,52 @@ fn required_of(schema: &Node) -> Vec<String> {
         .unwrap_or_default()
 }
 
+/// A migration the registry runs, as `seam pull` recorded it, with this service's duty judged from its own
+/// `seam.toml` (the working copy: an edit shows at once).
+fn recorded_migration(manifest: &Manifest, m: &seamline_model::LockedMigration) -> String {
+    let (role, duty) = migration_duty(manifest, &m.service, &m.contract, m.state());
+    format!(
+        "`{}` v{} → v{} ({role}): `seam migrate` phase {} of 5, {}, at the last `seam pull`. This service: {duty}. \
+         `seam migrate status {} --service {}` shows the evidence.",
+        m.message,
+        m.from,
+        m.to,
+        m.phase,
+        seamline_model::phase_name(m.phase),
+        m.message,
+        m.service
+    )
+}
+
+/// The service's part in `producer`'s migration (`this service publishes it`, `X publishes it`) and its duty now,
+/// from what its `seam.toml` publishes or accepts.
+pub fn migration_duty(
+    manifest: &Manifest,
+    producer: &str,
+    contract: &str,
+    state: seamline_model::MigrationState<'_>,
+) -> (String, String) {
+    if producer == manifest.name.value {
+        (
+            "this service publishes it".to_owned(),
+            state.producer_duty(&manifest.publishes_versions(state.message)),
+        )
+    } else {
+        let listed = manifest
+            .accepts_versions(producer, contract, state.message)
+            .unwrap_or_default();
+        (
+            format!("{producer} publishes it"),
+            state.consumer_duty(&listed, None),
+        )
+    }
+}
+
 /// A consumer accepting several versions of one message is in the middle of that message's migration.
 fn consumer_migrations(
     provider: &str,
     wanted: &[seamline_model::Spanned<seamline_model::MessageRef>],
-) -> Vec<String> {
+) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut names: Vec<&str> = wanted.iter().map(|m| m.value.name.as_str()).collect();
     names.dedup();
@@ -493,16 +549,16 @@ fn consumer_migrations(
         versions.sort_unstable();
         versions.dedup();
         match versions[..] {
-            [old, new] => out.push(format!(
+            [old, new] => out.push((name.to_owned(), format!(
                 "`{name}` v{old} → v{new} ({provider} publishes it): this service accepts both. Keep handling \
                  v{old} until {provider} stops publishing it; then drop v{old} from `seam.toml` and the handler."
-            )),
-            [.., new] if versions.len() > 2 => out.push(format!(
+            ))),
+            [.., new] if versions.len() > 2 => out.push((name.to_owned(), format!(
                 "`{name}` {} → v{new} ({provider} publishes it): this service accepts all {}. Keep handling each \
                  older version until {provider} stops publishing it; then drop it from `seam.toml` and the handler.",
                 listed(&versions[..versions.len() - 1]),
                 versions.len()
-            )),
+            ))),
             _ => {}
         }
     }
@@ -510,7 +566,7 @@ fn consumer_migrations(
 }
 
 /// A provider declaring several versions of one message is dual-publishing it.
-fn provider_migrations(ids: &[String]) -> Vec<String> {
+fn provider_migrations(ids: &[String]) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let parsed: Vec<seamline_model::MessageRef> = ids
         .iter()
@@ -528,18 +584,18 @@ fn provider_migrations(ids: &[String]) -> Vec<String> {
         versions.sort_unstable();
         versions.dedup();
         match versions[..] {
-            [old, new] => out.push(format!(
+            [old, new] => out.push((name.to_owned(), format!(
                 "`{name}` v{old} → v{new}: this service publishes both. Keep publishing v{old} until no \
                  consumer uses it (`seam trace versions` on production traces shows who still does); only \
                  then stop, and remove v{old} from the contract last."
-            )),
-            [.., new] if versions.len() > 2 => out.push(format!(
+            ))),
+            [.., new] if versions.len() > 2 => out.push((name.to_owned(), format!(
                 "`{name}` {} → v{new}: this service publishes all {}. Keep publishing each older version until \
                  no consumer uses it (`seam trace versions` on production traces shows who still does); only \
                  then stop it, and remove it from the contract last.",
                 listed(&versions[..versions.len() - 1]),
                 versions.len()
-            )),
+            ))),
             _ => {}
         }
     }
@@ -593,12 +649,14 @@ mod tests {
         };
         let two = provider_migrations(&ids(&[1, 2]));
         assert!(
-            two[0].starts_with("`inventory.stock_reserved` v1 → v2: this service publishes both."),
+            two[0]
+                .1
+                .starts_with("`inventory.stock_reserved` v1 → v2: this service publishes both."),
             "{two:?}"
         );
         let three = provider_migrations(&ids(&[1, 2, 3]));
         assert!(
-            three[0].starts_with(
+            three[0].1.starts_with(
                 "`inventory.stock_reserved` v1, v2 → v3: this service publishes all 3."
             ),
             "{three:?}"
@@ -612,11 +670,48 @@ mod tests {
             .collect();
         let accepted = consumer_migrations("inventory-service", &wanted);
         assert!(
-            accepted[0].starts_with(
+            accepted[0].1.starts_with(
                 "`inventory.stock_reserved` v1, v2 → v3 (inventory-service publishes it): this service accepts all 3."
             ),
             "{accepted:?}"
         );
         assert!(provider_migrations(&ids(&[2])).is_empty());
+    }
+    /// A migration the registry runs is told with its phase and the duty this service's own seam.toml gives it.
+    #[test]
+    fn a_recorded_migration_names_its_phase_and_this_services_duty() {
+        let manifest = |text: &str| {
+            seamline_model::parse_manifest(Path::new("seam.toml"), "seam.toml", text.as_bytes())
+                .manifest
+                .unwrap()
+        };
+        let consumer = manifest(
+            "[service]\nname = \"order-service\"\n\n[[consumes.events]]\nservice = \"inventory-service\"\n\
+             contract = \"inventory-events\"\nmessages = [\"inventory.stock_reserved@1\"]\n",
+        );
+        let m = seamline_model::LockedMigration {
+            service: "inventory-service".into(),
+            contract: "inventory-events".into(),
+            message: "inventory.stock_reserved".into(),
+            from: 1,
+            to: 2,
+            phase: 2,
+        };
+        assert_eq!(
+            recorded_migration(&consumer, &m),
+            "`inventory.stock_reserved` v1 → v2 (inventory-service publishes it): `seam migrate` phase 2 of 5, \
+             dual-publish, at the last `seam pull`. This service: accept v2: seam.toml lists only v1; add \
+             inventory.stock_reserved@2 and deploy. `seam migrate status inventory.stock_reserved --service \
+             inventory-service` shows the evidence."
+        );
+        let producer = manifest(
+            "[service]\nname = \"inventory-service\"\n\n[[publishes]]\nmessage = \"inventory.stock_reserved@1\"\n\n\
+             [[publishes]]\nmessage = \"inventory.stock_reserved@2\"\n",
+        );
+        assert!(
+            recorded_migration(&producer, &m).contains("(this service publishes it)")
+                && recorded_migration(&producer, &m)
+                    .contains("This service: publish both v1 and v2 until phase 5.")
+        );
     }
 }

@@ -21,7 +21,7 @@ use seamline_syntax::Limits;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::facts::{Facts, gather};
+use crate::facts::{Facts, gather, migration_duty};
 
 /// The registry, as the server reads it: `GET` of an API path, answered with JSON. The command line supplies
 /// it (with its HTTP client and token); the server works without one.
@@ -141,6 +141,15 @@ pub struct ChangeArgs {
     pub contract: String,
     /// The whole proposed text of that contract file.
     pub proposed: String,
+}
+
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+pub struct MigrationArgs {
+    /// A message, without a version: answer with its migration's gates, evidence and every party's duty.
+    /// Without it: every active migration this service takes part in.
+    pub message: Option<String>,
+    /// The producing service, when more than one migrates a message of that name.
+    pub service: Option<String>,
 }
 
 #[derive(Debug, Deserialize, schemars::JsonSchema)]
@@ -631,6 +640,44 @@ impl SeamMcp {
         .await
     }
 
+    /// Schema migrations (`seam migrate`) this service takes part in: the phase each is at, what keeps the next
+    /// gate shut, the evidence, and this service's duty now. From the registry when one is configured, else as
+    /// `seam pull` last recorded them in seam.lock.
+    #[tool(annotations(read_only_hint = true))]
+    async fn migration_status(
+        &self,
+        Parameters(args): Parameters<MigrationArgs>,
+    ) -> Result<CallToolResult, ErrorData> {
+        let this = self.clone();
+        blocking(move || {
+            let (facts, manifest) = this.facts()?;
+            let mut answer = json!({});
+            if let Some(catalog) = &this.state.catalog {
+                match registry_migrations(catalog.as_ref(), &manifest, &args) {
+                    Ok(Ok(mut found)) => {
+                        found["source"] = json!(format!("the registry at {}", catalog.location()));
+                        return Ok(text(pretty(&found)));
+                    }
+                    Ok(Err(not_found)) => return Err(invalid(not_found)),
+                    // Say why, and answer from seam.lock.
+                    Err(e) => answer["registry_error"] = json!(e),
+                }
+            }
+            let wanted = |line: &&String| {
+                args.message
+                    .as_ref()
+                    .is_none_or(|m| line.starts_with(&format!("`{m}`")))
+            };
+            let recorded = facts.migrations.iter().filter(wanted).collect::<Vec<_>>();
+            answer["source"] = json!(
+                "seam.lock at the last `seam pull` (migrations the registry runs) and seam.toml (versions in flight)"
+            );
+            answer["migrations"] = json!(recorded);
+            Ok(text(pretty(&answer)))
+        })
+        .await
+    }
+
     /// Works backward from failing requests in a trace file to the service and span that caused them, using
     /// this service's expectations (what it publishes after what).
     #[tool(annotations(read_only_hint = true))]
@@ -701,6 +748,90 @@ impl SeamMcp {
     }
 }
 
+/// The registry's answer to `migration_status`: `Ok(Err(_))` when no migration matches the arguments (a mistake
+/// of the caller's), `Err(_)` when the registry cannot be read.
+fn registry_migrations(
+    catalog: &dyn Catalog,
+    manifest: &Manifest,
+    args: &MigrationArgs,
+) -> Result<Result<Value, String>, String> {
+    let all = catalog.get("/api/v1/migrations")?;
+    let field = |m: &Value, key: &str| m[key].as_str().unwrap_or_default().to_owned();
+    let ours: Vec<&Value> = all
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| {
+            manifest.takes_part_in(
+                &field(m, "service"),
+                &field(m, "contract"),
+                &field(m, "message"),
+            )
+        })
+        .filter(|m| {
+            args.service
+                .as_ref()
+                .is_none_or(|s| m["service"] == s.as_str())
+        })
+        .collect();
+    let duty = |m: &Value| {
+        let (from, to) = (
+            m["from"].as_u64().unwrap_or(0),
+            m["to"].as_u64().unwrap_or(0),
+        );
+        let (message, state) = (field(m, "message"), field(m, "state"));
+        let (role, duty) = migration_duty(
+            manifest,
+            &field(m, "service"),
+            &field(m, "contract"),
+            seamline_model::MigrationState {
+                message: &message,
+                from: u32::try_from(from).unwrap_or(0),
+                to: u32::try_from(to).unwrap_or(0),
+                phase: u8::try_from(m["phase"].as_u64().unwrap_or(1)).unwrap_or(1),
+                state: &state,
+            },
+        );
+        json!({ "role": role, "duty": duty })
+    };
+    let Some(message) = &args.message else {
+        let list: Vec<Value> = ours
+            .iter()
+            .filter(|m| m["state"] == "active")
+            .map(|m| {
+                json!({
+                    "service": m["service"], "contract": m["contract"], "message": m["message"],
+                    "from": m["from"], "to": m["to"], "phase": m["phase"],
+                    "phase_name": seamline_model::phase_name(u8::try_from(m["phase"].as_u64().unwrap_or(1)).unwrap_or(1)),
+                    "this_service": duty(m),
+                })
+            })
+            .collect();
+        return Ok(Ok(json!({
+            "migrations": list,
+            "next": "migration_status {message} for one migration's gates, evidence and every party's duty",
+        })));
+    };
+    // The message's migration: the active one first (the registry lists those first), else the latest.
+    let Some(found) = ours.iter().find(|m| m["message"] == message.as_str()) else {
+        let named: Vec<String> = ours.iter().map(|m| field(m, "message")).collect();
+        return Ok(Err(format!(
+            "no migration of `{message}` involves this service; those that do: {}",
+            if named.is_empty() {
+                "none".into()
+            } else {
+                named.join(", ")
+            }
+        )));
+    };
+    let status = catalog.get(&format!(
+        "/api/v1/migrations/{}/{}",
+        seamline_model::path_segment(&field(found, "service")),
+        seamline_model::path_segment(message)
+    ))?;
+    Ok(Ok(json!({ "this_service": duty(found), "status": status })))
+}
+
 /// The contract `contract` among those `manifest` provides, or its only one when none is named; `who` names
 /// the service in the error.
 fn choose<'m>(
@@ -746,7 +877,8 @@ impl ServerHandler for SeamMcp {
                 "Seamline: the integration context of this service. Start with list_services, then \
                  describe_service and get_contract (an outline first, then one operation or message). Before \
                  changing a contract this service provides, call check_contract_change. For a failing request, \
-                 diagnose_trace on a trace file. Contracts are also resources: seam://contracts/{service}/{contract}.",
+                 diagnose_trace on a trace file. For a message moving to a new version, migration_status. \
+                 Contracts are also resources: seam://contracts/{service}/{contract}.",
             )
     }
 

@@ -11,6 +11,7 @@ mod document;
 mod lock;
 mod manifest;
 mod message;
+mod migration;
 mod openapi;
 mod readable;
 mod refs;
@@ -19,13 +20,14 @@ mod workspace;
 pub use contract::{ContractKind, detect_kind};
 pub use discover::{contract_kind, find_contract_files, searched};
 pub use document::{DocId, Document};
-pub use lock::{Lock, LockedConsumer, LockedContract, sha256_hex};
+pub use lock::{Lock, LockedConsumer, LockedContract, LockedMigration, sha256_hex};
 pub use manifest::{
     CONTEXT_TARGETS, ConsumedContract, ConsumedEvents, ConsumedHttp, ContextConfig, DiffAccept,
     DiffConfig, DiffIgnore, LintConfig, Manifest, ManifestProblem, ManifestRead, MessageRef,
     ProvidedContract, Published, Retry, Spanned, parse_manifest, read_manifest, suggest,
 };
 pub use message::{Message, MessageSource, messages};
+pub use migration::{MIGRATION_PHASES, MigrationState, list_versions, path_segment, phase_name};
 pub use openapi::{HTTP_METHODS, Operation, Parameter, Response, is_error_status, operations};
 pub use readable::Unreadable;
 pub use refs::{RefError, RefProblem, Target};

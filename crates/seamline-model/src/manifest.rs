@@ -46,6 +46,43 @@ pub struct ConsumedContract<'a> {
 }
 
 impl Manifest {
+    /// Whether the service takes part in a migration of `producer`'s `message` (defined in `contract`): it is the
+    /// producer, or it consumes the message.
+    pub fn takes_part_in(&self, producer: &str, contract: &str, message: &str) -> bool {
+        self.name.value == producer || self.accepts_versions(producer, contract, message).is_some()
+    }
+
+    /// The versions of `message` its `[[publishes]]` name (`None`: named without a version).
+    pub fn publishes_versions(&self, message: &str) -> Vec<Option<u32>> {
+        versions_of(self.publishes.iter().map(|p| &p.message.value), message)
+    }
+
+    /// The versions of `message` it accepts from `provider`'s `contract` (`None`: any version); `None` when it does
+    /// not consume the message. A `[[consumes.events]]` that lists no message takes every one.
+    pub fn accepts_versions(
+        &self,
+        provider: &str,
+        contract: &str,
+        message: &str,
+    ) -> Option<Vec<Option<u32>>> {
+        let mut listed = Vec::new();
+        let mut consumes = false;
+        for c in self
+            .consumes_events
+            .iter()
+            .filter(|c| c.service.value == provider && c.contract.value == contract)
+        {
+            if c.messages.is_empty() {
+                consumes = true;
+                listed.push(None);
+            }
+            let found = versions_of(c.messages.iter().map(|m| &m.value), message);
+            consumes |= !found.is_empty();
+            listed.extend(found);
+        }
+        consumes.then_some(listed)
+    }
+
     /// Every provided contract, the HTTP ones first, in manifest order.
     pub fn provided_contracts(&self) -> impl Iterator<Item = &ProvidedContract> {
         self.provides_http.iter().chain(&self.provides_events)
@@ -818,4 +855,11 @@ impl ConsumedContract<'_> {
             })
             .collect()
     }
+}
+
+/// The versions of the references to `message`; `None` for one named without a version.
+fn versions_of<'a>(refs: impl Iterator<Item = &'a MessageRef>, message: &str) -> Vec<Option<u32>> {
+    refs.filter(|r| r.name == message)
+        .map(|r| r.version)
+        .collect()
 }

@@ -670,8 +670,13 @@ impl Store {
                     if migration.is_none() && !read.contains(&message) {
                         continue;
                     }
-                    let window =
-                        migration.map_or(crate::migrate::DEFAULT_WINDOW_MS, |m| m.window_ms);
+                    // After phase 4, a read within the migration's window is a relapse; before it, and without
+                    // a migration, the readers of the last week (at least) are named.
+                    let window = match migration {
+                        Some(m) if m.phase >= 4 => m.window_ms,
+                        Some(m) => m.window_ms.max(crate::migrate::DEFAULT_WINDOW_MS),
+                        None => crate::migrate::DEFAULT_WINDOW_MS,
+                    };
                     let readers: Vec<crate::store::VersionUse> = self
                         .usage(environment, Some(&message), now - window)
                         .await?

@@ -18,16 +18,12 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use seamline_model::list_versions;
+
 use crate::store::{Store, StoreError, StoredVersion, VersionUse};
 
 /// The phases, in order; phase `n` is `PHASES[n - 1]`.
-pub const PHASES: [&str; 5] = [
-    "new version defined",
-    "dual-publish",
-    "consumers accept both",
-    "nobody reads the old version",
-    "old version removed",
-];
+pub use seamline_model::MIGRATION_PHASES as PHASES;
 
 /// How long nobody may have read the old version before it may go, unless the migration says otherwise.
 pub const DEFAULT_WINDOW_MS: i64 = 7 * 24 * HOUR_MS;
@@ -618,79 +614,33 @@ impl Judge<'_> {
         }
     }
 
-    fn producer_duty(&self, p: &Deployed) -> String {
-        let m = self.m;
-        let declared = p.declares.as_ref().map(Vec::as_slice).unwrap_or_default();
-        let publishes = |v: u32| declared.contains(&Some(v));
-        match m.state.as_str() {
-            "aborted" => return "the migration was aborted: nothing to do for it".into(),
-            "done" => return format!("done: v{} is no longer published", m.from),
-            _ => {}
-        }
-        if !publishes(m.to) {
-            format!(
-                "publish v{} beside v{}: add [[publishes]] message = \"{}@{}\" and deploy",
-                m.to, m.from, m.message, m.to
-            )
-        } else if m.phase < 4 {
-            format!("publish both v{} and v{} until phase 5", m.from, m.to)
-        } else if publishes(m.from) {
-            format!(
-                "phase 4 passed: remove v{} (drop {}@{} from [[publishes]] and the contract) and deploy",
-                m.from, m.message, m.from
-            )
-        } else {
-            format!("v{} is no longer published here", m.from)
+    fn state(&self) -> seamline_model::MigrationState<'_> {
+        seamline_model::MigrationState {
+            message: &self.m.message,
+            from: self.m.from,
+            to: self.m.to,
+            phase: self.m.phase,
+            state: &self.m.state,
         }
     }
 
+    fn producer_duty(&self, p: &Deployed) -> String {
+        let declared = p.declares.as_ref().map(Vec::as_slice).unwrap_or_default();
+        self.state().producer_duty(declared)
+    }
+
     fn consumer_duty(&self, c: &Deployed, seen: &[Seen]) -> String {
-        let m = self.m;
         let listed = match &c.declares {
             Err(why) => return format!("fix its seam.toml: {why}"),
             Ok(listed) => listed,
         };
-        match m.state.as_str() {
-            "aborted" => return "the migration was aborted: nothing to do for it".into(),
-            "done" => {
-                return format!(
-                    "v{} is gone: drop {}@{} from seam.toml",
-                    m.from, m.message, m.from
-                );
-            }
-            _ => {}
-        }
-        let accepts_new = listed.contains(&Some(m.to));
         let reads_old = seen.iter().find(|s| {
-            s.role == "consumes" && (s.version == m.from.to_string() || s.version == "unknown")
+            s.role == "consumes" && (s.version == self.m.from.to_string() || s.version == "unknown")
         });
-        if !accepts_new {
-            format!(
-                "accept v{}: its seam.toml lists only {}; add {}@{} and deploy",
-                m.to,
-                list_versions(listed.iter().copied()),
-                m.message,
-                m.to
-            )
-        } else if let Some(s) = reads_old {
-            format!(
-                "accepts v{} but still reads v{} (last {}): move its reading to v{}",
-                m.to,
-                m.from,
-                rfc3339_ms(s.last_seen_ms),
-                m.to
-            )
-        } else if m.phase >= 4 {
-            format!(
-                "accepts v{}; may drop {}@{} from seam.toml once phase 5 is reached",
-                m.to, m.message, m.from
-            )
-        } else {
-            format!(
-                "accepts both v{} and v{}: keep both until phase 5",
-                m.from, m.to
-            )
-        }
+        self.state().consumer_duty(
+            listed,
+            reads_old.map(|s| rfc3339_ms(s.last_seen_ms)).as_deref(),
+        )
     }
 }
 
@@ -706,18 +656,6 @@ fn declared(declares: &Result<Vec<Option<u32>>, String>) -> Vec<String> {
 }
 
 /// `v1 and v2`, `v1`, or `no version`.
-fn list_versions(versions: impl Iterator<Item = Option<u32>>) -> String {
-    let mut names: Vec<String> = versions
-        .map(|v| v.map_or_else(|| "any version".to_owned(), |v| format!("v{v}")))
-        .collect();
-    names.sort();
-    names.dedup();
-    match names.len() {
-        0 => "no version".into(),
-        _ => names.join(" and "),
-    }
-}
-
 /// `2026-12-05T12:00:00.000Z (trace 4bf9…)`.
 fn seen_at(u: &VersionUse) -> String {
     match &u.trace_id {
@@ -774,10 +712,12 @@ pub fn parse_duration(text: &str) -> Result<i64, String> {
 pub struct Start {
     pub contract: String,
     pub message: String,
+    #[serde(deserialize_with = "crate::store::whole_number")]
     pub from: u32,
+    #[serde(deserialize_with = "crate::store::whole_number")]
     pub to: u32,
     /// Defaults to [`DEFAULT_WINDOW_MS`].
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::store::some_whole_number")]
     pub window_ms: Option<i64>,
 }
 
@@ -805,16 +745,6 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Migration, StoreError> {
     })
 }
 
-/// `None` for the message listed without a version, else its major version.
-fn versions_of<'a>(
-    refs: impl Iterator<Item = &'a seamline_model::MessageRef>,
-    message: &str,
-) -> Vec<Option<u32>> {
-    refs.filter(|r| r.name == message)
-        .map(|r| r.version)
-        .collect()
-}
-
 fn manifest_of(stored: &StoredVersion) -> Result<seamline_model::Manifest, String> {
     seamline_model::parse_manifest(
         std::path::Path::new("seam.toml"),
@@ -823,48 +753,6 @@ fn manifest_of(stored: &StoredVersion) -> Result<seamline_model::Manifest, Strin
     )
     .manifest
     .ok_or_else(|| "its published seam.toml cannot be read".to_owned())
-}
-
-/// The versions of `message` a producer's manifest publishes.
-pub(crate) fn published_by(
-    stored: &StoredVersion,
-    message: &str,
-) -> Result<Vec<Option<u32>>, String> {
-    let manifest = manifest_of(stored)?;
-    Ok(versions_of(
-        manifest.publishes.iter().map(|p| &p.message.value),
-        message,
-    ))
-}
-
-/// The versions of `message` a consumer's manifest accepts from `provider`'s `contract`; `None` when it does not
-/// consume the message. A `[[consumes.events]]` that lists no message takes every one, without a version.
-fn accepted_by(
-    stored: &StoredVersion,
-    provider: &str,
-    contract: &str,
-    message: &str,
-) -> Option<Result<Vec<Option<u32>>, String>> {
-    let manifest = match manifest_of(stored) {
-        Ok(manifest) => manifest,
-        Err(why) => return Some(Err(why)),
-    };
-    let mut listed = Vec::new();
-    let mut consumes = false;
-    for c in manifest
-        .consumes_events
-        .iter()
-        .filter(|c| c.service.value == provider && c.contract.value == contract)
-    {
-        if c.messages.is_empty() {
-            consumes = true;
-            listed.push(None);
-        }
-        let found = versions_of(c.messages.iter().map(|m| &m.value), message);
-        consumes |= !found.is_empty();
-        listed.extend(found);
-    }
-    consumes.then_some(Ok(listed))
 }
 
 impl Store {
@@ -941,7 +829,7 @@ impl Store {
                 continue;
             };
             let declares = match self.version(&m.service, &version).await? {
-                Some(stored) => published_by(&stored, &m.message),
+                Some(stored) => manifest_of(&stored).map(|p| p.publishes_versions(&m.message)),
                 None => Err("its published version is gone".into()),
             };
             let producer = Deployed {
@@ -967,7 +855,13 @@ impl Store {
                 else {
                     continue;
                 };
-                if let Some(declares) = accepted_by(&stored, &m.service, &m.contract, &m.message) {
+                let declares = match manifest_of(&stored) {
+                    Ok(manifest) => manifest
+                        .accepts_versions(&m.service, &m.contract, &m.message)
+                        .map(Ok),
+                    Err(why) => Some(Err(why)),
+                };
+                if let Some(declares) = declares {
                     consumers.push(Deployed {
                         service: deployment.service,
                         version: deployment.version,

@@ -841,7 +841,7 @@ async fn migrations_page_shows_each_phase_its_blockers_parties_and_history() {
             "table.parties[data-environment='production'] tr[data-service='order-service'] td.duty"
         )
         .await,
-        "accept v2: its seam.toml lists only v1; add inventory.stock_reserved@2 and deploy"
+        "accept v2: seam.toml lists only v1; add inventory.stock_reserved@2 and deploy"
     );
     let unknown = ui
         .text("table.parties[data-environment='production'] tr[data-role='unknown reader']")

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 
 use anyhow::bail;
+use seamline_model::path_segment;
 use serde_json::{Value, json};
 
 use crate::Status;
@@ -24,7 +25,10 @@ pub(crate) fn run(command: &MigrateCommand) -> anyhow::Result<Status> {
                 "to": args.to,
                 "window_ms": window_ms,
             });
-            let answer = client.post(&format!("/api/v1/migrations/{}", path(&service)), &body)?;
+            let answer = client.post(
+                &format!("/api/v1/migrations/{}", path_segment(&service)),
+                &body,
+            )?;
             step(answer, args.format, "starting the migration")
         }
         MigrateCommand::Status(args) => status(args.message.as_deref(), &args.on, args.format),
@@ -37,8 +41,8 @@ pub(crate) fn run(command: &MigrateCommand) -> anyhow::Result<Status> {
             let answer = client.post(
                 &format!(
                     "/api/v1/migrations/{}/{}/{verb}",
-                    path(&service),
-                    path(&args.message)
+                    path_segment(&service),
+                    path_segment(&args.message)
                 ),
                 &Value::Null,
             )?;
@@ -124,8 +128,8 @@ fn status(
     let status = client
         .get(&format!(
             "/api/v1/migrations/{}/{}",
-            path(&service),
-            path(message)
+            path_segment(&service),
+            path_segment(message)
         ))?
         .ok(&format!("reading the migration of {message}"))?;
     print_status(&status, format)?;
@@ -233,19 +237,6 @@ fn render(status: &Value) -> String {
                 );
             }
             let _ = writeln!(out, "      → {}", p["duty"].as_str().unwrap_or("?"));
-        }
-    }
-    out
-}
-
-/// A name as one URL path segment: every byte outside the unreserved set percent-encoded.
-fn path(segment: &str) -> String {
-    let mut out = String::new();
-    for b in segment.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(b));
-        } else {
-            let _ = write!(out, "%{b:02X}");
         }
     }
     out

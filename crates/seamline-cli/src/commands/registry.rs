@@ -288,7 +288,13 @@ pub(crate) fn plan_pull(
             segment("service name", &manifest.name.value)?
         ))?
         .ok("reading who consumes this service")?;
-    let lock = render_lock(&pulled, &consumers);
+    // The migrations this service takes part in; a registry from before migrations has none to tell.
+    let migrations = match client.get("/api/v1/migrations")? {
+        answer if answer.status == 404 => None,
+        answer => Some(answer.ok("reading the migrations in flight")?),
+    };
+    let migrations = migrations.map(|all| involving(&manifest, &all));
+    let lock = render_lock(&pulled, &consumers, migrations.as_deref());
 
     let mut changes = Vec::new();
     let mut edited = Vec::new();
@@ -524,10 +530,30 @@ fn vendor_path(dir: &Path, candidates: &[String], provider_spec: &str) -> String
         .clone()
 }
 
-fn render_lock(pulled: &[Pulled], consumers: &Value) -> String {
+/// The active migrations `manifest`'s service takes part in: those of its own messages, and those of messages it
+/// consumes from their producer's contract.
+fn involving(manifest: &Manifest, all: &Value) -> Vec<Value> {
+    let field = |m: &Value, key: &str| m[key].as_str().unwrap_or_default().to_owned();
+    all.as_array()
+        .into_iter()
+        .flatten()
+        .filter(|m| m["state"] == "active")
+        .filter(|m| {
+            manifest.takes_part_in(
+                &field(m, "service"),
+                &field(m, "contract"),
+                &field(m, "message"),
+            )
+        })
+        .cloned()
+        .collect()
+}
+
+fn render_lock(pulled: &[Pulled], consumers: &Value, migrations: Option<&[Value]>) -> String {
     let mut out = String::from(
         "# Pins each vendored contract by version and content hash, and records who consumes this service's\n\
-         # contracts (for `seam context`). Written by `seam pull`; do not edit by hand.\nversion = 1\n",
+         # contracts and the migrations in flight (for `seam context`). Written by `seam pull`; do not edit by\n\
+         # hand.\nversion = 1\n",
     );
     // Who consumes this service, as the registry says now: inline tables, so that an empty list still says
     // "recorded, nobody".
@@ -561,6 +587,27 @@ fn render_lock(pulled: &[Pulled], consumers: &Value) -> String {
         out.push_str("consumers = []\n");
     } else {
         let _ = write!(out, "consumers = [\n{}]\n", consumers.concat());
+    }
+    // The migrations in flight, with the phase each had reached: `seam context` tells this service its duty.
+    match migrations {
+        None => {}
+        Some([]) => out.push_str("migrations = []\n"),
+        Some(list) => {
+            out.push_str("migrations = [\n");
+            for m in list {
+                let _ = writeln!(
+                    out,
+                    "  {{ service = {}, contract = {}, message = {}, from = {}, to = {}, phase = {} }},",
+                    quote(m["service"].as_str().unwrap_or_default()),
+                    quote(m["contract"].as_str().unwrap_or_default()),
+                    quote(m["message"].as_str().unwrap_or_default()),
+                    m["from"],
+                    m["to"],
+                    m["phase"]
+                );
+            }
+            out.push_str("]\n");
+        }
     }
     for p in pulled {
         let _ = write!(
@@ -686,6 +733,20 @@ fn render_decisions(service: &str, version: &str, decisions: &[Value]) -> String
                 provider_version,
                 s("contract"),
                 s("reason"),
+            );
+        }
+        for r in d["removals"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {} stops publishing {} v{}: {}",
+                if r["allowed"].as_bool().unwrap_or(false) {
+                    "✓"
+                } else {
+                    "✗"
+                },
+                r["message"].as_str().unwrap_or("?"),
+                r["version"],
+                r["reason"].as_str().unwrap_or("?"),
             );
         }
     }

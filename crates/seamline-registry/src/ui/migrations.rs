@@ -58,20 +58,11 @@ pub(super) fn of_service(list: &[Migration]) -> Markup {
 /// The link to a migration's page. The message is free text (the API takes any 1 to 256 characters but control
 /// characters), so it goes into the path percent-encoded.
 pub(crate) fn href(m: &Migration) -> String {
-    format!("/migrations/{}/{}", m.service, path_segment(&m.message))
-}
-
-/// `text` as one URL path segment: every byte outside the unreserved set percent-encoded.
-fn path_segment(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for byte in text.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
-            out.push(char::from(byte));
-        } else {
-            out.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    out
+    format!(
+        "/migrations/{}/{}",
+        m.service,
+        seamline_model::path_segment(&m.message)
+    )
 }
 
 /// `2 of 5: dual-publish`.
@@ -273,19 +264,7 @@ fn ago(now_ms: i64, then_ms: i64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{ago, path_segment};
-
-    #[test]
-    fn a_message_is_one_path_segment_whatever_it_holds() {
-        assert_eq!(
-            path_segment("inventory.stock_reserved"),
-            "inventory.stock_reserved"
-        );
-        assert_eq!(
-            path_segment("a/b?c#d%e f<é>"),
-            "a%2Fb%3Fc%23d%25e%20f%3C%C3%A9%3E"
-        );
-    }
+    use super::ago;
 
     #[test]
     fn times_read_as_how_long_ago() {
